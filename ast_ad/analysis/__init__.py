@@ -1,0 +1,1 @@
+"""Analyses: each returns plain data (sets and dicts keyed by AST node)."""

@@ -1,0 +1,93 @@
+"""Activity analysis on beniget def-use chains: which definitions need adjoints.
+
+A definition is *varied* if it depends, through differentiable operations, on
+an argument we differentiate with respect to; *useful* if the returned value
+depends on it the same way. It is *active* if both. Integer counters, loop
+indices, ``len(...)`` and branch tests are never varied (they come from
+piecewise-constant operations), so they never get adjoints.
+
+Input: a normalised module. Output: an :class:`Activity`, plain sets of nodes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import beniget
+import gast
+
+from ..ops import classify
+
+
+@dataclass
+class Activity:
+    varied: set = field(default_factory=set)   # definition nodes (Name in Store/Param ctx)
+    useful: set = field(default_factory=set)
+    adjoint_names: set = field(default_factory=set)  # variables that carry an adjoint
+
+    def active(self, definition: gast.Name) -> bool:
+        return definition in self.varied and definition in self.useful
+
+
+def analyze(module: gast.Module, func: gast.FunctionDef, wrt: list[str], calls: dict) -> Activity:
+    """Propagate variedness forward from ``wrt`` and usefulness back from the return."""
+    chains = _QuietChains()
+    chains.visit(module)
+    users = {node: [u.node for u in d.users()] for node, d in chains.chains.items()}
+    reaching: dict = {}
+    for node, used_by in users.items():
+        for use in used_by:
+            reaching.setdefault(use, []).append(node)
+    flow = _flows(func, calls)            # use node -> definition it flows into
+    back: dict = {}
+    for use, target in flow.items():
+        back.setdefault(target, []).append(use)
+
+    params = [a for a in _params(func) if a.id in wrt]
+    varied = _closure(params, lambda d: [flow[u] for u in users.get(d, []) if u in flow])
+    seeds = [d for use in _returned(func) for d in reaching.get(use, [])]
+    useful = _closure(seeds, lambda d: [r for u in back.get(d, []) for r in reaching.get(u, [])])
+    result = Activity(varied, useful)
+    result.adjoint_names = {d.id for d in varied & useful}
+    return result
+
+
+class _QuietChains(beniget.DefUseChains):
+    """beniget warns about names it cannot bind (globals of the user's module): not ours to say."""
+
+    def warn(self, msg, node):
+        pass
+
+
+def _closure(start: list, step) -> set:
+    seen, todo = set(start), list(start)
+    while todo:
+        for nxt in step(todo.pop()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _params(func: gast.FunctionDef) -> list:
+    args = func.args
+    return list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
+
+
+def _returned(func: gast.FunctionDef) -> list:
+    """Name loads in return statements."""
+    found = []
+    for node in gast.walk(func):
+        if isinstance(node, gast.Return) and node.value is not None:
+            found.extend(n for n in gast.walk(node.value) if isinstance(n, gast.Name))
+    return found
+
+
+def _flows(func: gast.FunctionDef, calls: dict) -> dict:
+    """``{operand Name load: target Name store}`` for every differentiable operand."""
+    flow = {}
+    for node in gast.walk(func):
+        if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
+            for atom, _ in classify(node.value, calls).diff_args():
+                if isinstance(atom, gast.Name):
+                    flow[atom] = node.targets[0]
+    return flow

@@ -1,0 +1,1 @@
+"""One pass per module: resolve, validate, normalize, reverse, prune."""

@@ -1,0 +1,90 @@
+"""Prune: keep only the tape traffic the reverse sweep needs, and set up the tape.
+
+Input: the reverse pass's output, where every possibly-overwriting assignment is
+bracketed by a push and a pop. Output: the same function where a push/pop pair
+survives only if the reverse sweep reads its variable; reverse loops and
+branches left empty are removed; the tape (``_tape``, ``_push``, ``_pop``) is
+created only if anything is pushed; variables pushed before they may be bound
+start as ``None``; the returned value is kept aside if the reverse sweep
+restores its variable.
+"""
+from __future__ import annotations
+
+import gast
+
+from ..source import comment, is_comment
+from ..templates import assign, const, name
+from .reverse import Generated
+
+
+def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionDef:
+    func = gen.func
+    forward, reverse = func.body[:gen.reverse_start], func.body[gen.reverse_start:]
+    reads = {n.id for s in reverse if s not in gen.unrestored for n in gast.walk(s)
+             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    drop = {id(s) for s, var in gen.pushes + gen.pops if var not in reads}
+    forward = _filter(forward, drop, reverse=False)
+    reverse = _filter(reverse, drop, reverse=True)
+    pushed = sorted({var for s, var in gen.pushes if id(s) not in drop})
+    head: list = []
+    if pushed:
+        head.append(comment("tape: values the reverse sweep reads after they are overwritten"))
+        head += [assign(v, const(None)) for v in pushed if v in unbound]
+        head += [assign("_tape", gast.List(elts=[], ctx=gast.Load())),
+                 assign("_push", gast.Attribute(value=name("_tape"), attr="append",
+                                                ctx=gast.Load())),
+                 assign("_pop", gast.Attribute(value=name("_tape"), attr="pop",
+                                               ctx=gast.Load()))]
+    forward = [comment("forward sweep")] + forward
+    if kind == "value_and_grad":
+        reverse = _keep_value(reverse, set(pushed), namer)
+    func.body = head + forward + reverse
+    return func
+
+
+def _keep_value(reverse: list, restored: set, namer) -> list:
+    """If the returned variable is restored by a pop, read its value before the reverse."""
+    ret = reverse[-1]
+    value = ret.value.elts[0] if isinstance(ret.value, gast.Tuple) else None
+    if isinstance(value, gast.Name) and value.id in restored:
+        kept = namer.fresh("_value")
+        reverse.insert(0, assign(kept, name(value.id)))
+        ret.value.elts[0] = name(kept)
+    return reverse
+
+
+def _filter(stmts: list, drop: set, reverse: bool) -> list:
+    out = []
+    for stmt in stmts:
+        if id(stmt) in drop:
+            continue
+        for field_name in ("body", "orelse"):
+            if hasattr(stmt, field_name) and isinstance(getattr(stmt, field_name), list):
+                setattr(stmt, field_name, _filter(getattr(stmt, field_name), drop, reverse))
+        if reverse and isinstance(stmt, (gast.For, gast.If)) and _empty(stmt):
+            continue
+        if isinstance(stmt, (gast.For, gast.While, gast.If)) and not stmt.body:
+            stmt.body = [gast.Pass()]
+        out.append(stmt)
+    return _drop_orphan_comments(out)
+
+
+def _empty(stmt: gast.stmt) -> bool:
+    return all(_is_noise(s) for s in stmt.body + stmt.orelse)
+
+
+def _is_noise(stmt: gast.stmt) -> bool:
+    if isinstance(stmt, gast.Pass):
+        return True
+    return is_comment(stmt)
+
+
+def _drop_orphan_comments(stmts: list) -> list:
+    """Remove a line comment left with nothing under it."""
+    out = []
+    for k, stmt in enumerate(stmts):
+        nxt = stmts[k + 1] if k + 1 < len(stmts) else None
+        if _is_noise(stmt) and not isinstance(stmt, gast.Pass) and (nxt is None or _is_noise(nxt)):
+            continue
+        out.append(stmt)
+    return out

@@ -1,0 +1,228 @@
+"""Validate: the language fence. Reject, with a located error, what cannot be differentiated.
+
+Input: the user's parsed function. Output: the same tree, unchanged, or a
+``TransformError`` naming the first unsupported construct, its ``file:line:col``
+and what to write instead. Every construct that passes the fence is handled
+correctly by the later passes; nothing outside it reaches them.
+
+>>> from ast_ad.source import parse_lines
+>>> p = parse_lines(["def f(x):\\n", "    with x:\\n", "        pass\\n"], 1, "<doc>", "f")
+>>> Validate(p).run()
+Traceback (most recent call last):
+...
+ast_ad.errors.TransformError: <doc>:2:5: cannot differentiate a 'with' statement in f()
+"""
+from __future__ import annotations
+
+import gast
+
+from ..source import Parsed
+from .resolve import local_names
+
+# statement kinds refused anywhere, with the hint shown to the user
+REFUSED_STATEMENTS = {
+    gast.With: ("a 'with' statement", "Move the 'with' block out of the differentiated "
+                "function and pass in the values it produces."),
+    gast.AsyncWith: ("an 'async with' statement", "Async code is not supported."),
+    gast.AsyncFor: ("an 'async for' loop", "Async code is not supported."),
+    gast.AsyncFunctionDef: ("an async function", "Async code is not supported."),
+    gast.Try: ("a 'try' statement", "Move the error handling to the caller."),
+    gast.Global: ("a 'global' declaration", "Return the value instead of writing a global."),
+    gast.Nonlocal: ("a 'nonlocal' declaration", "Return the value instead of writing to "
+                    "an enclosing function's variable."),
+    gast.Delete: ("a 'del' statement", "Remove the 'del'; rebinding the name is supported."),
+    gast.ClassDef: ("a class definition", "Define the class outside the function."),
+    gast.Import: ("an 'import' inside the function", "Import at module level."),
+    gast.ImportFrom: ("an 'import' inside the function", "Import at module level."),
+    gast.Match: ("a 'match' statement", "Rewrite it as if/elif/else."),
+    gast.Break: ("'break'", "Rewrite the loop with a while condition."),
+    gast.Continue: ("'continue'", "Wrap the rest of the loop body in an 'if'."),
+    gast.FunctionDef: ("a nested function definition", "Define the helper at module level."),
+}
+
+REFUSED_EXPRESSIONS = {
+    gast.NamedExpr: ("the walrus operator ':='", "Assign in a statement of its own."),
+    gast.Yield: ("'yield' (a generator)", "Return a value instead of yielding."),
+    gast.YieldFrom: ("'yield from' (a generator)", "Return a value instead of yielding."),
+    gast.Await: ("'await'", "Async code is not supported."),
+    gast.Lambda: ("a lambda", "Define the function with 'def' at module level."),
+    gast.ListComp: ("a list comprehension", "Write the loop out explicitly."),
+    gast.SetComp: ("a set comprehension", "Write the loop out explicitly."),
+    gast.DictComp: ("a dict comprehension", "Write the loop out explicitly."),
+    gast.GeneratorExp: ("a generator expression", "Write the loop out explicitly."),
+    gast.Subscript: ("indexing or slicing", "Pass the elements as separate arguments."),
+    gast.List: ("a list", "Use separate variables."),
+    gast.Dict: ("a dict", "Use separate variables."),
+    gast.Set: ("a set", "Use separate variables."),
+    gast.Starred: ("a starred expression", "Pass the arguments one by one."),
+}
+
+FENCE_HINT = ("ast_ad supports assignments, arithmetic, math/builtin calls, if/elif/else, "
+              "for over range(...), while, and a final return; see docs/supported.md.")
+
+
+class Validate:
+    """Walk the function once; raise on the first construct outside the fence."""
+
+    def __init__(self, parsed: Parsed, calls: dict | None = None):
+        self.parsed = parsed
+        self.literal_args = {id(call.args[0]) for call, target in (calls or {}).items()
+                             if target.key == "builtins.sum" and call.args
+                             and isinstance(call.args[0], (gast.List, gast.Tuple))}
+        self.name = parsed.func.name
+        self.local = local_names(parsed.func)
+
+    def run(self) -> Parsed:
+        self.signature(self.parsed.func)
+        for stmt in self.parsed.func.body:
+            self.statement(stmt)
+        self.final_return(self.parsed.func)
+        return self.parsed
+
+    def refuse(self, node: gast.AST, what: str, hint: str = ""):
+        raise self.parsed.error(node, f"cannot differentiate {what} in {self.name}()",
+                                hint or FENCE_HINT)
+
+    def signature(self, func: gast.FunctionDef) -> None:
+        args = func.args
+        if args.vararg is not None:
+            self.refuse(args.vararg, f"'*{args.vararg.id}' parameters",
+                        "Give each argument its own parameter.")
+        if args.kwarg is not None:
+            self.refuse(args.kwarg, f"'**{args.kwarg.id}' parameters",
+                        "Give each argument its own parameter.")
+
+    def statement(self, stmt: gast.stmt) -> None:
+        kind = type(stmt)
+        if kind in REFUSED_STATEMENTS:
+            what, hint = REFUSED_STATEMENTS[kind]
+            self.refuse(stmt, what, hint)
+        handler = getattr(self, "stmt_" + kind.__name__, None)
+        if handler is None:
+            self.refuse(stmt, f"a {kind.__name__} statement")
+        handler(stmt)
+
+    def block(self, stmts: list) -> None:
+        for stmt in stmts:
+            self.statement(stmt)
+
+    # ------------------------------------------------------------------ statements
+    def stmt_Assign(self, stmt: gast.Assign) -> None:
+        for target in stmt.targets:
+            self.target(target, stmt.value)
+        self.expression(stmt.value, allow_tuple=True)
+
+    def stmt_AugAssign(self, stmt: gast.AugAssign) -> None:
+        if not isinstance(stmt.target, gast.Name):
+            self.refuse(stmt.target, "an augmented assignment to an element or attribute")
+        self.expression(stmt.value)
+
+    def stmt_AnnAssign(self, stmt: gast.AnnAssign) -> None:
+        self.target(stmt.target, stmt.value)
+        if stmt.value is not None:
+            self.expression(stmt.value)
+
+    def stmt_Expr(self, stmt: gast.Expr) -> None:
+        self.expression(stmt.value, allow_tuple=True)
+
+    def stmt_Pass(self, stmt: gast.Pass) -> None:
+        pass
+
+    def stmt_Assert(self, stmt: gast.Assert) -> None:
+        self.expression(stmt.test)
+
+    def stmt_Raise(self, stmt: gast.Raise) -> None:
+        pass
+
+    def stmt_If(self, stmt: gast.If) -> None:
+        self.expression(stmt.test)
+        self.block(stmt.body)
+        self.block(stmt.orelse)
+
+    def stmt_For(self, stmt: gast.For) -> None:
+        if stmt.orelse:
+            self.refuse(stmt.orelse[0], "a 'for ... else' clause",
+                        "Move the 'else' code after the loop.")
+        if not isinstance(stmt.target, gast.Name):
+            self.refuse(stmt.target, "a loop target other than a single name")
+        if not (isinstance(stmt.iter, gast.Call) and isinstance(stmt.iter.func, gast.Name)
+                and stmt.iter.func.id == "range" and not stmt.iter.keywords):
+            self.refuse(stmt.iter, "a for loop over something other than range(...)",
+                        "Loop over indices with range(...).")
+        self.expression(stmt.iter)
+        self.block(stmt.body)
+
+    def stmt_While(self, stmt: gast.While) -> None:
+        if stmt.orelse:
+            self.refuse(stmt.orelse[0], "a 'while ... else' clause",
+                        "Move the 'else' code after the loop.")
+        self.expression(stmt.test)
+        self.block(stmt.body)
+
+    def stmt_Return(self, stmt: gast.Return) -> None:
+        if stmt.value is not None:
+            self.expression(stmt.value, allow_tuple=True)
+
+    def final_return(self, func: gast.FunctionDef) -> None:
+        for node in gast.walk(func):
+            if isinstance(node, gast.Return) and node is not func.body[-1]:
+                self.refuse(node, "a 'return' before the end of the function",
+                            "Assign the result to a variable and return it once, at the end.")
+
+    def module_attribute(self, node: gast.Attribute) -> bool:
+        """``math.pi``, ``np.linalg.norm``: a dotted name rooted in a free (module) name."""
+        while isinstance(node, gast.Attribute):
+            node = node.value
+        return isinstance(node, gast.Name) and node.id not in self.local
+
+    # ------------------------------------------------------------------ targets
+    def target(self, target: gast.expr, value: gast.expr | None) -> None:
+        if isinstance(target, gast.Name):
+            return
+        if isinstance(target, gast.Tuple) and all(isinstance(e, gast.Name) for e in target.elts):
+            if isinstance(value, gast.Tuple) and len(value.elts) == len(target.elts):
+                if not any(isinstance(e, gast.Starred) for e in value.elts):
+                    return
+            self.refuse(target, "unpacking of a value that is not a tuple literal of the "
+                        "same length", "Assign each variable separately.")
+        self.refuse(target, f"assignment to {_describe(target)}",
+                    "Assign to plain variable names.")
+
+    # ------------------------------------------------------------------ expressions
+    def expression(self, expr: gast.expr, allow_tuple: bool = False) -> None:
+        for node in _walk_skipping(expr, self.literal_args):
+            kind = type(node)
+            if kind in REFUSED_EXPRESSIONS:
+                what, hint = REFUSED_EXPRESSIONS[kind]
+                self.refuse(node, what, hint)
+            if kind is gast.Tuple and not (allow_tuple and node is expr):
+                self.refuse(node, "a tuple inside an expression", "Use separate variables.")
+            if kind is gast.Attribute and not self.module_attribute(node):
+                self.refuse(node, f"the attribute '.{node.attr}' of a computed value")
+            if kind is gast.Call and any(isinstance(k.value, gast.Starred) or k.arg is None
+                                         for k in node.keywords):
+                self.refuse(node, "a call with '**' arguments", "Pass the arguments by name.")
+            if kind is gast.Constant and isinstance(node.value, complex):
+                self.refuse(node, "a complex number", "Only real numbers are supported.")
+
+
+
+
+def _walk_skipping(expr: gast.expr, allowed: set):
+    """Walk ``expr``; the list/tuple literals in ``allowed`` pass, their items are walked."""
+    todo = [expr]
+    while todo:
+        node = todo.pop()
+        if id(node) in allowed:
+            todo.extend(node.elts)
+            continue
+        yield node
+        todo.extend(gast.iter_child_nodes(node))
+
+
+def _describe(target: gast.expr) -> str:
+    if isinstance(target, gast.Subscript):
+        return "an element or slice"
+    if isinstance(target, gast.Attribute):
+        return f"the attribute '.{target.attr}'"
+    return "a " + type(target).__name__.lower()

@@ -1,0 +1,111 @@
+"""The rule table: one derivative rule per primitive, keyed by qualified name.
+
+A rule's *partials* are expressions of its parameters and of ``ans`` (the
+primal result): the partial derivative of the result with respect to each
+parameter. The reverse sweep emits ``bp += g * <partial of p>`` and the tangent
+(forward) rule is ``dans = sum(<partial of p> * dp)``: both come from the same
+line, so they cannot drift apart. Parameters with no partial (integers, flags)
+get no derivative. Names other than the parameters and ``ans`` in a partial are
+modules (``math``) resolved when the template is filled in.
+
+``NONDIFF`` lists primitives whose derivative is zero almost everywhere: calls
+to them are run as they are and their results never carry adjoints.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from . import builtins as _builtins
+from . import math as _math
+from . import operators as _operators
+from .core import Rule, defrule
+
+__all__ = ["Rule", "defrule", "RULES", "NONDIFF", "lookup", "key_of", "register",
+           "register_nondiff", "all_rules"]
+
+
+@dataclass
+class Table:
+    """Rules by key and arity (``-1``: any number of arguments), and the non-differentiable keys."""
+
+    rules: dict[str, dict[int, Rule]] = field(default_factory=dict)
+    nondiff: set[str] = field(default_factory=set)
+    by_id: dict[int, tuple[object, str]] = field(default_factory=dict)
+
+    def add(self, rule: Rule) -> None:
+        self.rules.setdefault(rule.key, {})[rule.arity] = rule
+        self._index(rule.key, rule.target)
+
+    def add_nondiff(self, key: str, target: object = None) -> None:
+        self.nondiff.add(key)
+        self._index(key, target)
+
+    def _index(self, key: str, target: object) -> None:
+        obj = target if target is not None else _import_key(key)
+        if obj is not None:
+            self.by_id[id(obj)] = (obj, key)
+
+
+def _import_key(key: str) -> object:
+    module, _, attr = key.rpartition(".")
+    try:
+        obj = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        return obj
+    except (ImportError, AttributeError):
+        return None
+
+
+TABLE = Table()
+for _module in (_operators, _math, _builtins):
+    for _rule in _module.RULES:
+        if _import_key(_rule.key) is not None or _rule.key.startswith("operator."):
+            TABLE.add(_rule)
+    for _key in _module.NONDIFF:
+        if _import_key(_key) is not None:
+            TABLE.add_nondiff(_key)
+
+RULES = TABLE.rules
+NONDIFF = TABLE.nondiff
+
+
+def key_of(obj: object) -> str | None:
+    """The rule key of a primitive object (``math.sin`` -> ``"math.sin"``), or None."""
+    hit = TABLE.by_id.get(id(obj))
+    return hit[1] if hit is not None and hit[0] is obj else None
+
+
+def lookup(key: str, nargs: int) -> Rule | None:
+    """The rule for ``key`` called with ``nargs`` arguments, if there is one."""
+    variants = RULES.get(key, {})
+    return variants.get(nargs) or variants.get(-1)
+
+
+def all_rules() -> list[Rule]:
+    """Every rule in the table, in a stable order."""
+    return [r for key in sorted(RULES) for _, r in sorted(RULES[key].items())]
+
+
+def register(fn: object, params: str, **partials: str) -> Rule:
+    """Register elementwise partial derivatives for ``fn`` (a function of yours or a library's).
+
+    ``params`` names its positional parameters (``"x, y"``); each keyword gives the
+    partial derivative with respect to one of them, as an expression of the
+    parameters and of ``ans`` (the result). Names in the expressions resolve in
+    ``fn``'s module. Example::
+
+        ast_ad.register_rule(mylib.softplus, "x", x="1 / (1 + math.exp(-x))")
+    """
+    key = f"{getattr(fn, '__module__', None) or 'user'}.{getattr(fn, '__qualname__', fn)}"
+    rule = defrule(key, params, **partials)
+    rule = Rule(rule.key, rule.params, rule.partials, target=fn)
+    TABLE.add(rule)
+    return rule
+
+
+def register_nondiff(fn: object) -> None:
+    """Declare ``fn`` piecewise constant: its calls run as they are, with no derivative."""
+    key = f"{getattr(fn, '__module__', None) or 'user'}.{getattr(fn, '__qualname__', fn)}"
+    TABLE.add_nondiff(key, fn)

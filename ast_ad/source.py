@@ -1,0 +1,142 @@
+"""Read a function's source into gast, print generated trees with comments, compile them."""
+from __future__ import annotations
+
+import ast
+import inspect
+import linecache
+import re
+import textwrap
+import types
+from dataclasses import dataclass
+
+import gast
+
+from .errors import Location, TransformError
+
+
+
+@dataclass
+class Parsed:
+    """A user function as a gast tree whose line/column numbers are those of its file."""
+
+    module: gast.Module
+    func: gast.FunctionDef
+    filename: str
+    lines: list[str]
+
+    def location(self, node: gast.AST) -> Location:
+        return Location(self.filename, getattr(node, "lineno", 0) or 0,
+                        getattr(node, "col_offset", 0) or 0)
+
+    def line_text(self, lineno: int) -> str:
+        return linecache.getline(self.filename, lineno).strip()
+
+    def error(self, node: gast.AST, message: str, hint: str = "") -> TransformError:
+        return TransformError(message, self.location(node), hint)
+
+
+def parse_function(fn: types.FunctionType) -> Parsed:
+    """Return the parsed source of ``fn``, or raise TransformError if it has none."""
+    name = getattr(fn, "__qualname__", repr(fn))
+    if not isinstance(fn, types.FunctionType):
+        raise TransformError(
+            f"cannot differentiate {name!r}: it is a {type(fn).__name__}, not a Python "
+            "function with source code",
+            hint="Register a derivative for it with ast_ad.register_rule, or wrap it in a "
+            "Python function.")
+    filename = fn.__code__.co_filename
+    try:
+        lines, first = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as exc:
+        raise TransformError(
+            f"cannot read the source of {name!r} (defined in {filename}): {exc}",
+            hint="ast_ad transforms source code: define the function in a file "
+            "(not in exec/eval or an interactive prompt without source).") from None
+    linecache.getlines(filename)
+    return parse_lines(lines, first, filename, fn.__name__, fn.__code__.co_firstlineno)
+
+
+def parse_lines(lines: list[str], first: int, filename: str, name: str,
+                code_line: int | None = None) -> Parsed:
+    """Parse source ``lines`` starting at file line ``first`` and find function ``name``."""
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    indent = _indent_of(text) - _indent_of(dedented)
+    try:
+        module = gast.parse(dedented)
+    except SyntaxError as exc:
+        raise TransformError(f"cannot parse the source of {name!r}: {exc.msg}",
+                             Location(filename, first + (exc.lineno or 1) - 1, 0)) from None
+    _relocate(module, first - 1, indent)
+    func = _find_function(module, name, code_line)
+    if func is None:
+        raise TransformError(
+            f"cannot find a 'def {name}' in the source read from {filename}:{first}",
+            hint="Lambdas and functions built at run time are not supported; "
+            "use a def statement.")
+    func.decorator_list = []
+    return Parsed(gast.Module(body=[func], type_ignores=[]), func, filename,
+                  dedented.splitlines())
+
+
+def _indent_of(text: str) -> int:
+    for line in text.splitlines():
+        if line.strip():
+            return len(line) - len(line.lstrip())
+    return 0
+
+
+def _relocate(tree: gast.AST, line_delta: int, col_delta: int) -> None:
+    for node in gast.walk(tree):
+        if getattr(node, "lineno", None) is not None:
+            node.lineno += line_delta
+            node.col_offset += col_delta
+        if getattr(node, "end_lineno", None) is not None:
+            node.end_lineno += line_delta
+            node.end_col_offset += col_delta
+
+
+def _find_function(module: gast.Module, name: str, code_line: int | None):
+    candidates = [n for n in gast.walk(module)
+                  if isinstance(n, gast.FunctionDef) and n.name == name]
+    for node in candidates:
+        first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        if code_line is None or code_line in (node.lineno, first):
+            return node
+    return candidates[0] if candidates else None
+
+
+# --------------------------------------------------------------------- printing
+
+def comment(text: str) -> gast.Expr:
+    """A statement that the printer turns into ``# text``."""
+    marker = gast.Name(id=COMMENT_CALL, ctx=gast.Load(), annotation=None, type_comment=None)
+    return gast.Expr(value=gast.Call(func=marker, args=[gast.Constant(value=text, kind=None)],
+                                     keywords=[]))
+
+
+def is_comment(stmt: gast.stmt) -> bool:
+    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
+            and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == COMMENT_CALL)
+
+
+COMMENT_CALL = "__ast_ad_comment__"
+_COMMENT_LINE = re.compile(r"^(\s*)" + COMMENT_CALL + r"\((.*)\)$")
+
+
+def to_source(tree: gast.AST) -> str:
+    """Print a gast tree as Python source, turning comment markers into comments."""
+    text = ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(tree)))
+    out = []
+    for line in text.splitlines():
+        match = _COMMENT_LINE.match(line)
+        if match:
+            out.append(f"{match.group(1)}# {ast.literal_eval(match.group(2))}")
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def register_source(filename: str, text: str) -> None:
+    """Make ``text`` visible to tracebacks and debuggers under ``filename``."""
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)

@@ -1,0 +1,85 @@
+"""Parse rule templates once and fill their holes with the call site's names."""
+from __future__ import annotations
+
+import copy
+import functools
+
+import gast
+
+
+@functools.lru_cache(maxsize=None)
+def _parse_expr(text: str) -> gast.expr:
+    return gast.parse(text, mode="eval").body
+
+
+def fill(text: str, holes: dict[str, gast.expr], modules: dict[str, str]) -> gast.expr:
+    """The expression ``text`` with each hole name replaced by a copy of its node.
+
+    ``modules`` renames module names used by the template (``math``) to the name
+    under which the generated code sees that module.
+    """
+    tree = copy.deepcopy(_parse_expr(text))
+    return _Filler(holes, modules).visit(tree)
+
+
+class _Filler(gast.NodeTransformer):
+    def __init__(self, holes: dict[str, gast.expr], modules: dict[str, str]):
+        self.holes = holes
+        self.modules = modules
+
+    def visit_Name(self, node: gast.Name) -> gast.expr:
+        if node.id in self.holes:
+            return load(copy.deepcopy(self.holes[node.id]))
+        if node.id in self.modules:
+            node.id = self.modules[node.id]
+        return node
+
+
+def load(node: gast.expr) -> gast.expr:
+    """``node`` with every Name in it set to Load context."""
+    for sub in gast.walk(node):
+        if isinstance(sub, gast.Name):
+            sub.ctx = gast.Load()
+    return node
+
+
+def name(ident: str, store: bool = False) -> gast.Name:
+    ctx = gast.Store() if store else gast.Load()
+    return gast.Name(id=ident, ctx=ctx, annotation=None, type_comment=None)
+
+
+def const(value: object) -> gast.Constant:
+    return gast.Constant(value=value, kind=None)
+
+
+def assign(target: str, value: gast.expr) -> gast.Assign:
+    return gast.Assign(targets=[name(target, store=True)], value=value, type_comment=None)
+
+
+def aug_add(target: str, value: gast.expr) -> gast.AugAssign:
+    return gast.AugAssign(target=name(target, store=True), op=gast.Add(), value=value)
+
+
+def call(func: str, *args: gast.expr) -> gast.Call:
+    return gast.Call(func=name(func), args=list(args), keywords=[])
+
+
+def constant_value(node: gast.expr) -> float | None:
+    """The number a template expression stands for, if it is a literal (``1.0``, ``-1.0``)."""
+    if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)):
+        return float(node.value)
+    if (isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
+            and isinstance(node.operand, gast.Constant)
+            and isinstance(node.operand.value, (int, float))):
+        return -float(node.operand.value)
+    return None
+
+
+def times(g: gast.expr, partial: gast.expr) -> gast.expr:
+    """``g * partial``, folded when the partial is the literal 1 or -1."""
+    value = constant_value(partial)
+    if value == 1.0:
+        return g
+    if value == -1.0:
+        return gast.UnaryOp(op=gast.USub(), operand=g)
+    return gast.BinOp(left=g, op=gast.Mult(), right=partial)
