@@ -80,7 +80,9 @@ class Normalize:
     def block(self, stmts: list) -> list:
         out: list = []
         for stmt in stmts:
-            saved, self.origin = self.origin, stmt
+            saved = self.origin
+            if getattr(stmt, "lineno", None) is not None:
+                self.origin = stmt
             out.extend(self.statement(stmt))
             self.origin = saved
         return out

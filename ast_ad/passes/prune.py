@@ -20,9 +20,12 @@ from .reverse import Generated
 def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionDef:
     func = gen.func
     forward, reverse = func.body[:gen.reverse_start], func.body[gen.reverse_start:]
-    reads = {n.id for s in reverse if s not in gen.unrestored for n in gast.walk(s)
-             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-    drop = {id(s) for s, var in gen.pushes + gen.pops if var not in reads}
+    needed: set = set()
+    _scan(reverse, set(), needed)
+    drop = set()
+    for (push, var), (pop, _) in zip(gen.pushes, gen.pops):
+        if id(pop) not in needed:
+            drop.update((id(push), id(pop)))
     forward = _filter(forward, drop, reverse=False)
     reverse = _filter(reverse, drop, reverse=True)
     pushed = sorted({var for s, var in gen.pushes if id(s) not in drop})
@@ -40,6 +43,39 @@ def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionD
         reverse = _keep_value(reverse, set(pushed), namer)
     func.body = head + forward + reverse
     return func
+
+
+def _reads(node: gast.AST) -> set[str]:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load)}
+
+
+def _pop_var(stmt: gast.stmt) -> str | None:
+    if (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call)
+            and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == "_pop"):
+        return stmt.targets[0].id
+    return None
+
+
+def _scan(stmts: list, later: set, needed: set) -> set:
+    """Walk a reverse block backwards knowing ``later``, the names read by whatever may run
+    after the current statement (a loop's body runs again). A pop is needed if its variable
+    is in ``later``. Returns the names read from the start of the block on."""
+    for stmt in reversed(stmts):
+        var = _pop_var(stmt)
+        if var is not None:
+            if var in later:
+                needed.add(id(stmt))
+        elif isinstance(stmt, (gast.For, gast.While)):
+            again = later | _reads(stmt)
+            _scan(stmt.body, again, needed)
+            later = again
+        elif isinstance(stmt, gast.If):
+            later = _scan(stmt.body, later, needed) | _scan(stmt.orelse, later, needed) | \
+                _reads(stmt.test)
+        else:
+            later = later | _reads(stmt)
+    return later
 
 
 def _keep_value(reverse: list, restored: set, namer) -> list:

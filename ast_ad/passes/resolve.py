@@ -59,7 +59,7 @@ class Target:
 
     obj: object
     key: str | None
-    kind: str  # "rule", "nondiff", "function" (user code), "unknown"
+    kind: str  # "rule", "nondiff", "special" (rewritten), "function" (user code), "unknown"
     label: str  # the callee as written, e.g. "np.linalg.norm"
 
 
@@ -113,7 +113,8 @@ def _target(func: gast.expr, env: Env, local: set[str], guards: list) -> Target:
         return Target(None, None, "unknown", label)
     key = rules.key_of(obj)
     if key is not None:
-        return Target(obj, key, "nondiff" if key in rules.NONDIFF else "rule", label)
+        kind = "nondiff" if key in rules.NONDIFF else "rule" if key in rules.RULES else "special"
+        return Target(obj, key, kind, label)
     if isinstance(obj, types.FunctionType):
         return Target(obj, None, "function", label)
     return Target(obj, None, "unknown", label)

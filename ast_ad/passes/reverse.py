@@ -37,7 +37,6 @@ class Generated:
     pushes: list = field(default_factory=list)    # (statement, variable) in the forward sweep
     pops: list = field(default_factory=list)      # (statement, variable) in the reverse sweep
     reverse_start: int = 0                        # index in func.body where the reverse begins
-    unrestored: list = field(default_factory=list)  # reverse statements run before any pop
     value_name: str | None = None
 
 
@@ -67,7 +66,6 @@ class Reverse:
         fwd, rev = self.block(body[:-1] if ret else body)
         self.returned = ret.value if ret is not None else const(None)
         seed = self.seed(self.returned)
-        self.out.unrestored.extend(seed)
         inits = [assign(self.adj(v), const(0.0)) for v in sorted(self.user_adjoints())
                  if not self.is_seeded(v)]
         head = [comment("reverse sweep")] + seed + inits
@@ -104,8 +102,9 @@ class Reverse:
         return self.namer.adjoint(var)
 
     # ------------------------------------------------------------------ blocks
-    def block(self, stmts: list) -> tuple[list, list]:
-        """Forward statements in order; reverse statements grouped under line comments."""
+    def block(self, stmts: list, parent_line: int = 0) -> tuple[list, list]:
+        """Forward statements in order; reverse statements grouped under line comments
+        (none for lines that belong to the enclosing statement)."""
         fwd: list = []
         groups: list = []  # (lineno, reverse statements) in forward order
         for stmt in stmts:
@@ -114,7 +113,7 @@ class Reverse:
             if r:
                 groups.append((getattr(stmt, "lineno", 0), r))
         rev: list = []
-        last = None
+        last = parent_line
         for lineno, r in reversed(groups):
             if lineno != last:
                 rev.append(comment(f"line {lineno}: {self.parsed.line_text(lineno)}"))
@@ -152,7 +151,7 @@ class Reverse:
         """Must ``bv = 0`` follow this assignment's adjoint? Not for a first write, nor for a
         temporary written once (its adjoint is assigned afresh at its single use)."""
         if target.id in self.norm.temps:
-            return self.temp_defs.get(target.id, 0) > 1
+            return self.temp_defs.get(target.id, 0) > 1 and target not in self.fresh
         return target not in self.fresh
 
     def adjoint_of(self, var: str, value: gast.expr, increment: bool) -> list:
@@ -203,14 +202,14 @@ class Reverse:
 
     # ------------------------------------------------------------------ control flow
     def stmt_If(self, stmt: gast.If) -> tuple[list, list]:
-        body_f, body_r = self.block(stmt.body)
-        else_f, else_r = self.block(stmt.orelse)
+        body_f, body_r = self.block(stmt.body, stmt.lineno)
+        else_f, else_r = self.block(stmt.orelse, stmt.lineno)
         fwd = gast.If(test=stmt.test, body=body_f, orelse=else_f)
         rev = gast.If(test=_load_copy(stmt.test), body=body_r or [gast.Pass()], orelse=else_r)
         return [fwd], ([rev] if body_r or else_r else [])
 
     def stmt_For(self, stmt: gast.For) -> tuple[list, list]:
-        body_f, body_r = self.block(stmt.body)
+        body_f, body_r = self.block(stmt.body, stmt.lineno)
         var = stmt.target.id
         if var in self.act.adjoint_names:
             body_r.append(assign(self.adj(var), const(0.0)))
@@ -226,7 +225,7 @@ class Reverse:
         return self.bracket(stmt.target, [fwd], rev)
 
     def stmt_While(self, stmt: gast.While) -> tuple[list, list]:
-        body_f, body_r = self.block(stmt.body)
+        body_f, body_r = self.block(stmt.body, stmt.lineno)
         trip = self.norm.trips[stmt]
         count = gast.AugAssign(target=name(trip, store=True), op=gast.Add(), value=const(1))
         fwd = gast.While(test=stmt.test, body=[count] + body_f, orelse=[])

@@ -66,6 +66,8 @@ for _module in (_operators, _math, _builtins):
     for _key in _module.NONDIFF:
         if _import_key(_key) is not None:
             TABLE.add_nondiff(_key)
+    for _key in getattr(_module, "REWRITTEN", ()):
+        TABLE._index(_key, None)
 
 RULES = TABLE.rules
 NONDIFF = TABLE.nondiff
