@@ -14,7 +14,6 @@ import gast
 from .errors import Location, TransformError
 
 
-
 @dataclass
 class Parsed:
     """A user function as a gast tree whose line/column numbers are those of its file."""

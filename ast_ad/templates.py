@@ -7,7 +7,7 @@ import functools
 import gast
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parse_expr(text: str) -> gast.expr:
     return gast.parse(text, mode="eval").body
 

@@ -23,7 +23,7 @@ def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionD
     needed: set = set()
     _scan(reverse, set(), needed)
     drop = set()
-    for (push, var), (pop, _) in zip(gen.pushes, gen.pops):
+    for (push, _), (pop, _) in zip(gen.pushes, gen.pops):
         if id(pop) not in needed:
             drop.update((id(push), id(pop)))
     forward = _filter(forward, drop, reverse=False)
