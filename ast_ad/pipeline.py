@@ -52,9 +52,27 @@ class Transformation:
         return new
 
 
+@dataclass
+class Built:
+    """A generated adjoint as a tree, before it is compiled or written to a file."""
+
+    func: gast.FunctionDef
+    parsed: Parsed
+    wrt: list[str]
+    kind: str
+    injected: dict      # name in generated code -> object (modules, runtime helpers)
+    guards: list        # (global name, object it held) for each resolved call site
+
+
 def transform(fn: types.FunctionType, wrt: object, kind: str) -> Transformation:
-    parsed = parse_function(fn)
-    env = Env.of(fn)
+    """Transform a live function (run-time mode): source from inspect, names from its globals."""
+    built = build(parse_function(fn), Env.of(fn), wrt, kind)
+    return compile_function(built, fn)
+
+
+def build(parsed: Parsed, env: Env, wrt: object, kind: str) -> Built:
+    """The pass list. ``env`` says what free names mean: live globals at run time, or the
+    module's imports and definitions in offline mode. ``kind`` is "grad" or "value_and_grad"."""
     debug("source", parsed.func)
     calls, guards = resolve(parsed, env)
     Validate(parsed, calls).run()
@@ -69,7 +87,9 @@ def transform(fn: types.FunctionType, wrt: object, kind: str) -> Transformation:
     debug("reverse + prune", func)
     injected = {alias: TEMPLATE_MODULES[m] for m, alias in modules.items()}
     injected.update(RUNTIME)
-    return compile_function(func, parsed, fn, kind, wrt_names, injected, guards)
+    used = {n.id for n in gast.walk(func) if isinstance(n, gast.Name)}
+    injected = {k: v for k, v in injected.items() if k in used}
+    return Built(func, parsed, wrt_names, kind, injected, guards)
 
 
 def module_aliases(parsed: Parsed, env: Env, namer: Namer) -> dict[str, str]:
@@ -113,10 +133,10 @@ def wrt_parameters(parsed: Parsed, wrt: object) -> list[str]:
     return names
 
 
-def compile_function(func: gast.FunctionDef, parsed: Parsed, fn: types.FunctionType, kind: str,
-                     wrt: list[str], injected: dict, guards: list) -> Transformation:
+def compile_function(built: Built, fn: types.FunctionType) -> Transformation:
     """Compile the adjoint inside a factory so that injected names and the user's closure
     variables are closure cells; register the text for tracebacks."""
+    func, parsed, injected, wrt = built.func, built.parsed, built.injected, built.wrt
     text = to_source(func)
     freevars = sorted(set(injected) | set(fn.__code__.co_freevars))
     factory = f"def {FACTORY}({', '.join(freevars)}):\n"
@@ -134,7 +154,7 @@ def compile_function(func: gast.FunctionDef, parsed: Parsed, fn: types.FunctionT
     code = next(c for c in factory_code.co_consts
                 if isinstance(c, types.CodeType) and c.co_name == func.name)
     used = {v: injected[v] for v in code.co_freevars if v in injected}
-    global_guards = [(n, obj) for n, obj in guards if obj is not MISSING]
+    global_guards = [(n, obj) for n, obj in built.guards if obj is not MISSING]
     return Transformation(code, text, filename, used, global_guards, func.name)
 
 
