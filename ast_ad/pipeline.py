@@ -17,6 +17,7 @@ from .analysis.activity import analyze
 from .analysis.overwrite import maybe_unbound
 from .errors import TransformError
 from .naming import Namer, names_in
+from .passes.jumps import Jumps
 from .passes.normalize import Normalize
 from .passes.prune import prune
 from .passes.resolve import MISSING, Env, resolve
@@ -79,6 +80,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str) -> Built:
     wrt_names = wrt_parameters(parsed, wrt)
     namer = Namer(names_in(parsed.func) | set(env.closure) | {FACTORY})
     modules = module_aliases(parsed, env, namer)
+    Jumps(parsed.func, namer).run()
+    debug("jumps", parsed.func)
     norm = Normalize(parsed, calls, namer).run()
     debug("normalize", norm.func)
     activity = analyze(parsed.module, norm.func, wrt_names, calls)

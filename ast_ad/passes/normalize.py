@@ -34,6 +34,7 @@ import gast
 from ..naming import Namer, names_in
 from ..source import Parsed
 from ..templates import assign, const, name
+from .jumps import own_jumps
 
 DIFF_BINOPS = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mod, gast.MatMult)
 
@@ -44,7 +45,7 @@ class Normalized:
 
     func: gast.FunctionDef
     temps: set = field(default_factory=set)       # names made here (each defined once)
-    trips: dict = field(default_factory=dict)     # While node -> trip counter name
+    trips: dict = field(default_factory=dict)     # loop -> trip counter (while; for with break)
     namer: Namer | None = None
 
 
@@ -159,6 +160,8 @@ class Normalize:
                 atom = self.temp(pre, atom)
             args.append(atom)
         stmt.iter.args = args
+        if own_jumps(stmt.body, (gast.Break,)):
+            self.out.trips[stmt] = self.temp(pre, const(0), "_trip").id
         stmt.body = self.block(stmt.body) or [gast.Pass()]
         return pre + [stmt]
 

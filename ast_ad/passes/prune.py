@@ -20,14 +20,17 @@ from .reverse import Generated
 def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionDef:
     func = gen.func
     forward, reverse = func.body[:gen.reverse_start], func.body[gen.reverse_start:]
-    needed: set = set()
-    _scan(reverse, set(), needed)
-    drop = set()
-    for (push, _), (pop, _) in zip(gen.pushes, gen.pops):
-        if id(pop) not in needed:
-            drop.update((id(push), id(pop)))
+    drop: set = set()
+    while True:  # dropping pops can empty a reverse branch, which frees its test: repeat
+        needed: set = set()
+        _scan(reverse, set(), needed)
+        more = {id(s) for pair in zip(gen.pushes, gen.pops) if id(pair[1][0]) not in needed
+                for s in (pair[0][0], pair[1][0])} - drop
+        if not more:
+            break
+        drop |= more
+        reverse = _filter(reverse, drop, reverse=True)
     forward = _filter(forward, drop, reverse=False)
-    reverse = _filter(reverse, drop, reverse=True)
     pushed = sorted({var for s, var in gen.pushes if id(s) not in drop})
     head: list = []
     if pushed:

@@ -213,12 +213,18 @@ class Reverse:
         var = stmt.target.id
         if var in self.act.adjoint_names:
             body_r.append(assign(self.adj(var), const(0.0)))
+        trip = self.norm.trips.get(stmt)
+        if trip is not None:
+            body_f = [_count(trip)] + body_f
         fwd = gast.For(target=stmt.target, iter=stmt.iter, body=body_f, orelse=[],
                        type_comment=None)
         rev: list = []
         if body_r:
             reads = {n.id for s in body_r for n in gast.walk(s) if isinstance(n, gast.Name)}
             rng = _load_copy(stmt.iter)
+            if trip is not None:  # the loop may have left early: replay the first _trip values
+                rng = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=name(trip),
+                                                                 step=None), ctx=gast.Load())
             it = call("reversed", rng) if var in reads else rng
             rev = [gast.For(target=name(var, store=True), iter=it, body=body_r, orelse=[],
                             type_comment=None)]
@@ -227,14 +233,17 @@ class Reverse:
     def stmt_While(self, stmt: gast.While) -> tuple[list, list]:
         body_f, body_r = self.block(stmt.body, stmt.lineno)
         trip = self.norm.trips[stmt]
-        count = gast.AugAssign(target=name(trip, store=True), op=gast.Add(), value=const(1))
-        fwd = gast.While(test=stmt.test, body=[count] + body_f, orelse=[])
+        fwd = gast.While(test=stmt.test, body=[_count(trip)] + body_f, orelse=[])
         rev: list = []
         if body_r:
             rev = [gast.For(target=name(self.namer.exact("_"), store=True),
                             iter=call("range", name(trip)), body=body_r, orelse=[],
                             type_comment=None)]
         return [fwd], rev
+
+
+def _count(trip: str) -> gast.stmt:
+    return gast.AugAssign(target=name(trip, store=True), op=gast.Add(), value=const(1))
 
 
 def _load_copy(node: gast.expr) -> gast.expr:

@@ -35,8 +35,6 @@ REFUSED_STATEMENTS = {
     gast.Import: ("an 'import' inside the function", "Import at module level."),
     gast.ImportFrom: ("an 'import' inside the function", "Import at module level."),
     gast.Match: ("a 'match' statement", "Rewrite it as if/elif/else."),
-    gast.Break: ("'break'", "Rewrite the loop with a while condition."),
-    gast.Continue: ("'continue'", "Wrap the rest of the loop body in an 'if'."),
     gast.FunctionDef: ("a nested function definition", "Define the helper at module level."),
 }
 
@@ -76,7 +74,6 @@ class Validate:
         self.signature(self.parsed.func)
         for stmt in self.parsed.func.body:
             self.statement(stmt)
-        self.final_return(self.parsed.func)
         return self.parsed
 
     def refuse(self, node: gast.AST, what: str, hint: str = ""):
@@ -140,9 +137,6 @@ class Validate:
         self.block(stmt.orelse)
 
     def stmt_For(self, stmt: gast.For) -> None:
-        if stmt.orelse:
-            self.refuse(stmt.orelse[0], "a 'for ... else' clause",
-                        "Move the 'else' code after the loop.")
         if not isinstance(stmt.target, gast.Name):
             self.refuse(stmt.target, "a loop target other than a single name")
         if not (isinstance(stmt.iter, gast.Call) and isinstance(stmt.iter.func, gast.Name)
@@ -151,23 +145,22 @@ class Validate:
                         "Loop over indices with range(...).")
         self.expression(stmt.iter)
         self.block(stmt.body)
+        self.block(stmt.orelse)
+
+    def stmt_Break(self, stmt: gast.Break) -> None:
+        pass
+
+    def stmt_Continue(self, stmt: gast.Continue) -> None:
+        pass
 
     def stmt_While(self, stmt: gast.While) -> None:
-        if stmt.orelse:
-            self.refuse(stmt.orelse[0], "a 'while ... else' clause",
-                        "Move the 'else' code after the loop.")
         self.expression(stmt.test)
         self.block(stmt.body)
+        self.block(stmt.orelse)
 
     def stmt_Return(self, stmt: gast.Return) -> None:
         if stmt.value is not None:
             self.expression(stmt.value, allow_tuple=True)
-
-    def final_return(self, func: gast.FunctionDef) -> None:
-        for node in gast.walk(func):
-            if isinstance(node, gast.Return) and node is not func.body[-1]:
-                self.refuse(node, "a 'return' before the end of the function",
-                            "Assign the result to a variable and return it once, at the end.")
 
     def module_attribute(self, node: gast.Attribute) -> bool:
         """``math.pi``, ``np.linalg.norm``: a dotted name rooted in a free (module) name."""
