@@ -39,7 +39,7 @@ class Op:
         if self.kind == "call":
             return [(a, None) for a, _ in self.args]
         if self.kind == "rule":
-            return [(a, p) for a, p in self.args if p in self.rule.partials]
+            return [(a, p) for a, p in self.args if p in self.rule.differentiable]
         return []
 
 
@@ -60,13 +60,18 @@ def classify(value: gast.expr, calls: dict) -> Op:
 
 
 def _with_rule(node: gast.expr, key: str | None, args: list, keywords: dict) -> Op:
+    everything = [(a, None) for a in args + list(keywords.values())]
     rule = rules.lookup(key, len(args) + len(keywords)) if key else None
     if rule is None:
-        return Op("call", node, key, None, [(a, None) for a in args + list(keywords.values())])
-    names = rule.param_names(len(args) + len(keywords))
-    bound = list(zip(args, names))
+        return Op("call", node, key, None, everything)
+    if rule.variadic:
+        if keywords:
+            return Op("call", node, key, None, everything)
+        return Op("rule", node, key, rule, list(zip(args, rule.param_names(len(args)))))
+    bound = list(zip(args, rule.params))
+    free = rule.params[len(args):]
     for kw, atom in keywords.items():
-        if kw not in names[len(args):]:
-            return Op("call", node, key, None, [(a, None) for a in args + list(keywords.values())])
+        if kw not in free:
+            return Op("call", node, key, None, everything)
         bound.append((atom, kw))
     return Op("rule", node, key, rule, bound)

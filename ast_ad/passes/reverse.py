@@ -160,7 +160,11 @@ class Reverse:
             raise self.missing_rule(op)
         g = name(self.adj(var))
         holes = {p: a for a, p in op.args if p is not None}
+        if op.rule is not None:
+            for param, default in op.rule.defaults.items():
+                holes.setdefault(param, gast.parse(default, mode="eval").body)
         holes["ans"] = name(var)
+        holes["g"] = g
         out: list = []
         written: set = set()
         for atom, param in op.diff_args():
@@ -172,8 +176,9 @@ class Reverse:
                 contribution = g
             else:
                 holes_here = dict(holes, **{param: atom}) if op.rule.variadic else holes
-                partial = fill(op.rule.partials[param], holes_here, self.modules)
-                contribution = times(g, partial)
+                form, text = op.rule.expression(param)
+                filled = fill(text, holes_here, self.modules)
+                contribution = times(g, filled) if form == "partial" else filled
             out.append(self.accumulate(atom.id, contribution, written))
         return out
 

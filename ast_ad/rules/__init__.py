@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from . import builtins as _builtins
 from . import math as _math
 from . import operators as _operators
-from .core import Rule, defrule
+from .core import Rule, defrule, defvjp
 
-__all__ = ["Rule", "defrule", "RULES", "NONDIFF", "lookup", "key_of", "register",
+__all__ = ["Rule", "defrule", "defvjp", "RULES", "NONDIFF", "lookup", "key_of", "register",
            "register_nondiff", "all_rules"]
 
 
@@ -34,7 +34,7 @@ class Table:
     by_id: dict[int, tuple[object, str]] = field(default_factory=dict)
 
     def add(self, rule: Rule) -> None:
-        self.rules.setdefault(rule.key, {})[rule.arity] = rule
+        self.rules.setdefault(rule.key, {})[rule.arity if rule.arity >= 0 else -1] = rule
         self._index(rule.key, rule.target)
 
     def add_nondiff(self, key: str, target: object = None) -> None:
@@ -82,7 +82,8 @@ def key_of(obj: object) -> str | None:
 def lookup(key: str, nargs: int) -> Rule | None:
     """The rule for ``key`` called with ``nargs`` arguments, if there is one."""
     variants = RULES.get(key, {})
-    return variants.get(nargs) or variants.get(-1)
+    rule = variants.get(nargs) or variants.get(-1)
+    return rule if rule is not None and rule.accepts(nargs) else None
 
 
 def all_rules() -> list[Rule]:
@@ -102,7 +103,7 @@ def register(fn: object, params: str, **partials: str) -> Rule:
     """
     key = f"{getattr(fn, '__module__', None) or 'user'}.{getattr(fn, '__qualname__', fn)}"
     rule = defrule(key, params, **partials)
-    rule = Rule(rule.key, rule.params, rule.partials, target=fn)
+    rule = Rule(rule.key, rule.params, rule.partials, rule.vjps, rule.defaults, target=fn)
     TABLE.add(rule)
     return rule
 

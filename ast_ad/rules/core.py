@@ -1,4 +1,20 @@
-"""The Rule record and the one-line constructor used by every table module."""
+"""The Rule record and the one-line constructors used by every table module.
+
+Two forms, both reading like the math:
+
+* ``defrule(key, params, x="<partial>")`` for elementwise primitives: the partial
+  derivative of the result with respect to each parameter, as an expression
+  of the parameters and ``ans`` (the result). The adjoint is ``g * partial``
+  (reduced to the parameter's shape for arrays), the tangent ``partial * dx``.
+* ``defvjp(key, params, x="<vjp>")`` for everything else (reductions, linear
+  algebra, shape functions): the contribution to the parameter's adjoint as an
+  expression of the parameters, ``ans`` and ``g`` (the result's adjoint),
+  already shaped like the parameter.
+
+``params`` is a signature string: ``"a, b"``, ``"*x"`` (any number, each bound
+to ``x``), or with defaults for optional arguments ``"a, axis=None,
+keepdims=False"``; an omitted argument's hole is filled with its default.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,38 +22,82 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Rule:
-    """Partial derivatives of one primitive.
-
-    ``params`` are the template names of its positional arguments; a single
-    ``"*x"`` means any number of arguments, each bound in turn to ``x``.
-    ``partials`` maps a parameter to the expression of its partial derivative.
-    """
+    """The derivative of one primitive (see the module docstring for the two forms)."""
 
     key: str
     params: tuple[str, ...]
-    partials: dict[str, str] = field(hash=False)
+    partials: dict[str, str] = field(default_factory=dict, hash=False)
+    vjps: dict[str, str] = field(default_factory=dict, hash=False)
+    defaults: dict[str, str] = field(default_factory=dict, hash=False)
     target: object = field(default=None, compare=False, hash=False)
 
     @property
     def arity(self) -> int:
-        return -1 if self.params[:1] and self.params[0].startswith("*") else len(self.params)
+        """Number of parameters; -1 for variadic or with optional parameters."""
+        if self.variadic or self.defaults:
+            return -1
+        return len(self.params)
 
     @property
     def variadic(self) -> bool:
-        return self.arity == -1
+        return bool(self.params) and self.params[0].startswith("*")
+
+    @property
+    def differentiable(self) -> tuple[str, ...]:
+        """Parameters with a derivative."""
+        return tuple(self.partials) + tuple(self.vjps)
+
+    def accepts(self, nargs: int) -> bool:
+        if self.variadic:
+            return nargs >= 1
+        required = len(self.params) - len(self.defaults)
+        return required <= nargs <= len(self.params)
 
     def param_names(self, nargs: int) -> list[str]:
         """Template names for a call with ``nargs`` positional arguments."""
         if self.variadic:
             return [self.params[0][1:]] * nargs
-        return list(self.params)
+        return list(self.params[:nargs])
+
+    def expression(self, param: str) -> tuple[str, str]:
+        """``("partial", text)`` or ``("vjp", text)`` for a differentiable parameter."""
+        if param in self.partials:
+            return "partial", self.partials[param]
+        return "vjp", self.vjps[param]
+
+
+def _signature(key: str, params: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    names, defaults = [], {}
+    for part in (p.strip() for p in params.split(",")):
+        if not part:
+            continue
+        if "=" in part:
+            pname, default = (s.strip() for s in part.split("=", 1))
+            defaults[pname] = default
+            names.append(pname)
+        else:
+            if defaults:
+                raise ValueError(f"rule {key!r}: required parameter {part!r} after optional ones")
+            names.append(part)
+    return tuple(names), defaults
+
+
+def _check(key: str, names: tuple[str, ...], given: dict) -> None:
+    plain = {p.lstrip("*") for p in names}
+    unknown = set(given) - plain
+    if unknown:
+        raise ValueError(f"rule {key!r}: derivatives for unknown parameters {sorted(unknown)}")
 
 
 def defrule(key: str, params: str, **partials: str) -> Rule:
-    """``defrule("math.sin", "x", x="math.cos(x)")``: one table line."""
-    names = tuple(p.strip() for p in params.split(",") if p.strip())
-    plain = {p.lstrip("*") for p in names}
-    unknown = set(partials) - plain
-    if unknown:
-        raise ValueError(f"rule {key!r}: partials for unknown parameters {sorted(unknown)}")
-    return Rule(key, names, dict(partials))
+    """``defrule("math.sin", "x", x="math.cos(x)")``: one table line (elementwise form)."""
+    names, defaults = _signature(key, params)
+    _check(key, names, partials)
+    return Rule(key, names, dict(partials), {}, defaults)
+
+
+def defvjp(key: str, params: str, **vjps: str) -> Rule:
+    """``defvjp("numpy.sum", "a, axis=None, keepdims=False", a="...")``: VJP form."""
+    names, defaults = _signature(key, params)
+    _check(key, names, vjps)
+    return Rule(key, names, {}, dict(vjps), defaults)
