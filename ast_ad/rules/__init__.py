@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from . import builtins as _builtins
 from . import math as _math
+from . import numpy as _numpy
 from . import operators as _operators
 from .core import Rule, defrule, defvjp
 
@@ -59,7 +60,7 @@ def _import_key(key: str) -> object:
 
 
 TABLE = Table()
-for _module in (_operators, _math, _builtins):
+for _module in (_operators, _math, _builtins, _numpy):
     for _rule in _module.RULES:
         if _import_key(_rule.key) is not None or _rule.key.startswith("operator."):
             TABLE.add(_rule)

@@ -1,0 +1,1 @@
+"""Helpers that NumPy rule templates call by name (to be filled in)."""

@@ -1,0 +1,3 @@
+"""Rules for NumPy (to be filled in)."""
+RULES: list = []
+NONDIFF: list = []
