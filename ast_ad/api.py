@@ -1,14 +1,13 @@
 """The public entry points: grad, value_and_grad, source; the transformation cache."""
 from __future__ import annotations
 
-import builtins
 import functools
 import threading
 import types
 from collections.abc import Callable
 from typing import Any
 
-from .pipeline import Transformation, transform
+from .pipeline import Transformation, guards_hold, transform
 
 _CACHE: dict = {}
 _LOCK = threading.Lock()
@@ -33,9 +32,9 @@ class Adjoint:
 
     def transformation(self) -> Transformation:
         t = self._transformation
-        if t is None or not _guards_hold(self.fn, t.guards):
+        if t is None or not guards_hold(t.guards):
             t = self._transformation = _cached_transform(self.fn, self.wrt, self.kind)
-            self._built = t.instantiate(self.fn)
+            self._built = t.instantiate(self.fn)[0]
         return t
 
     def function(self) -> types.FunctionType:
@@ -55,22 +54,11 @@ def _cached_transform(fn: Callable, wrt: Wrt, kind: str) -> Transformation:
     key = _key(fn, wrt, kind)
     with _LOCK:
         hit = _CACHE.get(key)
-        if hit is not None and _guards_hold(fn, hit.guards):
+        if hit is not None and guards_hold(hit.guards):
             return hit
         result = transform(fn, wrt, kind)
         _CACHE[key] = result
         return result
-
-
-def _guards_hold(fn: Callable, guards: list) -> bool:
-    g = fn.__globals__
-    for name, obj in guards:
-        current = g.get(name, _MISSING)
-        if current is _MISSING:
-            current = getattr(builtins, name, _MISSING)
-        if current is not obj:
-            return False
-    return True
 
 
 def _wrap(fn: Callable | None, wrt: Wrt, kind: str) -> Callable:

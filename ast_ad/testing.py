@@ -97,7 +97,8 @@ def check_grad(f: Callable, args: Sequence[Any], wrt: Wrt = 0, rtol: float = 1e-
     ad = ast_ad.grad(f, wrt=wrt)(*args)
     fd = numerical_grad(f, args, wrt, step)
     _, labels = _positions(f, wrt, len(args))
-    ad_items = ad if isinstance(wrt, tuple) else (ad,)
+    # a bare number for a one-element tuple ``wrt`` is accepted: only values are checked here
+    ad_items = tuple(ad) if isinstance(ad, (tuple, list)) else (ad,)
     fd_items = fd if isinstance(wrt, tuple) else (fd,)
     if len(ad_items) != len(fd_items):
         raise AssertionError(f"ast_ad.grad returned {len(ad_items)} components for "

@@ -35,7 +35,7 @@ def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionD
     head: list = []
     if pushed:
         head.append(comment("tape: values the reverse sweep reads after they are overwritten"))
-        head += [assign(v, const(None)) for v in pushed if v in unbound]
+        head += [assign(v, const(None)) for v in pushed if v in unbound | gen.records]
         head += [assign("_tape", gast.List(elts=[], ctx=gast.Load())),
                  assign("_push", gast.Attribute(value=name("_tape"), attr="append",
                                                 ctx=gast.Load())),
@@ -45,6 +45,7 @@ def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionD
     if kind == "value_and_grad":
         reverse = _keep_value(reverse, set(pushed), namer)
     func.body = head + forward + reverse
+    gen.split_at = len(head) + len(forward)
     return func
 
 

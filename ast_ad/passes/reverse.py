@@ -27,6 +27,9 @@ from ..templates import assign, aug_add, call, const, fill, name, times
 from .normalize import Normalized, is_increment
 
 SEED = "seed_scalar"
+ADD = "add"          # runtime: structural sum of adjoints (numbers, lists, dicts, arrays, None)
+ITEM = "item"        # runtime: element of an adjoint, 0.0 where the adjoint is zero
+COTANGENT = "_g"     # the parameter of a split reverse function that receives the seed
 
 
 @dataclass
@@ -37,14 +40,18 @@ class Generated:
     pushes: list = field(default_factory=list)    # (statement, variable) in the forward sweep
     pops: list = field(default_factory=list)      # (statement, variable) in the reverse sweep
     reverse_start: int = 0                        # index in func.body where the reverse begins
-    value_name: str | None = None
+    records: set = field(default_factory=set)     # call records, unbound until the first call
+    split_at: int = 0                             # after prune: where the reverse begins
+    returned: gast.expr | None = None
 
 
 class Reverse:
     """Build forward and reverse sweeps statement by statement."""
 
     def __init__(self, parsed: Parsed, norm: Normalized, activity: Activity, calls: dict,
-                 wrt: list[str], kind: str, modules: dict[str, str]):
+                 wrt: list[str], kind: str, modules: dict[str, str], linker=None):
+        self.linker = linker
+        self.depth = 0
         self.parsed = parsed
         self.norm = norm
         self.act = activity
@@ -65,10 +72,14 @@ class Reverse:
         ret = body[-1] if body and isinstance(body[-1], gast.Return) else None
         fwd, rev = self.block(body[:-1] if ret else body)
         self.returned = ret.value if ret is not None else const(None)
-        seed = self.seed(self.returned)
-        inits = [assign(self.adj(v), const(0.0)) for v in sorted(self.user_adjoints())
-                 if not self.is_seeded(v)]
-        head = [comment("reverse sweep")] + seed + inits
+        if self.kind == "split":
+            inits = [assign(self.adj(v), const(0.0)) for v in sorted(self.user_adjoints())]
+            head = [comment("reverse sweep")] + inits + self.split_seed(self.returned)
+        else:
+            seed = self.seed(self.returned)
+            inits = [assign(self.adj(v), const(0.0)) for v in sorted(self.user_adjoints())
+                     if not self.is_seeded(v)]
+            head = [comment("reverse sweep")] + seed + inits
         tail = [gast.Return(value=self.result())]
         new = gast.FunctionDef(name=f"{self.kind}_{func.name}", args=func.args,
                                body=fwd + head + rev + tail, decorator_list=[],
@@ -76,6 +87,7 @@ class Reverse:
         gast.copy_location(new, func)
         self.out.func = new
         self.out.reverse_start = len(fwd)
+        self.out.returned = self.returned
         return self.out
 
     def user_adjoints(self) -> set[str]:
@@ -90,9 +102,21 @@ class Reverse:
             return [assign(self.adj(value.id), checked)]
         return [gast.Expr(value=checked)]
 
+    def split_seed(self, value: gast.expr) -> list:
+        """``bv += _g`` for the returned variable (``_g[k]`` for a returned tuple)."""
+        written: set = set()
+        if isinstance(value, gast.Tuple):
+            pairs = [(e, call(ITEM, name(COTANGENT), const(k))) for k, e in enumerate(value.elts)]
+        else:
+            pairs = [(value, name(COTANGENT))]
+        return [self.accumulate(e.id, g, written, generic=True) for e, g in pairs
+                if isinstance(e, gast.Name) and e.id in self.act.adjoint_names]
+
     def result(self) -> gast.expr:
         grads = [name(self.adj(w)) if w in self.act.adjoint_names else const(0.0)
                  for w in self.wrt]
+        if self.kind == "split":
+            return gast.Tuple(elts=grads, ctx=gast.Load())
         grad = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
         if self.kind == "value_and_grad":
             return gast.Tuple(elts=[_load_copy(self.returned), grad], ctx=gast.Load())
@@ -128,12 +152,7 @@ class Reverse:
         """Push the old value before a non-fresh assignment and pop it after its adjoint."""
         if definition in self.fresh:
             return fwd, rev
-        var = definition.id
-        push = gast.Expr(value=call("_push", name(var)))
-        pop = assign(var, call("_pop"))
-        self.out.pushes.append((push, var))
-        self.out.pops.append((pop, var))
-        return [push] + fwd, rev + [pop]
+        return self.bracket_name(definition.id, fwd, rev)
 
     # ------------------------------------------------------------------ assignment
     def stmt_Assign(self, stmt: gast.Assign) -> tuple[list, list]:
@@ -141,11 +160,53 @@ class Reverse:
         var = target.id
         rev: list = []
         increment = is_increment(var, stmt.value)
+        fwd: list = [stmt]
+        record = None
         if self.act.active(target):
-            rev = self.adjoint_of(var, stmt.value, increment)
+            op = classify(stmt.value, self.calls)
+            if self.is_user_call(op):
+                fwd, rev, record = self.user_call(var, op)
+            else:
+                rev = self.adjoint_of(var, stmt.value, increment)
         if var in self.act.adjoint_names and not increment and self.kills_adjoint(target):
             rev.append(assign(self.adj(var), const(0.0)))
-        return self.bracket(target, [stmt], rev)
+        fwd, rev = self.bracket(target, fwd, rev)
+        if record is not None and self.depth:  # a call record made in a loop: keep each one
+            fwd, rev = self.bracket_name(record, fwd, rev)
+        return fwd, rev
+
+    def is_user_call(self, op) -> bool:
+        target = self.calls.get(op.node)
+        return op.kind == "call" and target is not None and target.kind == "function" \
+            and self.linker is not None
+
+    def user_call(self, var: str, op) -> tuple[list, list, str]:
+        """``y, _rec = fwd_h(a, b)`` forward; ``_b = rev_h(_rec, by)`` then ``ba += _b[k]``."""
+        callee = self.calls[op.node].obj
+        fwd_name, rev_name, params = self.linker.split(callee, self.parsed.location(op.node))
+        record, grads = self.namer.fresh("_rec"), self.namer.fresh("_b")
+        self.out.records.add(record)
+        node = op.node
+        forward_call = gast.Call(func=name(fwd_name), args=node.args, keywords=node.keywords)
+        targets = gast.Tuple(elts=[name(var, store=True), name(record, store=True)],
+                             ctx=gast.Store())
+        fwd = gast.Assign(targets=[targets], value=forward_call, type_comment=None)
+        rev = [assign(grads, call(rev_name, name(record), name(self.adj(var))))]
+        written: set = set()
+        bound = [(a, k) for k, a in enumerate(node.args)] + [
+            (kw.value, params.index(kw.arg)) for kw in node.keywords if kw.arg in params]
+        for atom, k in bound:
+            if isinstance(atom, gast.Name) and atom.id in self.act.adjoint_names:
+                item = gast.Subscript(value=name(grads), slice=const(k), ctx=gast.Load())
+                rev.append(self.accumulate(atom.id, item, written, generic=True))
+        return [gast.copy_location(fwd, node)], rev, record
+
+    def bracket_name(self, var: str, fwd: list, rev: list) -> tuple[list, list]:
+        push = gast.Expr(value=call("_push", name(var)))
+        pop = assign(var, call("_pop"))
+        self.out.pushes.append((push, var))
+        self.out.pops.append((pop, var))
+        return [push] + fwd, rev + [pop]
 
     def kills_adjoint(self, target: gast.Name) -> bool:
         """Must ``bv = 0`` follow this assignment's adjoint? Not for a first write, nor for a
@@ -182,12 +243,16 @@ class Reverse:
             out.append(self.accumulate(atom.id, contribution, written))
         return out
 
-    def accumulate(self, var: str, value: gast.expr, written: set) -> gast.stmt:
-        """``bv += value``; for a temporary's single use, ``bv = value``."""
+    def accumulate(self, var: str, value: gast.expr, written: set,
+                   generic: bool = False) -> gast.stmt:
+        """``bv += value``; for a temporary's single use, ``bv = value``; where the value may
+        be a container (``generic``), ``bv = add(bv, value)``."""
         target = self.adj(var)
         if var in self.norm.temps and var not in written:
             written.add(var)
             return assign(target, value)
+        if generic:
+            return assign(target, call(ADD, name(target), value))
         return aug_add(target, value)
 
     def missing_rule(self, op) -> MissingRule:
@@ -213,8 +278,15 @@ class Reverse:
         rev = gast.If(test=_load_copy(stmt.test), body=body_r or [gast.Pass()], orelse=else_r)
         return [fwd], ([rev] if body_r or else_r else [])
 
+    def loop_body(self, stmt: gast.stmt) -> tuple[list, list]:
+        self.depth += 1
+        try:
+            return self.block(stmt.body, stmt.lineno)
+        finally:
+            self.depth -= 1
+
     def stmt_For(self, stmt: gast.For) -> tuple[list, list]:
-        body_f, body_r = self.block(stmt.body, stmt.lineno)
+        body_f, body_r = self.loop_body(stmt)
         var = stmt.target.id
         if var in self.act.adjoint_names:
             body_r.append(assign(self.adj(var), const(0.0)))
@@ -236,7 +308,7 @@ class Reverse:
         return self.bracket(stmt.target, [fwd], rev)
 
     def stmt_While(self, stmt: gast.While) -> tuple[list, list]:
-        body_f, body_r = self.block(stmt.body, stmt.lineno)
+        body_f, body_r = self.loop_body(stmt)
         trip = self.norm.trips[stmt]
         fwd = gast.While(test=stmt.test, body=[_count(trip)] + body_f, orelse=[])
         rev: list = []
