@@ -26,7 +26,7 @@ class Op:
     the rule's template name for it (``None``: not differentiable).
     """
 
-    kind: str
+    kind: str  # also "getitem", "build", "pop" (see classify)
     node: gast.expr
     key: str | None = None
     rule: Rule | None = None
@@ -36,8 +36,8 @@ class Op:
         """``(atom, template name)`` of the operands that have a partial derivative."""
         if self.kind == "copy":
             return [(self.node, None)]
-        if self.kind == "call":
-            return [(a, None) for a, _ in self.args]
+        if self.kind in ("call", "getitem", "build", "pop"):
+            return [(a, p) for a, p in self.args]
         if self.kind == "rule":
             return [(a, p) for a, p in self.args if p in self.rule.differentiable]
         return []
@@ -46,6 +46,19 @@ class Op:
 def classify(value: gast.expr, calls: dict) -> Op:
     if isinstance(value, gast.Name):
         return Op("copy", value)
+    if isinstance(value, gast.Subscript):
+        return Op("getitem", value, args=[(value.value, None)])
+    if isinstance(value, (gast.List, gast.Tuple)):
+        return Op("build", value, args=[(e, k) for k, e in enumerate(value.elts)])
+    if isinstance(value, gast.Dict):
+        return Op("build", value, args=list(zip(value.values, value.keys)))
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+            and isinstance(value.func.value, gast.Name) \
+            and getattr(calls.get(value), "kind", "unknown") == "unknown":
+        if value.func.attr == "copy" and not value.args:
+            return Op("copy", value.func.value)
+        if value.func.attr == "pop":
+            return Op("pop", value, args=[(value.func.value, None)])
     if isinstance(value, gast.BinOp) and type(value.op) in BINOP_KEYS:
         return _with_rule(value, BINOP_KEYS[type(value.op)], [value.left, value.right], {})
     if isinstance(value, gast.UnaryOp) and type(value.op) in UNARY_KEYS:

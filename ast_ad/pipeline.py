@@ -12,25 +12,31 @@ import types
 from dataclasses import dataclass, field
 
 import gast
+import numpy
 
-from . import runtime
+from . import npruntime, runtime
 from .analysis.activity import analyze
 from .analysis.overwrite import maybe_unbound
 from .errors import Location, TransformError
 from .naming import Namer, names_in
+from .passes.desugar import Desugar
 from .passes.jumps import Jumps
 from .passes.normalize import Normalize
 from .passes.prune import prune
-from .passes.resolve import MISSING, Env, resolve
-from .passes.reverse import ADD, COTANGENT, ITEM, SEED, Generated, Reverse
+from .passes.resolve import MISSING, Env, local_names, resolve
+from .passes.reverse import COTANGENT, Generated, Reverse
 from .passes.validate import Validate
 from .source import Parsed, parse_function, register_source, to_source
-from .templates import assign, name
+from .templates import HELPER, assign, helper, name
 
-# modules that rule templates may name, and the runtime helpers generated code may call
-TEMPLATE_MODULES = {"math": math}
-RUNTIME = {SEED: runtime.seed_scalar, ADD: runtime.add, ITEM: runtime.item}
+# what generated code may name besides the user's names: template modules, our runtime
+# helpers, and builtins (renamed apart if the user's function uses one of these names)
+HELPERS = {"math": math, "np": numpy, **runtime.HELPERS, **{
+    k: getattr(npruntime, k) for k in getattr(npruntime, "__all__", ())}}
+BUILTIN_HELPERS = {k: getattr(builtins, k) for k in ("len", "slice", "range", "reversed",
+                                                      "min", "list")}
 FACTORY = "_ast_ad_factory"
+RESERVED = {"_tape", "_push", "_pop", "_saved", "_g"}  # our names; renamed if the user's too
 SAVED = "_saved"
 
 
@@ -57,24 +63,25 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     calls, guards = resolve(parsed, env)
     Validate(parsed, calls).run()
     wrt_names = wrt_parameters(parsed, wrt)
-    namer = Namer(names_in(parsed.func) | set(env.closure) | {FACTORY, SAVED, COTANGENT})
+    user_names = names_in(parsed.func) | set(env.closure)
+    namer = Namer(user_names | RESERVED | {FACTORY})
     linker = linker or Linker()
     linker.namer = namer
-    modules = module_aliases(parsed, env, namer)
+    Desugar(parsed.func, namer).run()
+    debug("desugar", parsed.func)
     Jumps(parsed.func, namer).run()
     debug("jumps", parsed.func)
     norm = Normalize(parsed, calls, namer).run()
     debug("normalize", norm.func)
     activity = analyze(parsed.module, norm.func, wrt_names, calls)
-    generated = Reverse(parsed, norm, activity, calls, wrt_names, kind, modules, linker).run()
+    reverse = Reverse(parsed, norm, activity, calls, wrt_names, kind, {}, linker)
+    reverse.wrt_tuple = isinstance(wrt, (tuple, list))
+    generated = reverse.run()
     func = prune(generated, maybe_unbound(norm.func), namer, kind)
     debug("reverse + prune", func)
     funcs = split(generated, params_of(norm.func)) if kind == "split" else [func]
-    injected = {alias: TEMPLATE_MODULES[m] for m, alias in modules.items()}
-    injected.update(RUNTIME)
-    injected.update(linker.injected)
-    used = {n.id for f in funcs for n in gast.walk(f) if isinstance(n, gast.Name)}
-    injected = {k: v for k, v in injected.items() if k in used}
+    injected = dict(linker.injected)
+    injected.update(helpers_used(funcs, user_names, local_names(norm.func), env, namer))
     guards = [(env.globals, n, obj) for n, obj in guards if obj is not MISSING] + linker.guards
     return Built(funcs, parsed, wrt_names, kind, injected, guards)
 
@@ -98,10 +105,10 @@ def split(gen: Generated, params: list[str]) -> list:
     fwd = gast.FunctionDef(name=f"fwd_{func.name[len('split_'):]}", args=func.args,
                            body=forward + [fwd_ret], decorator_list=[], returns=None,
                            type_comment=None, type_params=[])
-    unpack = [assign(SAVED, name(SAVED))] if not saved else [gast.Assign(
+    unpack = [gast.Assign(
         targets=[gast.Tuple(elts=[name(v, store=True) for v in saved], ctx=gast.Store())],
-        value=name(SAVED), type_comment=None)]
-    args = gast.arguments(args=[name(SAVED, store=False), name(COTANGENT)], posonlyargs=[],
+        value=helper(SAVED), type_comment=None)]
+    args = gast.arguments(args=[helper(SAVED), helper(COTANGENT)], posonlyargs=[],
                           vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
     for a in args.args:
         a.ctx = gast.Param()
@@ -121,18 +128,29 @@ def _bound_at_top(stmts: list) -> set[str]:
                                             for t in e.elts if isinstance(t, gast.Name)}
 
 
-def module_aliases(parsed: Parsed, env: Env, namer: Namer) -> dict[str, str]:
-    """The name generated code uses for each template module: its own name unless the user's
-    function uses that name for something else."""
-    used = names_in(parsed.func)
-    aliases = {}
-    for mod_name, module in TEMPLATE_MODULES.items():
-        if mod_name not in used or env.lookup(mod_name)[0] is module:
-            aliases[mod_name] = mod_name
-            namer.taken.add(mod_name)
-        else:
-            aliases[mod_name] = namer.exact(mod_name)
-    return aliases
+def helpers_used(funcs: list, user_names: set, local: set, env: Env, namer: Namer) -> dict:
+    """The helpers the generated code names, as ``{name: object}`` to inject. A helper whose
+    name the user's function uses for something else is renamed apart (``math_1``)."""
+    injected: dict = {}
+    renames: dict = {}
+    for func in funcs:
+        for node in gast.walk(func):
+            if not (isinstance(node, gast.Name) and getattr(node, HELPER, False)):
+                continue
+            if node.id in RESERVED:
+                if node.id in user_names:
+                    node.id = renames.setdefault(node.id, namer.exact(node.id + "_"))
+                continue
+            obj = HELPERS.get(node.id, BUILTIN_HELPERS.get(node.id, MISSING))
+            if obj is MISSING:
+                continue
+            clash = node.id in user_names and (
+                node.id in local or env.lookup(node.id)[0] is not obj)
+            if clash:
+                node.id = renames.setdefault(node.id, namer.exact(node.id))
+            if clash or node.id in HELPERS:
+                injected[node.id] = obj
+    return injected
 
 
 def params_of(func: gast.FunctionDef) -> list[str]:

@@ -76,6 +76,8 @@ def _copy(value: object) -> object:
         return [_copy(v) for v in value]
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.copy()
     return value
 
 
@@ -84,3 +86,169 @@ def item(adj: object, index: object) -> object:
     if is_zero(adj):
         return 0.0
     return adj[index]
+
+
+# ---------------------------------------------------------------- indexing adjoints
+# ``path`` is a tuple with one index per subscript level: ``x[i][j]`` is ``(i, j)``,
+# ``x[i, j]`` is ``((i, j),)``, ``x[1:]`` is ``(slice(1, None, None),)``.
+
+MISSING = object()
+
+
+def _walk(container: object, path: tuple) -> object:
+    for index in path[:-1]:
+        container = container[index]
+    return container
+
+
+def add_at(adj: object, primal: object, path: tuple, g: object) -> object:
+    """The adjoint of ``primal`` after ``primal[path]`` was read with adjoint ``g``."""
+    if is_zero(g):
+        return adj
+    if is_zero(adj):
+        adj = zeros_like(primal)
+    box, last = _walk(adj, path), path[-1]
+    if isinstance(box, np.ndarray):
+        np.add.at(box, last, g)
+    elif isinstance(last, slice):
+        for pos, value in zip(range(len(box))[last], g):
+            box[pos] = add(box[pos], value)
+    elif isinstance(box, dict):
+        box[last] = add(box.get(last, 0.0), g)
+    else:
+        box[last] = add(box[last], g)
+    return adj
+
+
+def item_at(adj: object, path: tuple) -> object:
+    """A copy of ``adj[path]``, or 0.0 where ``adj`` is still zero."""
+    if is_zero(adj):
+        return 0.0
+    box = _walk(adj, path)
+    value = box.get(path[-1], 0.0) if isinstance(box, dict) else box[path[-1]]
+    return value.copy() if isinstance(value, np.ndarray) else _copy(value)
+
+
+def zero_at(adj: object, path: tuple) -> object:
+    """``adj`` with ``adj[path]`` set to zero (the element was overwritten)."""
+    if is_zero(adj):
+        return adj
+    box, last = _walk(adj, path), path[-1]
+    if isinstance(box, np.ndarray):
+        box[last] = 0.0
+    elif isinstance(last, slice):
+        for pos in range(len(box))[last]:
+            box[pos] = zeros_like(box[pos])
+    elif isinstance(box, dict):
+        box.pop(last, None)
+    else:
+        box[last] = zeros_like(box[last])
+    return adj
+
+
+def old_item(primal: object, path: tuple) -> object:
+    """What ``primal[path]`` holds before it is overwritten (copied if it is an array)."""
+    box, last = _walk(primal, path), path[-1]
+    if isinstance(box, dict) and last not in box:
+        return MISSING
+    value = box[last]
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def put_item(primal: object, path: tuple, old: object) -> None:
+    """Undo ``primal[path] = ...``: put back what ``old_item`` saved."""
+    box, last = _walk(primal, path), path[-1]
+    if old is MISSING:
+        del box[last]
+    else:
+        box[last] = old
+
+
+# ---------------------------------------------------------------- list methods
+
+def _position(k: int | None, size: int) -> int:
+    """Where ``insert(k, v)`` puts ``v`` in a list of ``size`` items."""
+    if k is None:
+        return size
+    if k < 0:
+        k += size
+    return min(max(k, 0), size)
+
+
+def pop_last(adj: object) -> object:
+    """Reverse of ``xs.append(v)``: the adjoint of ``v``, removed from ``xs``'s adjoint."""
+    return 0.0 if is_zero(adj) else adj.pop()
+
+
+def pop_tail(adj: object, n: int) -> object:
+    """Reverse of ``xs.extend(ys)`` (``len(ys) == n``): the adjoint of ``ys``."""
+    if is_zero(adj):
+        return 0.0
+    tail = adj[len(adj) - n:]
+    del adj[len(adj) - n:]
+    return tail
+
+
+def pop_inserted(adj: object, primal: list, k: int) -> object:
+    """Reverse of ``xs.insert(k, v)``: ``primal`` is ``xs`` after the insert."""
+    if is_zero(adj):
+        return 0.0
+    return adj.pop(_position(k, len(primal) - 1))
+
+
+def unpop_adj(adj: object, primal: list, k: int | None, g: object) -> object:
+    """Reverse of ``v = xs.pop(k)``: ``primal`` is ``xs`` after the pop; ``g`` is ``v``'s."""
+    if is_zero(adj):
+        if is_zero(g):
+            return adj
+        adj = zeros_like(primal)
+    adj.insert(_popped_position(k, len(primal) + 1), g)
+    return adj
+
+
+def _popped_position(k: int | None, size: int) -> int:
+    if k is None:
+        return size - 1
+    return k + size if k < 0 else k
+
+
+def unpop(primal: list, k: int | None, value: object) -> None:
+    """Undo ``value = primal.pop(k)``."""
+    primal.insert(_popped_position(k, len(primal) + 1), value)
+
+
+def uninsert(primal: list, k: int) -> None:
+    """Undo ``primal.insert(k, v)``."""
+    primal.pop(_position(k, len(primal) - 1))
+
+
+def del_tail(primal: list, n: int) -> None:
+    """Undo ``primal.extend(ys)`` with ``len(ys) == n``."""
+    del primal[len(primal) - n:]
+
+
+# ---------------------------------------------------------------- builtins over sequences
+
+def fill_like(xs: object, g: object) -> object:
+    """The adjoint of ``xs`` from ``sum(xs)`` with adjoint ``g``."""
+    if isinstance(xs, np.ndarray):
+        return np.broadcast_to(g, xs.shape[:1] + np.shape(g)).astype(_float_dtype(xs.dtype))
+    if isinstance(xs, dict):
+        return zeros_like(xs)
+    return [_copy(g) for _ in xs]
+
+
+def pick(xs: object, ans: object, g: object) -> object:
+    """The adjoint of ``xs`` from ``max(xs)`` or ``min(xs)``: ``g`` at the first winner."""
+    adj = zeros_like(list(xs) if not isinstance(xs, np.ndarray) else xs)
+    for k, x in enumerate(xs):
+        if x == ans:
+            adj[k] = add(adj[k], g)
+            break
+    return adj
+
+
+# the helpers generated code and rule templates may name
+HELPERS = {f.__name__: f for f in (
+    seed_scalar, add, item, zeros_like, add_at, item_at, zero_at, old_item, put_item, pop_last,
+    pop_tail, pop_inserted, unpop_adj, unpop, uninsert, del_tail, fill_like, pick)}

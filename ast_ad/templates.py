@@ -32,6 +32,7 @@ class _Filler(gast.NodeTransformer):
             return load(copy.deepcopy(self.holes[node.id]))
         if node.id in self.modules:
             node.id = self.modules[node.id]
+        setattr(node, HELPER, True)
         return node
 
 
@@ -60,8 +61,20 @@ def aug_add(target: str, value: gast.expr) -> gast.AugAssign:
     return gast.AugAssign(target=name(target, store=True), op=gast.Add(), value=value)
 
 
+HELPER = "_ast_ad_helper"  # attribute marking a Name that refers to one of our helpers
+
+
+def helper(ident: str, store: bool = False) -> gast.Name:
+    """A Name for a runtime helper, builtin, template module or the tape; renamed later if the
+    user's function uses the same name for something else."""
+    node = name(ident, store)
+    setattr(node, HELPER, True)
+    return node
+
+
 def call(func: str, *args: gast.expr) -> gast.Call:
-    return gast.Call(func=name(func), args=list(args), keywords=[])
+    """``func(*args)``; ``func`` is one of our helpers (or a builtin), never a user name."""
+    return gast.Call(func=helper(func), args=list(args), keywords=[])
 
 
 def constant_value(node: gast.expr) -> float | None:

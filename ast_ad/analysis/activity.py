@@ -16,6 +16,7 @@ import beniget
 import gast
 
 from ..ops import classify
+from ..passes.normalize import MUTATING, is_method
 
 
 @dataclass
@@ -37,13 +38,14 @@ def analyze(module: gast.Module, func: gast.FunctionDef, wrt: list[str], calls: 
     for node, used_by in users.items():
         for use in used_by:
             reaching.setdefault(use, []).append(node)
-    flow = _flows(func, calls)            # use node -> definition it flows into
+    flow = _flows(func, calls, reaching)  # use node -> definitions it flows into
     back: dict = {}
-    for use, target in flow.items():
-        back.setdefault(target, []).append(use)
+    for use, targets in flow.items():
+        for target in targets:
+            back.setdefault(target, []).append(use)
 
     params = [a for a in _params(func) if a.id in wrt]
-    varied = _closure(params, lambda d: [flow[u] for u in users.get(d, []) if u in flow])
+    varied = _closure(params, lambda d: [t for u in users.get(d, []) for t in flow.get(u, ())])
     seeds = [d for use in _returned(func) for d in reaching.get(use, [])]
     useful = _closure(seeds, lambda d: [r for u in back.get(d, []) for r in reaching.get(u, [])])
     result = Activity(varied, useful)
@@ -82,12 +84,29 @@ def _returned(func: gast.FunctionDef) -> list:
     return found
 
 
-def _flows(func: gast.FunctionDef, calls: dict) -> dict:
-    """``{operand Name load: target Name store}`` for every differentiable operand."""
-    flow = {}
+def _flows(func: gast.FunctionDef, calls: dict, reaching: dict) -> dict:
+    """``{operand Name load: [definitions]}`` for every differentiable operand. Writing into
+    a container (``v[i] = y``, ``v.append(y)``) flows into the definitions of ``v``."""
+    flow: dict = {}
     for node in gast.walk(func):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             for atom, _ in classify(node.value, calls).diff_args():
                 if isinstance(atom, gast.Name):
-                    flow[atom] = node.targets[0]
+                    flow.setdefault(atom, []).append(node.targets[0])
+        elif isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
+            _into(flow, container_base(node.targets[0]), [node.value], reaching)
+        elif isinstance(node, gast.Expr) and is_method(node.value, MUTATING):
+            _into(flow, node.value.func.value, node.value.args, reaching)
     return flow
+
+
+def _into(flow: dict, base: gast.Name, values: list, reaching: dict) -> None:
+    for value in values:
+        if isinstance(value, gast.Name):
+            flow.setdefault(value, []).extend(reaching.get(base, []))
+
+
+def container_base(target: gast.Subscript) -> gast.Name:
+    while isinstance(target, gast.Subscript):
+        target = target.value
+    return target

@@ -46,7 +46,8 @@ def _definitions(stmts: list, in_loop: bool, depth: int):
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
             for target in stmt.targets:
-                yield target, in_loop, depth
+                if isinstance(target, gast.Name):
+                    yield target, in_loop, depth
         elif isinstance(stmt, gast.For):
             yield stmt.target, in_loop, depth
             yield from _definitions(stmt.body, True, depth + 1)

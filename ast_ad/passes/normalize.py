@@ -101,6 +101,10 @@ class Normalize:
     def stmt_Expr(self, stmt: gast.Expr) -> list:
         if isinstance(stmt.value, gast.Constant):
             return []  # docstrings and bare constants do nothing
+        if is_method(stmt.value, MUTATING):  # xs.append(v): arguments become atoms
+            pre: list = []
+            stmt.value.args = [self.atomize(a, pre) for a in stmt.value.args]
+            return pre + [stmt]
         return [stmt]
 
     def stmt_AnnAssign(self, stmt: gast.AnnAssign) -> list:
@@ -109,6 +113,14 @@ class Normalize:
         return self.assign_to(stmt.target.id, stmt.value)
 
     def stmt_AugAssign(self, stmt: gast.AugAssign) -> list:
+        if isinstance(stmt.target, gast.Subscript):  # v[i] += e: index once, load, op, store
+            pre: list = []
+            target = self.store_target(stmt.target, pre)
+            current = self.temp(pre, self.elementary(load_copy(target), pre))
+            value = gast.BinOp(left=current, op=stmt.op, right=self.atomize(stmt.value, pre))
+            result = self.temp(pre, gast.copy_location(value, stmt))
+            return pre + [self.emit(gast.Assign(targets=[target], value=result,
+                                                type_comment=None))]
         target = stmt.target.id
         value = gast.BinOp(left=name(target), op=stmt.op, right=stmt.value)
         gast.copy_location(value, stmt)
@@ -116,6 +128,8 @@ class Normalize:
 
     def stmt_Assign(self, stmt: gast.Assign) -> list:
         first, *others = stmt.targets
+        if any(isinstance(t, gast.Subscript) for t in stmt.targets):
+            return self.stores(stmt)
         if isinstance(first, gast.Tuple):
             out = self.unpack(first, stmt.value)
         else:
@@ -127,6 +141,41 @@ class Normalize:
             else:
                 out.append(self.emit(assign(other.id, load_copy(first))))
         return out
+
+    def stores(self, stmt: gast.Assign) -> list:
+        """``v[i] = value`` (and ``a = v[i] = value``): the value, then each target, as Python."""
+        pre: list = []
+        value = self.atomize(stmt.value, pre)
+        out = pre
+        for target in stmt.targets:
+            if isinstance(target, gast.Subscript):
+                step: list = []
+                node = self.store_target(target, step)
+                out += step + [self.emit(gast.Assign(targets=[node], value=load_copy(value),
+                                                     type_comment=None))]
+            else:
+                out += self.assign_to(target.id, load_copy(value))
+        return out
+
+    def store_target(self, target: gast.Subscript, pre: list) -> gast.Subscript:
+        """The target with every index an atom (the base is a name)."""
+        if isinstance(target.value, gast.Subscript):
+            base = self.store_target(target.value, pre)
+            base.ctx = gast.Load()
+        else:
+            base = target.value
+        node = gast.Subscript(value=base, slice=self.index(target.slice, pre), ctx=gast.Store())
+        return gast.copy_location(node, target)
+
+    def index(self, node: gast.expr, pre: list) -> gast.expr:
+        """An index with atoms for parts: ``i``, ``a:b:c``, ``i, :``."""
+        if isinstance(node, gast.Slice):
+            parts = [None if p is None else self.atomize(p, pre)
+                     for p in (node.lower, node.upper, node.step)]
+            return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+        if isinstance(node, gast.Tuple):
+            return gast.Tuple(elts=[self.index(e, pre) for e in node.elts], ctx=gast.Load())
+        return self.atomize(node, pre)
 
     def unpack(self, target: gast.Tuple, value: gast.expr) -> list:
         pre: list = []
@@ -153,6 +202,11 @@ class Normalize:
     def stmt_For(self, stmt: gast.For) -> list:
         pre: list = []
         rebound = assigned_names(stmt.body)
+        if stmt.target.id in rebound:  # the body rebinds the loop variable: count apart
+            counter = self.namer.fresh("_i")
+            first = self.emit(assign(stmt.target.id, name(counter)))
+            stmt.target = name(counter, store=True)
+            stmt.body = [first] + stmt.body
         args = []
         for arg in stmt.iter.args:
             atom = self.atomize(arg, pre)
@@ -211,6 +265,29 @@ class Normalize:
         operand = self.atomize(expr.operand, pre)
         return gast.copy_location(gast.UnaryOp(op=expr.op, operand=operand), expr)
 
+    def expr_Subscript(self, expr: gast.Subscript, pre: list) -> gast.expr:
+        base = self.atomize(expr.value, pre)
+        node = gast.Subscript(value=base, slice=self.index(expr.slice, pre), ctx=gast.Load())
+        return gast.copy_location(node, expr)
+
+    def expr_List(self, expr: gast.List, pre: list) -> gast.expr:
+        return gast.copy_location(gast.List(elts=[self.atomize(e, pre) for e in expr.elts],
+                                            ctx=gast.Load()), expr)
+
+    def expr_Tuple(self, expr: gast.Tuple, pre: list) -> gast.expr:
+        return gast.copy_location(gast.Tuple(elts=[self.atomize(e, pre) for e in expr.elts],
+                                             ctx=gast.Load()), expr)
+
+    def expr_Dict(self, expr: gast.Dict, pre: list) -> gast.expr:
+        if any(k is None for k in expr.keys):
+            raise self.parsed.error(expr, "cannot differentiate '**' inside a dict literal",
+                                    "Build the dict key by key.")
+        keys, values = [], []
+        for k, v in zip(expr.keys, expr.values):
+            keys.append(self.atomize(k, pre))
+            values.append(self.atomize(v, pre))
+        return gast.copy_location(gast.Dict(keys=keys, values=values), expr)
+
     def expr_IfExp(self, expr: gast.IfExp, pre: list) -> gast.expr:
         result = self.namer.fresh("_t")
         self.out.temps.add(result)
@@ -260,7 +337,8 @@ class Normalize:
 
     def sum_literal(self, expr: gast.Call, pre: list) -> gast.expr:
         """``sum([a, b], s)`` is ``(s + a) + b``, in Python's order (``s`` is 0 by default)."""
-        start = self.atomize(expr.args[1], pre) if len(expr.args) > 1 else const(0)
+        starts = expr.args[1:] + [k.value for k in expr.keywords if k.arg == "start"]
+        start = self.atomize(starts[0], pre) if starts else const(0)
         acc: gast.expr = start
         items = [self.atomize(e, pre) for e in expr.args[0].elts]
         for k, item in enumerate(items):
@@ -271,8 +349,17 @@ class Normalize:
 
 # ---------------------------------------------------------------------- predicates
 
+MUTATING = ("append", "extend", "insert", "pop")
+
+
+def is_method(expr: gast.expr, names: tuple) -> bool:
+    """``v.m(...)`` for ``m`` in ``names`` and ``v`` a plain name."""
+    return (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Attribute)
+            and isinstance(expr.func.value, gast.Name) and expr.func.attr in names)
+
+
 def is_atom(expr: gast.expr) -> bool:
-    """Names, numbers and module constants (``math.pi``)."""
+    """Names, constants and module constants (``math.pi``)."""
     if isinstance(expr, (gast.Name, gast.Constant)):
         return True
     return isinstance(expr, gast.Attribute) and is_atom(expr.value)

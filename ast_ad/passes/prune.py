@@ -13,34 +13,36 @@ from __future__ import annotations
 import gast
 
 from ..source import comment, is_comment
-from ..templates import assign, const, name
+from ..templates import assign, const, helper, name
 from .reverse import Generated
 
 
 def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionDef:
     func = gen.func
     forward, reverse = func.body[:gen.reverse_start], func.body[gen.reverse_start:]
+    restores = {id(pop): var for _, pop, var in gen.pairs}
     drop: set = set()
-    while True:  # dropping pops can empty a reverse branch, which frees its test: repeat
+    while True:  # dropping restores can empty a reverse branch, which frees its test: repeat
         needed: set = set()
-        _scan(reverse, set(), needed)
-        more = {id(s) for pair in zip(gen.pushes, gen.pops) if id(pair[1][0]) not in needed
-                for s in (pair[0][0], pair[1][0])} - drop
+        _scan(reverse, set(), needed, restores)
+        more = {id(s) for push, pop, _ in gen.pairs if id(pop) not in needed
+                for s in (push, pop) if s is not None} - drop
         if not more:
             break
         drop |= more
         reverse = _filter(reverse, drop, reverse=True)
     forward = _filter(forward, drop, reverse=False)
-    pushed = sorted({var for s, var in gen.pushes if id(s) not in drop})
+    pushed = sorted({var for push, _, var in gen.pairs
+                     if push is not None and id(push) not in drop})
     head: list = []
     if pushed:
         head.append(comment("tape: values the reverse sweep reads after they are overwritten"))
         head += [assign(v, const(None)) for v in pushed if v in unbound | gen.records]
-        head += [assign("_tape", gast.List(elts=[], ctx=gast.Load())),
-                 assign("_push", gast.Attribute(value=name("_tape"), attr="append",
-                                                ctx=gast.Load())),
-                 assign("_pop", gast.Attribute(value=name("_tape"), attr="pop",
-                                               ctx=gast.Load()))]
+        head += [_bind("_tape", gast.List(elts=[], ctx=gast.Load())),
+                 _bind("_push", gast.Attribute(value=helper("_tape"), attr="append",
+                                               ctx=gast.Load())),
+                 _bind("_pop", gast.Attribute(value=helper("_tape"), attr="pop",
+                                              ctx=gast.Load()))]
     forward = [comment("forward sweep")] + forward
     if kind == "value_and_grad":
         reverse = _keep_value(reverse, set(pushed), namer)
@@ -49,34 +51,33 @@ def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionD
     return func
 
 
+def _bind(ident: str, value: gast.expr) -> gast.Assign:
+    return gast.Assign(targets=[helper(ident, store=True)], value=value, type_comment=None)
+
+
 def _reads(node: gast.AST) -> set[str]:
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load)}
 
 
-def _pop_var(stmt: gast.stmt) -> str | None:
-    if (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call)
-            and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == "_pop"):
-        return stmt.targets[0].id
-    return None
-
-
-def _scan(stmts: list, later: set, needed: set) -> set:
+def _scan(stmts: list, later: set, needed: set, restores: dict) -> set:
     """Walk a reverse block backwards knowing ``later``, the names read by whatever may run
-    after the current statement (a loop's body runs again). A pop is needed if its variable
-    is in ``later``. Returns the names read from the start of the block on."""
+    after the current statement (a loop's body runs again). A restore (a pop, or the undoing
+    of a list method) is needed if its variable is in ``later``; its own reads count only
+    if it is kept. Returns the names read from the start of the block on."""
     for stmt in reversed(stmts):
-        var = _pop_var(stmt)
+        var = restores.get(id(stmt))
         if var is not None:
             if var in later:
                 needed.add(id(stmt))
+                later = later | (_reads(stmt) - {var})
         elif isinstance(stmt, (gast.For, gast.While)):
             again = later | _reads(stmt)
-            _scan(stmt.body, again, needed)
+            _scan(stmt.body, again, needed, restores)
             later = again
         elif isinstance(stmt, gast.If):
-            later = _scan(stmt.body, later, needed) | _scan(stmt.orelse, later, needed) | \
-                _reads(stmt.test)
+            later = _scan(stmt.body, later, needed, restores) | \
+                _scan(stmt.orelse, later, needed, restores) | _reads(stmt.test)
         else:
             later = later | _reads(stmt)
     return later

@@ -18,17 +18,19 @@ from dataclasses import dataclass, field
 
 import gast
 
-from ..analysis.activity import Activity
+from ..analysis.activity import Activity, container_base
+from ..analysis.kinds import listlike_names, numeric_names
 from ..analysis.overwrite import fresh_definitions
 from ..errors import MissingRule
 from ..ops import classify
 from ..source import Parsed, comment
-from ..templates import assign, aug_add, call, const, fill, name, times
-from .normalize import Normalized, is_increment
+from ..templates import assign, aug_add, call, const, fill, helper, name, times
+from .normalize import MUTATING, Normalized, is_increment, is_method
 
 SEED = "seed_scalar"
 ADD = "add"          # runtime: structural sum of adjoints (numbers, lists, dicts, arrays, None)
 ITEM = "item"        # runtime: element of an adjoint, 0.0 where the adjoint is zero
+ADD_AT = "add_at"
 COTANGENT = "_g"     # the parameter of a split reverse function that receives the seed
 
 
@@ -37,8 +39,7 @@ class Generated:
     """The adjoint function and the bookkeeping that prune needs."""
 
     func: gast.FunctionDef
-    pushes: list = field(default_factory=list)    # (statement, variable) in the forward sweep
-    pops: list = field(default_factory=list)      # (statement, variable) in the reverse sweep
+    pairs: list = field(default_factory=list)     # (push or None, restore, variable)
     reverse_start: int = 0                        # index in func.body where the reverse begins
     records: set = field(default_factory=set)     # call records, unbound until the first call
     split_at: int = 0                             # after prune: where the reverse begins
@@ -52,6 +53,7 @@ class Reverse:
                  wrt: list[str], kind: str, modules: dict[str, str], linker=None):
         self.linker = linker
         self.depth = 0
+        self.wrt_tuple = False
         self.parsed = parsed
         self.norm = norm
         self.act = activity
@@ -61,6 +63,8 @@ class Reverse:
         self.modules = modules
         self.namer = norm.namer
         self.fresh = fresh_definitions(norm.func)
+        self.numeric = numeric_names(norm.func, calls)
+        self.listlike = listlike_names(norm.func)
         self.temp_defs = _count_defs(norm.func, norm.temps)
         self.out = Generated(func=None)
         self.returned: gast.expr | None = None
@@ -106,9 +110,10 @@ class Reverse:
         """``bv += _g`` for the returned variable (``_g[k]`` for a returned tuple)."""
         written: set = set()
         if isinstance(value, gast.Tuple):
-            pairs = [(e, call(ITEM, name(COTANGENT), const(k))) for k, e in enumerate(value.elts)]
+            pairs = [(e, call(ITEM, helper(COTANGENT), const(k)))
+                     for k, e in enumerate(value.elts)]
         else:
-            pairs = [(value, name(COTANGENT))]
+            pairs = [(value, helper(COTANGENT))]
         return [self.accumulate(e.id, g, written, generic=True) for e, g in pairs
                 if isinstance(e, gast.Name) and e.id in self.act.adjoint_names]
 
@@ -117,7 +122,8 @@ class Reverse:
                  for w in self.wrt]
         if self.kind == "split":
             return gast.Tuple(elts=grads, ctx=gast.Load())
-        grad = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
+        single = len(grads) == 1 and not self.wrt_tuple
+        grad = grads[0] if single else gast.Tuple(elts=grads, ctx=gast.Load())
         if self.kind == "value_and_grad":
             return gast.Tuple(elts=[_load_copy(self.returned), grad], ctx=gast.Load())
         return grad
@@ -157,6 +163,8 @@ class Reverse:
     # ------------------------------------------------------------------ assignment
     def stmt_Assign(self, stmt: gast.Assign) -> tuple[list, list]:
         target = stmt.targets[0]
+        if isinstance(target, gast.Subscript):
+            return self.setitem(stmt)
         var = target.id
         rev: list = []
         increment = is_increment(var, stmt.value)
@@ -168,6 +176,8 @@ class Reverse:
                 fwd, rev, record = self.user_call(var, op)
             else:
                 rev = self.adjoint_of(var, stmt.value, increment)
+        if isinstance(stmt.value, gast.Call) and classify(stmt.value, self.calls).kind == "pop":
+            rev = rev + self.unpop(var, stmt.value)
         if var in self.act.adjoint_names and not increment and self.kills_adjoint(target):
             rev.append(assign(self.adj(var), const(0.0)))
         fwd, rev = self.bracket(target, fwd, rev)
@@ -203,9 +213,8 @@ class Reverse:
 
     def bracket_name(self, var: str, fwd: list, rev: list) -> tuple[list, list]:
         push = gast.Expr(value=call("_push", name(var)))
-        pop = assign(var, call("_pop"))
-        self.out.pushes.append((push, var))
-        self.out.pops.append((pop, var))
+        pop = assign(var, call("_pop"))  # (tape names are renamed apart from the user's)
+        self.out.pairs.append((push, pop, var))
         return [push] + fwd, rev + [pop]
 
     def kills_adjoint(self, target: gast.Name) -> bool:
@@ -219,6 +228,9 @@ class Reverse:
         op = classify(value, self.calls)
         if op.kind == "call":
             raise self.missing_rule(op)
+        if op.kind in ("getitem", "build", "pop"):
+            return getattr(self, "adjoint_" + op.kind)(var, op)
+        self.refuse_sequence_arithmetic(op)
         g = name(self.adj(var))
         holes = {p: a for a, p in op.args if p is not None}
         if op.rule is not None:
@@ -233,15 +245,112 @@ class Reverse:
                 continue
             if increment and atom.id == var:
                 continue
-            if param is None:
-                contribution = g
+            if param is None:  # a copy
+                generic = atom.id not in self.numeric
+                out.append(self.accumulate(atom.id, g, written, generic=generic))
+                continue
             else:
                 holes_here = dict(holes, **{param: atom}) if op.rule.variadic else holes
                 form, text = op.rule.expression(param)
                 filled = fill(text, holes_here, self.modules)
                 contribution = times(g, filled) if form == "partial" else filled
-            out.append(self.accumulate(atom.id, contribution, written))
+            out.append(self.accumulate(atom.id, contribution, written, generic=form == "vjp"))
         return out
+
+    # ------------------------------------------------------------------ containers
+    def refuse_sequence_arithmetic(self, op) -> None:
+        if op.key in ("operator.add", "operator.mul") and any(
+                isinstance(a, gast.Name) and a.id in self.listlike for a, _ in op.args):
+            what = "concatenation" if op.key == "operator.add" else "repetition"
+            raise self.parsed.error(op.node, f"cannot differentiate list {what} with "
+                                    f"'{'+' if what == 'concatenation' else '*'}'",
+                                    "Build the list with .append/.extend or a comprehension.")
+
+    def adjoint_getitem(self, var: str, op) -> list:
+        """``y = v[i]``: ``bv = add_at(bv, v, (i,), by)`` (a temporary's first write: None)."""
+        base = op.node.value
+        if not (isinstance(base, gast.Name) and base.id in self.act.adjoint_names):
+            return []
+        adj = self.adj(base.id)
+        first = base.id in self.norm.temps
+        path = gast.Tuple(elts=[index_value(op.node.slice)], ctx=gast.Load())
+        return [assign(adj, call(ADD_AT, const(None) if first else name(adj), name(base.id),
+                                 path, name(self.adj(var))))]
+
+    def adjoint_build(self, var: str, op) -> list:
+        """``v = [a, b]``: ``ba += item(bv, 0)``, ... (dicts: by key)."""
+        out: list = []
+        written: set = set()
+        for atom, key in op.args:
+            if isinstance(atom, gast.Name) and atom.id in self.act.adjoint_names:
+                k = const(key) if isinstance(key, int) else _load_copy(key)
+                out.append(self.accumulate(atom.id, call(ITEM, name(self.adj(var)), k), written,
+                                           generic=True))
+        return out
+
+    def adjoint_pop(self, var: str, op) -> list:
+        """``y = xs.pop(k)``: put ``y``'s adjoint back into ``xs``'s at its place."""
+        base = op.node.func.value
+        if base.id not in self.act.adjoint_names:
+            return []
+        k = op.node.args[0] if op.node.args else const(None)
+        adj = self.adj(base.id)
+        return [assign(adj, call("unpop_adj", name(adj), name(base.id), _load_copy(k),
+                                 name(self.adj(var))))]
+
+    def unpop(self, var: str, value: gast.Call) -> list:
+        base = value.func.value.id
+        k = value.args[0] if value.args else const(None)
+        undo = gast.Expr(value=call("unpop", name(base), _load_copy(k), name(var)))
+        self.out.pairs.append((None, undo, base))
+        return [undo]
+
+    def setitem(self, stmt: gast.Assign) -> tuple[list, list]:
+        """``v[i] = y``: forward saves the old item; reverse gives ``y`` the item's adjoint,
+        zeroes it, and puts the old item back."""
+        target, value = stmt.targets[0], stmt.value
+        base = container_base(target)
+        path = gast.Tuple(elts=index_path(target), ctx=gast.Load())
+        rev: list = []
+        if base.id in self.act.adjoint_names:
+            adj = self.adj(base.id)
+            if isinstance(value, gast.Name) and value.id in self.act.adjoint_names:
+                rev.append(self.accumulate(value.id, call("item_at", name(adj), path), set(),
+                                           generic=True))
+            rev.append(assign(adj, call("zero_at", name(adj), _load_copy(path))))
+        push = gast.Expr(value=call("_push", call("old_item", name(base.id), _load_copy(path))))
+        undo = gast.Expr(value=call("put_item", name(base.id), _load_copy(path), call("_pop")))
+        self.out.pairs.append((push, undo, base.id))
+        return [push, stmt], rev + [undo]
+
+    def stmt_Expr(self, stmt: gast.Expr) -> tuple[list, list]:
+        """``xs.append(v)``, ``xs.extend(ys)``, ``xs.insert(k, v)``; other expressions run once."""
+        value = stmt.value
+        if not is_method(value, MUTATING):
+            return [stmt], []
+        base, method, args = value.func.value.id, value.func.attr, value.args
+        rev: list = []
+        if base in self.act.adjoint_names:
+            adj = name(self.adj(base))
+            if method == "append":
+                taken, arg = call("pop_last", adj), args[0]
+            elif method == "extend":
+                taken, arg = call("pop_tail", adj, call("len", _load_copy(args[0]))), args[0]
+            else:
+                taken, arg = call("pop_inserted", adj, name(base), _load_copy(args[0])), args[1]
+            if isinstance(arg, gast.Name) and arg.id in self.act.adjoint_names:
+                rev.append(self.accumulate(arg.id, taken, set(), generic=True))
+            else:
+                rev.append(gast.Expr(value=taken))
+        undo = {"append": lambda: gast.Expr(value=gast.Call(
+                    func=gast.Attribute(value=name(base), attr="pop", ctx=gast.Load()),
+                    args=[], keywords=[])),
+                "extend": lambda: gast.Expr(value=call("del_tail", name(base),
+                                                       call("len", _load_copy(args[0])))),
+                "insert": lambda: gast.Expr(value=call("uninsert", name(base),
+                                                       _load_copy(args[0])))}[method]()
+        self.out.pairs.append((None, undo, base))
+        return [stmt], rev + [undo]
 
     def accumulate(self, var: str, value: gast.expr, written: set,
                    generic: bool = False) -> gast.stmt:
@@ -317,6 +426,26 @@ class Reverse:
                             iter=call("range", name(trip)), body=body_r, orelse=[],
                             type_comment=None)]
         return [fwd], rev
+
+
+def index_value(index: gast.expr) -> gast.expr:
+    """An index as a value: ``a:b`` is ``slice(a, b, None)``; tuples item by item."""
+    if isinstance(index, gast.Slice):
+        parts = [const(None) if p is None else _load_copy(p)
+                 for p in (index.lower, index.upper, index.step)]
+        return call("slice", *parts)
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[index_value(e) for e in index.elts], ctx=gast.Load())
+    return _load_copy(index)
+
+
+def index_path(target: gast.Subscript) -> list:
+    """``v[i][j]`` gives ``[i, j]`` as values."""
+    levels = []
+    while isinstance(target, gast.Subscript):
+        levels.append(index_value(target.slice))
+        target = target.value
+    return levels[::-1]
 
 
 def _count(trip: str) -> gast.stmt:

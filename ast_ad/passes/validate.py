@@ -44,19 +44,15 @@ REFUSED_EXPRESSIONS = {
     gast.YieldFrom: ("'yield from' (a generator)", "Return a value instead of yielding."),
     gast.Await: ("'await'", "Async code is not supported."),
     gast.Lambda: ("a lambda", "Define the function with 'def' at module level."),
-    gast.ListComp: ("a list comprehension", "Write the loop out explicitly."),
     gast.SetComp: ("a set comprehension", "Write the loop out explicitly."),
-    gast.DictComp: ("a dict comprehension", "Write the loop out explicitly."),
-    gast.GeneratorExp: ("a generator expression", "Write the loop out explicitly."),
-    gast.Subscript: ("indexing or slicing", "Pass the elements as separate arguments."),
-    gast.List: ("a list", "Use separate variables."),
-    gast.Dict: ("a dict", "Use separate variables."),
     gast.Set: ("a set", "Use separate variables."),
     gast.Starred: ("a starred expression", "Pass the arguments one by one."),
 }
 
-FENCE_HINT = ("ast_ad supports assignments, arithmetic, math/builtin calls, if/elif/else, "
-              "for over range(...), while, and a final return; see docs/supported.md.")
+CONTAINER_METHODS = {"append", "extend", "insert", "pop", "copy", "keys", "values", "items"}
+MUTATING_METHODS = {"append", "extend", "insert", "pop"}
+
+FENCE_HINT = "See docs/supported.md for the Python that ast_ad differentiates."
 
 
 class Validate:
@@ -69,6 +65,8 @@ class Validate:
                              and isinstance(call.args[0], (gast.List, gast.Tuple))}
         self.name = parsed.func.name
         self.local = local_names(parsed.func)
+        self.params = {a.id for a in gast.walk(parsed.func.args) if isinstance(a, gast.Name)}
+        self.methods: set = set()
 
     def run(self) -> Parsed:
         self.signature(self.parsed.func)
@@ -110,8 +108,7 @@ class Validate:
         self.expression(stmt.value, allow_tuple=True)
 
     def stmt_AugAssign(self, stmt: gast.AugAssign) -> None:
-        if not isinstance(stmt.target, gast.Name):
-            self.refuse(stmt.target, "an augmented assignment to an element or attribute")
+        self.target(stmt.target, None)
         self.expression(stmt.value)
 
     def stmt_AnnAssign(self, stmt: gast.AnnAssign) -> None:
@@ -137,12 +134,7 @@ class Validate:
         self.block(stmt.orelse)
 
     def stmt_For(self, stmt: gast.For) -> None:
-        if not isinstance(stmt.target, gast.Name):
-            self.refuse(stmt.target, "a loop target other than a single name")
-        if not (isinstance(stmt.iter, gast.Call) and isinstance(stmt.iter.func, gast.Name)
-                and stmt.iter.func.id == "range" and not stmt.iter.keywords):
-            self.refuse(stmt.iter, "a for loop over something other than range(...)",
-                        "Loop over indices with range(...).")
+        self.loop_target(stmt.target)
         self.expression(stmt.iter)
         self.block(stmt.body)
         self.block(stmt.orelse)
@@ -168,18 +160,56 @@ class Validate:
             node = node.value
         return isinstance(node, gast.Name) and node.id not in self.local
 
+    def method_call(self, node: gast.Call) -> None:
+        """``xs.append(v)`` and friends on a local list or dict."""
+        func = node.func
+        if self.module_attribute(func):
+            return
+        if func.attr not in CONTAINER_METHODS:
+            self.refuse(func, f"the method call '.{func.attr}(...)'",
+                        "Supported methods: " + ", ".join(sorted(CONTAINER_METHODS)) + ".")
+        if not isinstance(func.value, gast.Name):
+            self.refuse(func, f"'.{func.attr}(...)' on a computed value",
+                        "Assign the value to a variable first.")
+        if func.attr in MUTATING_METHODS:
+            self.mutation(func.value, f"'.{func.attr}(...)'")
+        self.methods.add(id(func))
+
+    def mutation(self, base: gast.Name, what: str) -> None:
+        if base.id in self.params:
+            self.refuse(base, f"{what} changes the argument '{base.id}' that the caller "
+                        "passed in", f"Work on a copy: {base.id} = list({base.id}) "
+                        f"(or {base.id}.copy()) first.")
+
     # ------------------------------------------------------------------ targets
     def target(self, target: gast.expr, value: gast.expr | None) -> None:
         if isinstance(target, gast.Name):
             return
-        if isinstance(target, gast.Tuple) and all(isinstance(e, gast.Name) for e in target.elts):
-            if isinstance(value, gast.Tuple) and len(value.elts) == len(target.elts):
-                if not any(isinstance(e, gast.Starred) for e in value.elts):
-                    return
-            self.refuse(target, "unpacking of a value that is not a tuple literal of the "
-                        "same length", "Assign each variable separately.")
+        if isinstance(target, gast.Tuple):
+            for elt in target.elts:
+                if isinstance(elt, gast.Starred):
+                    self.refuse(elt, "starred unpacking", "Unpack each element by index.")
+                self.target(elt, None)
+            return
+        if isinstance(target, gast.Subscript):
+            base = target
+            while isinstance(base, gast.Subscript):
+                self.expression(base.slice, allow_tuple=True)
+                base = base.value
+            if isinstance(base, gast.Name):
+                self.mutation(base, "item assignment")
+                return
         self.refuse(target, f"assignment to {_describe(target)}",
-                    "Assign to plain variable names.")
+                    "Assign to plain variable names, elements or slices.")
+
+    def loop_target(self, target: gast.expr) -> None:
+        if isinstance(target, gast.Name):
+            return
+        if isinstance(target, gast.Tuple):
+            for elt in target.elts:
+                self.loop_target(elt)
+            return
+        self.refuse(target, "a loop target other than names", "Loop over plain names.")
 
     # ------------------------------------------------------------------ expressions
     def expression(self, expr: gast.expr, allow_tuple: bool = False) -> None:
@@ -188,10 +218,16 @@ class Validate:
             if kind in REFUSED_EXPRESSIONS:
                 what, hint = REFUSED_EXPRESSIONS[kind]
                 self.refuse(node, what, hint)
-            if kind is gast.Tuple and not (allow_tuple and node is expr):
-                self.refuse(node, "a tuple inside an expression", "Use separate variables.")
-            if kind is gast.Attribute and not self.module_attribute(node):
+            if kind is gast.Attribute and not self.module_attribute(node) \
+                    and id(node) not in self.methods:
                 self.refuse(node, f"the attribute '.{node.attr}' of a computed value")
+            if kind is gast.Call and isinstance(node.func, gast.Attribute):
+                self.method_call(node)
+            if kind in (gast.ListComp, gast.GeneratorExp, gast.DictComp):
+                for gen in node.generators:
+                    if gen.is_async:
+                        self.refuse(node, "an async comprehension")
+                    self.loop_target(gen.target)
             if kind is gast.Call and any(isinstance(k.value, gast.Starred) or k.arg is None
                                          for k in node.keywords):
                 self.refuse(node, "a call with '**' arguments", "Pass the arguments by name.")

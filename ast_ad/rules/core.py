@@ -17,6 +17,7 @@ keepdims=False"``; an omitted argument's hole is filled with its default.
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 
@@ -67,19 +68,17 @@ class Rule:
 
 
 def _signature(key: str, params: str) -> tuple[tuple[str, ...], dict[str, str]]:
-    names, defaults = [], {}
-    for part in (p.strip() for p in params.split(",")):
-        if not part:
-            continue
-        if "=" in part:
-            pname, default = (s.strip() for s in part.split("=", 1))
-            defaults[pname] = default
-            names.append(pname)
-        else:
-            if defaults:
-                raise ValueError(f"rule {key!r}: required parameter {part!r} after optional ones")
-            names.append(part)
-    return tuple(names), defaults
+    """Parameter names and default texts of a signature string like ``"a, axes=(0, 1)"``."""
+    try:
+        args = ast.parse(f"def _({params}): pass").body[0].args
+    except SyntaxError as exc:
+        raise ValueError(f"rule {key!r}: bad parameter list {params!r}: {exc.msg}") from None
+    if args.vararg is not None:
+        return ("*" + args.vararg.arg,), {}
+    names = tuple(a.arg for a in args.args)
+    defaults = {a.arg: ast.unparse(d) for a, d in zip(args.args[len(names) - len(args.defaults):],
+                                                      args.defaults)}
+    return names, defaults
 
 
 def _check(key: str, names: tuple[str, ...], given: dict) -> None:

@@ -32,7 +32,7 @@ RULES = [
     # ------------------------------------------------------ powers and roots
     D("math.sqrt", "x", x="0.5 / ans"),
     D("math.cbrt", "x", x="1.0 / (3.0 * ans * ans)"),
-    D("math.pow", "x, y", x="y * math.pow(x, y - 1.0)",
+    D("math.pow", "x, y", x="0.0 if y == 0 else y * math.pow(x, y - 1.0)",
       y="ans * math.log(x) if x > 0 else (0.0 if x == 0 else math.nan)"),
     D("math.hypot", "*x", x="x / ans"),
     # ------------------------------------------------------ special functions

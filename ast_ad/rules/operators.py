@@ -7,7 +7,7 @@ RULES = [
     D("operator.sub", "a, b", a="1.0", b="-1.0"),
     D("operator.mul", "a, b", a="b", b="a"),
     D("operator.truediv", "a, b", a="1.0 / b", b="-ans / b"),
-    D("operator.pow", "a, b", a="b * a ** (b - 1)",
+    D("operator.pow", "a, b", a="0.0 if b == 0 else b * a ** (b - 1)",
       b="ans * math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)"),
     D("operator.mod", "a, b", a="1.0", b="-(a // b)"),
     D("operator.neg", "a", a="-1.0"),

@@ -1,0 +1,218 @@
+"""Desugar: loops over sequences, comprehensions and unpacking become index arithmetic.
+
+Input: a validated function. Output: an equivalent function where
+
+* ``for x in seq`` (lists, tuples, arrays, ``enumerate``, ``zip``, ``reversed``,
+  dict keys, ``.keys()``, ``.values()``, ``.items()``) is
+  ``for _k in range(n): x = <element _k>``, so that the reverse sweep replays
+  the same elements through ordinary indexing;
+* a list or generator comprehension is a loop appending to a fresh list (its
+  variables renamed so that they stay local, as in Python 3); a dict
+  comprehension assigns into a fresh dict;
+* ``a, b = t`` (``t`` not a tuple literal) is ``a = t[0]; b = t[1]``.
+
+``for`` over ``range(...)`` is left alone.
+
+>>> from ast_ad.source import parse_lines, to_source
+>>> src = ["def f(xs):\\n", "    s = 0.0\\n", "    for i, x in enumerate(xs):\\n",
+...        "        s = s + i * x\\n", "    return s\\n"]
+>>> print(to_source(Desugar(parse_lines(src, 1, "<doc>", "f").func).run()), end="")
+def f(xs):
+    s = 0.0
+    for _k1 in range(len(xs)):
+        i, x = (_k1, xs[_k1])
+        s = s + i * x
+    return s
+"""
+from __future__ import annotations
+
+import copy
+
+import gast
+
+from ..naming import Namer, names_in
+from ..templates import assign, call, const, name
+
+
+def _sub(base: gast.expr, index: gast.expr) -> gast.Subscript:
+    return gast.Subscript(value=copy.deepcopy(base), slice=index, ctx=gast.Load())
+
+
+def _builtin_call(expr: gast.expr, *names: str) -> bool:
+    return (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name)
+            and expr.func.id in names and not expr.keywords)
+
+
+def _method_call(expr: gast.expr, *methods: str) -> bool:
+    return (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Attribute)
+            and expr.func.attr in methods and not expr.args)
+
+
+class Desugar(gast.NodeTransformer):
+    def __init__(self, func: gast.FunctionDef, namer: Namer | None = None):
+        self.func = func
+        self.namer = namer or Namer(names_in(func))
+        self.pre: list = []   # statements to place before the statement being rewritten
+
+    def run(self) -> gast.FunctionDef:
+        self.func.body = self.block(self.func.body)
+        return self.func
+
+    def block(self, stmts: list) -> list:
+        out: list = []
+        for stmt in stmts:
+            saved, self.pre = self.pre, []
+            new = self.visit(stmt)
+            out.extend(self.pre)
+            out.extend(new if isinstance(new, list) else [new])
+            self.pre = saved
+        return out
+
+    def located(self, stmts: list, origin: gast.AST) -> list:
+        for stmt in stmts:
+            for node in gast.walk(stmt):
+                if getattr(node, "lineno", None) is None and hasattr(node, "_fields"):
+                    gast.copy_location(node, origin)
+        return stmts
+
+    # ------------------------------------------------------------------ statements
+    def visit_If(self, node: gast.If) -> gast.If:
+        node.body = self.block(node.body)
+        node.orelse = self.block(node.orelse)
+        return node
+
+    def visit_While(self, node: gast.While) -> gast.While:
+        node.body = self.block(node.body)
+        node.orelse = self.block(node.orelse)
+        return node
+
+    def visit_For(self, node: gast.For):
+        node.iter = self.visit(node.iter)
+        body = self.block(node.body)
+        orelse = self.block(node.orelse)
+        if _builtin_call(node.iter, "range") and isinstance(node.target, gast.Name):
+            node.body, node.orelse = body, orelse
+            return node
+        out, length, element = self.sequence(node.iter, node)
+        k = self.namer.fresh("_k")
+        head = gast.Assign(targets=[node.target], value=element(name(k)), type_comment=None)
+        head = self.unpack(head) if isinstance(node.target, gast.Tuple) else [head]
+        loop = gast.For(target=name(k, store=True), iter=call("range", length),
+                        body=self.located(head, node.target) + body, orelse=orelse,
+                        type_comment=None)
+        return self.located(out + [gast.copy_location(loop, node)], node)
+
+    def visit_Assign(self, node: gast.Assign):
+        node.value = self.visit(node.value)
+        if len(node.targets) == 1 and isinstance(node.targets[0], gast.Tuple):
+            return self.located(self.unpack(node), node)
+        return node
+
+    def unpack(self, node: gast.Assign) -> list:
+        """``a, (b, c) = value``: by index unless ``value`` is a tuple literal of that shape."""
+        target, value = node.targets[0], node.value
+        if isinstance(value, gast.Tuple) and len(value.elts) == len(target.elts) and all(
+                isinstance(t, gast.Name) for t in target.elts):
+            return [node]
+        out = []
+        if not isinstance(value, gast.Name):
+            tmp = self.namer.fresh("_seq")
+            out.append(assign(tmp, value))
+            value = name(tmp)
+        for k, elt in enumerate(target.elts):
+            step = gast.Assign(targets=[elt], value=_sub(value, const(k)), type_comment=None)
+            out.extend(self.unpack(step) if isinstance(elt, gast.Tuple) else [step])
+        return out
+
+    # ------------------------------------------------------------------ sequences
+    def sequence(self, it: gast.expr, origin: gast.AST):
+        """``(setup statements, length expression, element(k) -> expression)`` for ``it``."""
+        if _builtin_call(it, "enumerate") and len(it.args) == 1:
+            out, length, inner = self.sequence(it.args[0], origin)
+            return out, length, lambda k: gast.Tuple(elts=[k, inner(copy.deepcopy(k))],
+                                                     ctx=gast.Load())
+        if _builtin_call(it, "zip") and it.args:
+            parts = [self.sequence(a, origin) for a in it.args]
+            out = [s for p in parts for s in p[0]]
+            length = parts[0][1] if len(parts) == 1 else call("min", *[p[1] for p in parts])
+            return out, length, lambda k: gast.Tuple(
+                elts=[p[2](copy.deepcopy(k)) for p in parts], ctx=gast.Load())
+        if _builtin_call(it, "reversed") and len(it.args) == 1:
+            out, length, inner = self.sequence(it.args[0], origin)
+            last = gast.BinOp(left=gast.UnaryOp(op=gast.USub(), operand=const(1)),
+                              op=gast.Sub(), right=None)
+            def element(k):
+                index = copy.deepcopy(last)
+                index.right = k
+                return inner(index)
+            return out, length, element
+        if _method_call(it, "items", "keys", "values"):
+            mapping = self.hoist(it.func.value)
+            keys = self.namer.fresh("_keys")
+            out = [assign(keys, call("list", mapping))]
+            which = it.func.attr
+            def element(k):
+                key = _sub(name(keys), k)
+                if which == "keys":
+                    return key
+                val = _sub(mapping, copy.deepcopy(key))
+                return val if which == "values" else gast.Tuple(elts=[key, val], ctx=gast.Load())
+            return out, call("len", name(keys)), element
+        seq = self.hoist(it)
+        return [], call("len", copy.deepcopy(seq)), lambda k: _sub(seq, k)
+
+    def hoist(self, expr: gast.expr) -> gast.expr:
+        """A name for ``expr``, evaluated once before the loop."""
+        if isinstance(expr, gast.Name):
+            return expr
+        tmp = self.namer.fresh("_seq")
+        self.pre.append(assign(tmp, expr))
+        return name(tmp)
+
+    # ------------------------------------------------------------------ comprehensions
+    def visit_ListComp(self, node: gast.ListComp) -> gast.Name:
+        result = self.namer.fresh("_list")
+        self.pre.append(assign(result, gast.List(elts=[], ctx=gast.Load())))
+        append = gast.Expr(value=gast.Call(
+            func=gast.Attribute(value=name(result), attr="append", ctx=gast.Load()),
+            args=[node.elt], keywords=[]))
+        self.comprehension(node, [append])
+        return name(result)
+
+    visit_GeneratorExp = visit_ListComp
+
+    def visit_DictComp(self, node: gast.DictComp) -> gast.Name:
+        result = self.namer.fresh("_dict")
+        self.pre.append(assign(result, gast.Dict(keys=[], values=[])))
+        store = gast.Assign(targets=[gast.Subscript(value=name(result), slice=node.key,
+                                                    ctx=gast.Store())],
+                            value=node.value, type_comment=None)
+        self.comprehension(node, [store])
+        return name(result)
+
+    def comprehension(self, node: gast.AST, body: list) -> None:
+        """Nested loops for the generators, with their variables renamed apart."""
+        renames = {}
+        outer = copy.deepcopy(node.generators[0].iter)
+        for gen in node.generators:
+            for target in gast.walk(gen.target):
+                if isinstance(target, gast.Name):
+                    renames[target.id] = self.namer.fresh("_" + target.id)
+        _Rename(renames).visit(node)
+        node.generators[0].iter = outer  # evaluated in the enclosing scope, not renamed
+        for gen in reversed(node.generators):
+            for cond in reversed(gen.ifs):
+                body = [gast.If(test=cond, body=body, orelse=[])]
+            body = [gast.For(target=gen.target, iter=gen.iter, body=body, orelse=[],
+                             type_comment=None)]
+        self.pre.extend(self.located(self.block(body), node))
+
+
+class _Rename(gast.NodeTransformer):
+    def __init__(self, renames: dict):
+        self.renames = renames
+
+    def visit_Name(self, node: gast.Name) -> gast.Name:
+        if node.id in self.renames:
+            node.id = self.renames[node.id]
+        return node
