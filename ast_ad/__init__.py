@@ -8,8 +8,10 @@
 from .api import grad, source, value_and_grad
 from .errors import GradientError, MissingRule, TransformError
 from .rules import register as register_rule
-from .rules import register_nondiff
+from .rules import register_nondiff, register_vjp
+from .runtime import stop_gradient
 
 __all__ = ["grad", "value_and_grad", "source", "TransformError", "MissingRule",
-           "GradientError", "register_rule", "register_nondiff"]
+           "GradientError", "register_rule", "register_vjp", "register_nondiff",
+           "stop_gradient"]
 __version__ = "0.1.0"

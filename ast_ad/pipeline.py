@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import gast
 import numpy
 
-from . import npruntime, runtime
+from . import dynamic, npruntime, runtime
 from .analysis.activity import analyze
 from .analysis.overwrite import maybe_unbound
 from .errors import Location, TransformError
@@ -27,12 +27,13 @@ from .passes.resolve import MISSING, Env, local_names, resolve
 from .passes.reverse import COTANGENT, Generated, Reverse
 from .passes.validate import Validate
 from .source import Parsed, parse_function, register_source, to_source
-from .templates import HELPER, assign, helper, name
+from .templates import HELPER, OBJECT, assign, helper, name
 
 # what generated code may name besides the user's names: template modules, our runtime
 # helpers, and builtins (renamed apart if the user's function uses one of these names)
 HELPERS = {"math": math, "np": numpy, **runtime.HELPERS, **{
-    k: getattr(npruntime, k) for k in getattr(npruntime, "__all__", ())}}
+    k: getattr(npruntime, k) for k in getattr(npruntime, "__all__", ())},
+    "call_fwd": dynamic.call_fwd, "call_rev": dynamic.call_rev}
 BUILTIN_HELPERS = {k: getattr(builtins, k) for k in ("len", "slice", "range", "reversed",
                                                       "min", "list")}
 FACTORY = "_ast_ad_factory"
@@ -141,7 +142,14 @@ def helpers_used(funcs: list, user_names: set, local: set, env: Env, namer: Name
                 if node.id in user_names:
                     node.id = renames.setdefault(node.id, namer.exact(node.id + "_"))
                 continue
-            obj = HELPERS.get(node.id, BUILTIN_HELPERS.get(node.id, MISSING))
+            obj = getattr(node, OBJECT, MISSING)
+            if obj is MISSING:
+                obj = HELPERS.get(node.id, BUILTIN_HELPERS.get(node.id, MISSING))
+            elif obj is not HELPERS.get(node.id, obj):  # a user rule's name, not ours
+                key = (node.id, id(obj))
+                node.id = renames.setdefault(key, namer.exact(node.id))
+                injected[node.id] = obj
+                continue
             if obj is MISSING:
                 continue
             clash = node.id in user_names and (
@@ -214,9 +222,21 @@ def _cell(obj: object) -> types.CellType:
     return obj if isinstance(obj, types.CellType) else types.CellType(obj)
 
 
-def transform(fn: types.FunctionType, wrt: object, kind: str) -> Transformation:
-    """Transform a live function (run-time mode): source from inspect, names from its globals."""
-    built = build(parse_function(fn), Env.of(fn), wrt, kind, Linker())
+def transform(fn: types.FunctionType, wrt: object, kind: str,
+              closure_as_params: bool = False) -> Transformation:
+    """Transform a live function (run-time mode): source from inspect, names from its globals.
+    With ``closure_as_params`` its closure variables become keyword-only parameters (for
+    local functions, whose closures change from call to call)."""
+    parsed = parse_function(fn)
+    env = Env.of(fn)
+    if closure_as_params:
+        extra = [name(v, store=False) for v in fn.__code__.co_freevars]
+        for node in extra:
+            node.ctx = gast.Param()
+        parsed.func.args.kwonlyargs += extra
+        parsed.func.args.kw_defaults += [None] * len(extra)
+        env = Env(fn.__globals__, {})
+    built = build(parsed, env, wrt, kind, Linker())
     return compile_functions(built, fn)
 
 
@@ -229,14 +249,18 @@ class Linker:
     namer: Namer | None = None
     injected: dict = field(default_factory=dict)
     guards: list = field(default_factory=list)
+    names: dict = field(default_factory=dict)
 
     def split(self, fn: object, where: Location) -> tuple[str, str, list[str]]:
+        if fn in self.names:
+            return self.names[fn]
         entry = split_adjoint(fn)
         self.guards.extend(entry.guards)
         fwd_name = self.namer.exact(f"fwd_{fn.__name__}")
         rev_name = self.namer.exact(f"rev_{fn.__name__}")
         self.injected[fwd_name], self.injected[rev_name] = entry.fwd, entry.rev
-        return fwd_name, rev_name, entry.params
+        self.names[fn] = fwd_name, rev_name, entry.params
+        return self.names[fn]
 
 
 @dataclass
@@ -245,6 +269,7 @@ class SplitEntry:
     rev: types.CellType
     params: list
     guards: list = field(default_factory=list)
+    freevars: list = field(default_factory=list)
 
 
 _SPLITS: dict = {}
@@ -263,6 +288,30 @@ def split_adjoint(fn: types.FunctionType) -> SplitEntry:
         t = transform(fn, None, "split")
     except BaseException:
         del _SPLITS[fn]
+        raise
+    entry.fwd.cell_contents, entry.rev.cell_contents = t.instantiate(fn)
+    entry.guards = t.guards
+    return entry
+
+
+_CLOSURE_SPLITS: dict = {}
+
+
+def closure_split(fn: types.FunctionType) -> SplitEntry:
+    """The split adjoint of a local function, once per code object: its closure variables
+    are keyword parameters, so every instance (every closure) shares it."""
+    code = fn.__code__
+    entry = _CLOSURE_SPLITS.get(code)
+    if entry is not None and guards_hold(entry.guards):
+        return entry
+    free = list(code.co_freevars)
+    params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]) + free
+    entry = SplitEntry(types.CellType(), types.CellType(), params, freevars=free)
+    _CLOSURE_SPLITS[code] = entry
+    try:
+        t = transform(fn, None, "split", closure_as_params=True)
+    except BaseException:
+        del _CLOSURE_SPLITS[code]
         raise
     entry.fwd.cell_contents, entry.rev.cell_contents = t.instantiate(fn)
     entry.guards = t.guards

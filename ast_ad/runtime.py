@@ -8,6 +8,11 @@ import numpy as np
 from .errors import GradientError
 
 
+def stop_gradient(x: object) -> object:
+    """``x`` itself, with no derivative flowing through: ``y = stop_gradient(x)``."""
+    return x
+
+
 def seed_scalar(value: object, fname: str) -> object:
     """The adjoint seed 1 for a scalar result; a clear error for anything else."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.ndarray)):

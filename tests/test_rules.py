@@ -203,6 +203,7 @@ def test_rule(key: str, args: tuple, form: str, make_module) -> None:
 # key -> expression in x, y whose value is a number or bool; called on active values where
 # the primitive accepts floats, otherwise on int(...) of them.
 NONDIFF_EXPRESSIONS = {
+    "ast_ad.runtime.stop_gradient": "ast_ad.stop_gradient(x * 3.0)",
     "math.floor": "math.floor(x * 3.0)",
     "math.ceil": "math.ceil(x * 3.0)",
     "math.trunc": "math.trunc(x * 3.0)",
@@ -280,7 +281,7 @@ def nondiff_params() -> list:
 def test_nondiff_contributes_zero(key: str, point: tuple, make_module) -> None:
     expr = NONDIFF_EXPRESSIONS[key]
     module = make_module(
-        "import math\nimport operator\n\n\n"
+        "import math\nimport operator\n\nimport ast_ad\n\n\n"
         f"def c_of(x, y):\n    return {expr}\n\n\n"
         f"def f(x, y):\n    c = {expr}\n    return x * (1.0 + c) + y * y\n")
     x, y = point

@@ -16,6 +16,7 @@ import beniget
 import gast
 
 from ..ops import classify
+from ..walk import free_loads, nested_functions, walk_local
 from ..passes.normalize import MUTATING, is_method
 
 
@@ -78,7 +79,7 @@ def _params(func: gast.FunctionDef) -> list:
 def _returned(func: gast.FunctionDef) -> list:
     """Name loads in return statements."""
     found = []
-    for node in gast.walk(func):
+    for node in walk_local(func):
         if isinstance(node, gast.Return) and node.value is not None:
             found.extend(n for n in gast.walk(node.value) if isinstance(n, gast.Name))
     return found
@@ -88,16 +89,33 @@ def _flows(func: gast.FunctionDef, calls: dict, reaching: dict) -> dict:
     """``{operand Name load: [definitions]}`` for every differentiable operand. Writing into
     a container (``v[i] = y``, ``v.append(y)``) flows into the definitions of ``v``."""
     flow: dict = {}
-    for node in gast.walk(func):
+    closures = _closure_reads(func)
+    for node in walk_local(func):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             for atom, _ in classify(node.value, calls).diff_args():
                 if isinstance(atom, gast.Name):
                     flow.setdefault(atom, []).append(node.targets[0])
+                    for load in closures.get(atom.id, ()):  # a closure passed as a value
+                        flow.setdefault(load, []).append(node.targets[0])
+            callee = node.value.func if isinstance(node.value, gast.Call) else None
+            if isinstance(callee, gast.Name):  # a local function reads our variables
+                for load in closures.get(callee.id, ()):
+                    flow.setdefault(load, []).append(node.targets[0])
         elif isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
             _into(flow, container_base(node.targets[0]), [node.value], reaching)
         elif isinstance(node, gast.Expr) and is_method(node.value, MUTATING):
             _into(flow, node.value.func.value, node.value.args, reaching)
     return flow
+
+
+def _closure_reads(func: gast.FunctionDef) -> dict:
+    """``{local function name: loads of this function's variables inside it}``."""
+    local = {n.id for n in walk_local(func) if isinstance(n, gast.Name)
+             and isinstance(n.ctx, (gast.Store, gast.Param))}
+    reads: dict = {}
+    for nested in nested_functions(func):
+        reads.setdefault(nested.name, []).extend(free_loads(nested, local))
+    return reads
 
 
 def _into(flow: dict, base: gast.Name, values: list, reaching: dict) -> None:

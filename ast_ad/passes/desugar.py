@@ -102,7 +102,25 @@ class Desugar(gast.NodeTransformer):
                         type_comment=None)
         return self.located(out + [gast.copy_location(loop, node)], node)
 
+    def visit_FunctionDef(self, node: gast.FunctionDef) -> gast.FunctionDef:
+        return node  # a local function is transformed when it is called
+
+    def visit_Lambda(self, node: gast.Lambda) -> gast.Name:
+        """A lambda becomes a local ``def`` placed before the statement."""
+        return name(self.define(self.namer.fresh("_lambda"), node))
+
+    def define(self, ident: str, node: gast.Lambda) -> str:
+        ret = gast.copy_location(gast.Return(value=node.body), node)
+        func = gast.FunctionDef(name=ident, args=node.args, body=[ret], decorator_list=[],
+                                returns=None, type_comment=None, type_params=[])
+        self.pre.append(gast.copy_location(func, node))
+        return ident
+
     def visit_Assign(self, node: gast.Assign):
+        if isinstance(node.value, gast.Lambda) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], gast.Name):  # f = lambda x: ...: def f(x)
+            self.define(node.targets[0].id, node.value)
+            return []
         node.value = self.visit(node.value)
         if len(node.targets) == 1 and isinstance(node.targets[0], gast.Tuple):
             return self.located(self.unpack(node), node)

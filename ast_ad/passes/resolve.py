@@ -22,6 +22,7 @@ import gast
 
 from .. import rules
 from ..source import Parsed
+from ..walk import walk_local
 
 _MISSING = object()
 
@@ -72,9 +73,13 @@ class Resolution:
 def local_names(func: gast.FunctionDef) -> set[str]:
     """Names bound inside ``func``: its parameters and every assignment target."""
     found = set()
-    for node in gast.walk(func):
+    for node in walk_local(func):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             found.add(node.id)
+        elif isinstance(node, gast.FunctionDef) and node is not func:
+            found.add(node.name)
+    for arg in func.args.args + func.args.posonlyargs + func.args.kwonlyargs:
+        found.add(arg.id)
     return found
 
 

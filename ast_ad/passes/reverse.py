@@ -20,6 +20,8 @@ import gast
 
 from ..analysis.activity import Activity, container_base
 from ..analysis.kinds import listlike_names, numeric_names
+from ..walk import free_loads, nested_functions, walk_local
+from .resolve import local_names
 from ..analysis.overwrite import fresh_definitions
 from ..errors import MissingRule
 from ..ops import classify
@@ -64,6 +66,8 @@ class Reverse:
         self.namer = norm.namer
         self.fresh = fresh_definitions(norm.func)
         self.numeric = numeric_names(norm.func, calls)
+        self.local = local_names(norm.func)
+        self.closure_vars = self.check_closures()
         self.listlike = listlike_names(norm.func)
         self.temp_defs = _count_defs(norm.func, norm.temps)
         self.out = Generated(func=None)
@@ -93,6 +97,30 @@ class Reverse:
         self.out.reverse_start = len(fwd)
         self.out.returned = self.returned
         return self.out
+
+    def check_closures(self) -> dict:
+        """``{local function: variables with adjoints that it reads}``. Such a function may
+        only be called directly here, where those adjoints come back; passed elsewhere, they
+        would be lost, so that is refused."""
+        found: dict = {}
+        for nested in nested_functions(self.norm.func):
+            active = sorted({n.id for n in free_loads(nested, self.local)}
+                            & self.act.adjoint_names)
+            if not active:
+                continue
+            found[nested.name] = active
+            for node in walk_local(self.norm.func):
+                if isinstance(node, gast.Name) and node.id == nested.name and not \
+                        isinstance(node.ctx, gast.Store) and id(node) not in self.callees():
+                    raise self.parsed.error(
+                        node, f"the local function '{nested.name}' reads "
+                        f"{', '.join(repr(v) for v in active)}, which carries a derivative, "
+                        "and is used here other than by calling it",
+                        f"Pass {', '.join(active)} to '{nested.name}' as an argument instead.")
+        return found
+
+    def callees(self) -> set:
+        return {id(n.func) for n in walk_local(self.norm.func) if isinstance(n, gast.Call)}
 
     def user_adjoints(self) -> set[str]:
         return {v for v in self.act.adjoint_names if v not in self.norm.temps}
@@ -174,6 +202,8 @@ class Reverse:
             op = classify(stmt.value, self.calls)
             if self.is_user_call(op):
                 fwd, rev, record = self.user_call(var, op)
+            elif self.is_dynamic_call(op):
+                fwd, rev, record = self.dynamic_call(var, op)
             else:
                 rev = self.adjoint_of(var, stmt.value, increment)
         if isinstance(stmt.value, gast.Call) and classify(stmt.value, self.calls).kind == "pop":
@@ -189,6 +219,39 @@ class Reverse:
         target = self.calls.get(op.node)
         return op.kind == "call" and target is not None and target.kind == "function" \
             and self.linker is not None
+
+    def is_dynamic_call(self, op) -> bool:
+        """A call through a local variable or parameter: the callee is known at run time."""
+        func = getattr(op.node, "func", None)
+        return op.kind == "call" and isinstance(func, gast.Name) and func.id in self.local
+
+    def dynamic_call(self, var: str, op) -> tuple[list, list, str]:
+        """``y, _rec = call_fwd(fn, a, k=b)``; reverse ``_b = call_rev(_rec, by)``, then the
+        arguments' adjoints and, for a local function, those of the variables it reads."""
+        node = op.node
+        record, grads = self.namer.fresh("_rec"), self.namer.fresh("_b")
+        self.out.records.add(record)
+        forward_call = gast.Call(func=helper("call_fwd"), args=[name(node.func.id)] + node.args,
+                                 keywords=node.keywords)
+        targets = gast.Tuple(elts=[name(var, store=True), name(record, store=True)],
+                             ctx=gast.Load())
+        targets.ctx = gast.Store()
+        fwd = gast.copy_location(gast.Assign(targets=[targets], value=forward_call,
+                                             type_comment=None), node)
+        rev = [assign(grads, call("call_rev", name(record), name(self.adj(var))))]
+        written: set = set()
+
+        def part(k: int, key: gast.expr) -> gast.expr:
+            return call(ITEM, gast.Subscript(value=name(grads), slice=const(k),
+                                             ctx=gast.Load()), key)
+
+        pairs = [(a, part(0, const(k))) for k, a in enumerate(node.args)]
+        pairs += [(kw.value, part(1, const(kw.arg))) for kw in node.keywords]
+        pairs += [(name(v), part(2, const(v))) for v in self.closure_vars.get(node.func.id, ())]
+        for atom, value in pairs:
+            if isinstance(atom, gast.Name) and atom.id in self.act.adjoint_names:
+                rev.append(self.accumulate(atom.id, value, written, generic=True))
+        return [fwd], rev, record
 
     def user_call(self, var: str, op) -> tuple[list, list, str]:
         """``y, _rec = fwd_h(a, b)`` forward; ``_b = rev_h(_rec, by)`` then ``ba += _b[k]``."""
@@ -252,7 +315,7 @@ class Reverse:
             else:
                 holes_here = dict(holes, **{param: atom}) if op.rule.variadic else holes
                 form, text = op.rule.expression(param)
-                filled = fill(text, holes_here, self.modules)
+                filled = fill(text, holes_here, self.modules, op.rule.namespace)
                 contribution = times(g, filled) if form == "partial" else filled
             out.append(self.accumulate(atom.id, contribution, written, generic=form == "vjp"))
         return out

@@ -14,6 +14,8 @@ ast_ad.errors.TransformError: <doc>:2:5: cannot differentiate a 'with' statement
 """
 from __future__ import annotations
 
+import builtins
+
 import gast
 
 from ..source import Parsed
@@ -35,7 +37,6 @@ REFUSED_STATEMENTS = {
     gast.Import: ("an 'import' inside the function", "Import at module level."),
     gast.ImportFrom: ("an 'import' inside the function", "Import at module level."),
     gast.Match: ("a 'match' statement", "Rewrite it as if/elif/else."),
-    gast.FunctionDef: ("a nested function definition", "Define the helper at module level."),
 }
 
 REFUSED_EXPRESSIONS = {
@@ -43,11 +44,15 @@ REFUSED_EXPRESSIONS = {
     gast.Yield: ("'yield' (a generator)", "Return a value instead of yielding."),
     gast.YieldFrom: ("'yield from' (a generator)", "Return a value instead of yielding."),
     gast.Await: ("'await'", "Async code is not supported."),
-    gast.Lambda: ("a lambda", "Define the function with 'def' at module level."),
     gast.SetComp: ("a set comprehension", "Write the loop out explicitly."),
     gast.Set: ("a set", "Use separate variables."),
     gast.Starred: ("a starred expression", "Pass the arguments one by one."),
 }
+
+DYNAMIC = {k: getattr(builtins, k) for k in ("getattr", "setattr", "delattr", "exec", "eval",
+                                            "globals", "locals", "vars", "compile",
+                                            "__import__")}
+DYNAMIC_HINT = "Write the attribute or the code out directly."
 
 CONTAINER_METHODS = {"append", "extend", "insert", "pop", "copy", "keys", "values", "items"}
 MUTATING_METHODS = {"append", "extend", "insert", "pop"}
@@ -60,6 +65,8 @@ class Validate:
 
     def __init__(self, parsed: Parsed, calls: dict | None = None):
         self.parsed = parsed
+        self.dynamic = {id(call): target for call, target in (calls or {}).items()
+                        if any(target.obj is obj for obj in DYNAMIC.values())}
         self.literal_args = {id(call.args[0]) for call, target in (calls or {}).items()
                              if target.key == "builtins.sum" and call.args
                              and isinstance(call.args[0], (gast.List, gast.Tuple))}
@@ -121,6 +128,18 @@ class Validate:
 
     def stmt_Pass(self, stmt: gast.Pass) -> None:
         pass
+
+    def stmt_FunctionDef(self, stmt: gast.FunctionDef) -> None:
+        """A local function: checked and transformed when it is called; here only what would
+        let it change this function's variables behind our back."""
+        if stmt.decorator_list:
+            self.refuse(stmt.decorator_list[0], "a decorated local function",
+                        "Define the decorated function at module level.")
+        for node in gast.walk(stmt):
+            if isinstance(node, (gast.Nonlocal, gast.Global)):
+                what = "nonlocal" if isinstance(node, gast.Nonlocal) else "global"
+                self.refuse(node, f"a '{what}' declaration in the local function "
+                            f"'{stmt.name}'", "Return the new value instead.")
 
     def stmt_Assert(self, stmt: gast.Assert) -> None:
         self.expression(stmt.test)
@@ -223,6 +242,10 @@ class Validate:
                 self.refuse(node, f"the attribute '.{node.attr}' of a computed value")
             if kind is gast.Call and isinstance(node.func, gast.Attribute):
                 self.method_call(node)
+            if kind is gast.Call and id(node) in self.dynamic:
+                label = self.dynamic[id(node)].label
+                self.refuse(node, f"a call to {label}(), which reads or changes variables "
+                            "by name at run time", DYNAMIC_HINT)
             if kind in (gast.ListComp, gast.GeneratorExp, gast.DictComp):
                 for gen in node.generators:
                     if gen.is_async:

@@ -14,6 +14,7 @@ to them are run as they are and their results never carry adjoints.
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass, field
 
 from . import builtins as _builtins
@@ -23,7 +24,7 @@ from . import operators as _operators
 from .core import Rule, defrule, defvjp
 
 __all__ = ["Rule", "defrule", "defvjp", "RULES", "NONDIFF", "lookup", "key_of", "register",
-           "register_nondiff", "all_rules"]
+           "register_vjp", "register_nondiff", "all_rules"]
 
 
 @dataclass
@@ -92,24 +93,52 @@ def all_rules() -> list[Rule]:
     return [r for key in sorted(RULES) for _, r in sorted(RULES[key].items())]
 
 
-def register(fn: object, params: str, **partials: str) -> Rule:
+def _user_key(fn: object) -> str:
+    return f"{getattr(fn, '__module__', None) or 'user'}.{getattr(fn, '__qualname__', fn)}"
+
+
+def _namespace(fn: object, namespace: dict | None) -> dict:
+    if namespace is not None:
+        return namespace
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    return dict(getattr(fn, "__globals__", None) or vars(module) if module else {})
+
+
+def register(fn: object, params: str, namespace: dict | None = None, **partials: str) -> Rule:
     """Register elementwise partial derivatives for ``fn`` (a function of yours or a library's).
 
-    ``params`` names its positional parameters (``"x, y"``); each keyword gives the
-    partial derivative with respect to one of them, as an expression of the
-    parameters and of ``ans`` (the result). Names in the expressions resolve in
-    ``fn``'s module. Example::
+    ``params`` names its positional parameters (``"x, y"``, defaults allowed:
+    ``"x, scale=1.0"``); each keyword gives the partial derivative with respect to
+    one of them, as an expression of the parameters and of ``ans`` (the result).
+    Other names in the expressions resolve in ``namespace`` (default: ``fn``'s
+    module). The rule is inlined at every call site, like the built-in ones::
 
         ast_ad.register_rule(mylib.softplus, "x", x="1 / (1 + math.exp(-x))")
+
+    Check it with ``ast_ad.testing.check_rule(mylib.softplus, 0.3)``.
     """
-    key = f"{getattr(fn, '__module__', None) or 'user'}.{getattr(fn, '__qualname__', fn)}"
-    rule = defrule(key, params, **partials)
-    rule = Rule(rule.key, rule.params, rule.partials, rule.vjps, rule.defaults, target=fn)
+    rule = defrule(_user_key(fn), params, **partials)
+    return _add_user_rule(rule, fn, namespace)
+
+
+def register_vjp(fn: object, params: str, namespace: dict | None = None, **vjps: str) -> Rule:
+    """Like :func:`register`, but each keyword gives the whole contribution to that parameter's
+    adjoint as an expression of the parameters, ``ans`` and ``g`` (the result's adjoint),
+    shaped like the parameter: for functions that are not elementwise."""
+    rule = defvjp(_user_key(fn), params, **vjps)
+    return _add_user_rule(rule, fn, namespace)
+
+
+def _add_user_rule(rule: Rule, fn: object, namespace: dict | None) -> Rule:
+    if TABLE.by_id.get(id(fn), (None, None))[0] is fn:
+        TABLE.nondiff.discard(TABLE.by_id[id(fn)][1])
+    rule = Rule(rule.key, rule.params, rule.partials, rule.vjps, rule.defaults, target=fn,
+                namespace=_namespace(fn, namespace))
+    TABLE.rules.pop(rule.key, None)
     TABLE.add(rule)
     return rule
 
 
 def register_nondiff(fn: object) -> None:
     """Declare ``fn`` piecewise constant: its calls run as they are, with no derivative."""
-    key = f"{getattr(fn, '__module__', None) or 'user'}.{getattr(fn, '__qualname__', fn)}"
-    TABLE.add_nondiff(key, fn)
+    TABLE.add_nondiff(_user_key(fn), fn)

@@ -31,6 +31,7 @@ class Rule:
     vjps: dict[str, str] = field(default_factory=dict, hash=False)
     defaults: dict[str, str] = field(default_factory=dict, hash=False)
     target: object = field(default=None, compare=False, hash=False)
+    namespace: dict | None = field(default=None, compare=False, hash=False)  # user rules
 
     @property
     def arity(self) -> int:

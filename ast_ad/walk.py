@@ -1,0 +1,31 @@
+"""Tree walks that stay inside one function: nested ``def`` and ``lambda`` bodies are
+another function's business (they are transformed when they are called)."""
+from __future__ import annotations
+
+import gast
+
+NESTED = (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda)
+
+
+def walk_local(root: gast.AST):
+    """Like ``gast.walk(root)``, but yields a nested function's node without entering it."""
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        yield node
+        if node is not root and isinstance(node, NESTED):
+            continue
+        todo.extend(gast.iter_child_nodes(node))
+
+
+def nested_functions(func: gast.FunctionDef) -> list:
+    """The function definitions directly inside ``func`` (at any statement depth)."""
+    return [n for n in walk_local(func) if n is not func and isinstance(n, gast.FunctionDef)]
+
+
+def free_loads(nested: gast.FunctionDef, outer_locals: set) -> list:
+    """Loads inside ``nested`` of names that belong to the enclosing function."""
+    own = {n.id for n in gast.walk(nested) if isinstance(n, gast.Name)
+           and isinstance(n.ctx, (gast.Store, gast.Param))}
+    return [n for n in gast.walk(nested) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load) and n.id in outer_locals and n.id not in own]
