@@ -16,8 +16,8 @@ import beniget
 import gast
 
 from ..ops import classify
-from ..walk import free_loads, nested_functions, walk_local
 from ..passes.normalize import MUTATING, is_method
+from ..walk import free_loads, nested_functions, walk_local
 
 
 @dataclass

@@ -20,14 +20,14 @@ import gast
 
 from ..analysis.activity import Activity, container_base
 from ..analysis.kinds import listlike_names, numeric_names
-from ..walk import free_loads, nested_functions, walk_local
-from .resolve import local_names
 from ..analysis.overwrite import fresh_definitions
 from ..errors import MissingRule
 from ..ops import classify
 from ..source import Parsed, comment
 from ..templates import assign, aug_add, call, const, fill, helper, name, times
+from ..walk import free_loads, nested_functions, walk_local
 from .normalize import MUTATING, Normalized, is_increment, is_method
+from .resolve import local_names
 
 SEED = "seed_scalar"
 ADD = "add"          # runtime: structural sum of adjoints (numbers, lists, dicts, arrays, None)
