@@ -1,4 +1,4 @@
-"""The public entry points: grad, value_and_grad, source; the transformation cache."""
+"""The public entry points: grad, value_and_grad, vjp, source; the transformation cache."""
 from __future__ import annotations
 
 import functools
@@ -7,56 +7,75 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from .pipeline import Transformation, guards_hold, transform
+import numpy as np
+
+from .errors import GradientError
+from .pipeline import Transformation, guards_hold, has_arrays, split_adjoint, transform
+from .runtime import like
 
 _CACHE: dict = {}
 _LOCK = threading.Lock()
-_MISSING = object()
 
 Wrt = int | str | tuple
 
 
 class Adjoint:
-    """A user function's gradient, transformed on first use and cached per (code, wrt, kind).
-
-    The transformation is redone if a global name that a call site resolved to
-    is rebound (the rule or function it calls would change).
-    """
+    """A user function's gradient, transformed on first use and cached per (code, wrt, kind,
+    mode). The mode is "arrays" when the function uses NumPy or is called with arrays:
+    adjoints are then reduced to their variables' shapes. The transformation is redone if
+    a global name that a call site resolved to is rebound."""
 
     def __init__(self, fn: Callable, wrt: Wrt, kind: str):
         self.fn = fn
         self.wrt = wrt
         self.kind = kind
-        self._built: types.FunctionType | None = None
-        self._transformation: Transformation | None = None
+        self._built: dict = {}           # array mode -> (transformation, function)
 
-    def transformation(self) -> Transformation:
-        t = self._transformation
-        if t is None or not guards_hold(t.guards):
-            t = self._transformation = _cached_transform(self.fn, self.wrt, self.kind)
-            self._built = t.instantiate(self.fn)[0]
-        return t
+    def transformation(self, arrays: bool = False) -> Transformation:
+        return self._get(arrays)[0]
 
-    def function(self) -> types.FunctionType:
-        self.transformation()
-        return self._built
+    def _get(self, arrays: bool) -> tuple:
+        hit = self._built.get(arrays)
+        if hit is None or not guards_hold(hit[0].guards):
+            t = _cached_transform(self.fn, self.wrt, self.kind, arrays)
+            hit = self._built[arrays] = (t, t.instantiate(self.fn)[0])
+        return hit
+
+    def function(self, args: tuple = (), kwargs: dict | None = None) -> types.FunctionType:
+        arrays = has_arrays(args) or (bool(kwargs) and has_arrays(kwargs.values()))
+        if arrays:
+            _refuse_integer_arrays(self.fn, args, self.wrt)
+        return self._get(arrays)[1]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.function()(*args, **kwargs)
+        return self.function(args, kwargs)(*args, **kwargs)
 
 
-def _key(fn: Callable, wrt: Wrt, kind: str) -> tuple:
+def _refuse_integer_arrays(fn: Callable, args: tuple, wrt: Wrt) -> None:
+    """An integer array we differentiate with respect to would get a silent zero: refuse."""
+    code = getattr(fn, "__code__", None)
+    names = code.co_varnames[:code.co_argcount] if code else ()
+    items = wrt if isinstance(wrt, tuple) else (wrt,)
+    positions = {i if isinstance(i, int) else names.index(i) if i in names else -1
+                 for i in items}
+    for k, value in enumerate(args):
+        if (k in positions or k - len(args) in positions) and isinstance(value, np.ndarray) \
+                and not np.issubdtype(value.dtype, np.floating):
+            name = getattr(fn, "__name__", "f")
+            raise GradientError(
+                f"argument {k} of {name}() is an array of dtype {value.dtype}; gradients need "
+                "floating-point arrays. Pass it as float (x.astype(float)), or close over it "
+                "(or make it an argument you do not differentiate) if it is a constant.")
+
+
+def _cached_transform(fn: Callable, wrt: Wrt, kind: str, arrays: bool) -> Transformation:
     code = getattr(fn, "__code__", fn)
-    return (code, wrt if isinstance(wrt, tuple) else (wrt,), isinstance(wrt, tuple), kind)
-
-
-def _cached_transform(fn: Callable, wrt: Wrt, kind: str) -> Transformation:
-    key = _key(fn, wrt, kind)
+    key = (code, wrt if isinstance(wrt, tuple) else (wrt,), isinstance(wrt, tuple), kind, arrays)
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None and guards_hold(hit.guards):
             return hit
-        result = transform(fn, wrt, kind)
+        result = transform(fn, wrt, kind, array_mode=arrays)
         _CACHE[key] = result
         return result
 
@@ -68,7 +87,7 @@ def _wrap(fn: Callable | None, wrt: Wrt, kind: str) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return adjoint.function()(*args, **kwargs)
+        return adjoint.function(args, kwargs)(*args, **kwargs)
 
     wrapper.__ast_ad__ = adjoint
     wrapper.__name__ = f"{kind}_{getattr(fn, '__name__', 'f')}"
@@ -81,7 +100,8 @@ def grad(fn: Callable | None = None, *, wrt: Wrt = 0) -> Callable:
     """The gradient of scalar function ``fn`` with respect to argument(s) ``wrt``.
 
     ``wrt`` is a position, a parameter name, or a tuple of them; a tuple gives a
-    tuple of gradients. Usable as ``@grad`` or ``@grad(wrt="y")``.
+    tuple of gradients. Usable as ``@grad`` or ``@grad(wrt="y")``. Each gradient
+    has its argument's shape and float dtype.
     """
     return _wrap(fn, wrt, "grad")
 
@@ -91,9 +111,26 @@ def value_and_grad(fn: Callable | None = None, *, wrt: Wrt = 0) -> Callable:
     return _wrap(fn, wrt, "value_and_grad")
 
 
-def source(fn: Callable, *, wrt: Wrt = 0, kind: str = "grad") -> str:
-    """The generated adjoint's Python source, for a function from :func:`grad` or any function."""
+def vjp(fn: Callable, *primals: Any) -> tuple[Any, Callable]:
+    """``(fn(*primals), vjp_fn)``, where ``vjp_fn(cotangent)`` is the tuple of cotangents of
+    the primals (one per argument, shaped like it): JAX's convention. Works for any output:
+    an array, a scalar, or a tuple of them (then the cotangent is a tuple too)."""
+    entry = split_adjoint(fn, has_arrays(primals))
+    value, saved = entry.fwd.cell_contents(*primals)
+    nargs = len(primals)
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        adjoints = entry.rev.cell_contents(saved, cotangent)
+        return tuple(like(a, p) for a, p in zip(adjoints[:nargs], primals))
+
+    return value, vjp_fn
+
+
+def source(fn: Callable, *, wrt: Wrt = 0, kind: str = "grad", arrays: bool | None = None) -> str:
+    """The generated adjoint's Python source, for a function from :func:`grad` or any function.
+    ``arrays`` picks the array-mode variant (default: the one the function's own code needs)."""
     adjoint = getattr(fn, "__ast_ad__", None)
     if adjoint is None:
         adjoint = Adjoint(fn, wrt, kind)
-    return adjoint.transformation().source
+    return adjoint.transformation(bool(arrays)).source
+

@@ -20,8 +20,8 @@ _VJPS: dict = {}
 
 def call_fwd(fn, *args, **kwargs):
     if isinstance(fn, types.FunctionType):
-        from .pipeline import closure_split
-        entry = closure_split(fn)
+        from .pipeline import closure_split, has_arrays
+        entry = closure_split(fn, has_arrays(args) or has_arrays(kwargs.values()))
         free = {n: c.cell_contents for n, c in zip(fn.__code__.co_freevars, fn.__closure__ or ())}
         value, saved = entry.fwd.cell_contents(*args, **kwargs, **free)
         return value, ("function", entry, saved, len(args), tuple(kwargs))

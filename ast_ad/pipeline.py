@@ -53,9 +53,11 @@ class Built:
     kind: str
     injected: dict      # name in generated code -> object (modules, runtime helpers, cells)
     guards: list        # (globals dict, name, object it held) for each resolved call site
+    array_mode: bool = False  # adjoints reduced to their variables' shapes (broadcasting)
 
 
-def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | None = None) -> Built:
+def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | None = None,
+          array_mode: bool = False) -> Built:
     """The pass list. ``env`` says what free names mean: live globals at run time, or the
     module's imports and definitions in offline mode. ``kind``: "grad", "value_and_grad",
     or "split" (a forward function returning a record, and a reverse function taking it,
@@ -63,20 +65,22 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     debug("source", parsed.func)
     calls, guards = resolve(parsed, env)
     Validate(parsed, calls).run()
+    array_mode = array_mode or uses_arrays(parsed, calls, env)
     wrt_names = wrt_parameters(parsed, wrt)
     user_names = names_in(parsed.func) | set(env.closure)
     namer = Namer(user_names | RESERVED | {FACTORY})
     linker = linker or Linker()
-    linker.namer = namer
+    linker.namer, linker.array_mode = namer, array_mode
     Desugar(parsed.func, namer).run()
     debug("desugar", parsed.func)
     Jumps(parsed.func, namer).run()
     debug("jumps", parsed.func)
-    norm = Normalize(parsed, calls, namer).run()
+    norm = Normalize(parsed, calls, namer, array_mode).run()
     debug("normalize", norm.func)
     activity = analyze(parsed.module, norm.func, wrt_names, calls)
     reverse = Reverse(parsed, norm, activity, calls, wrt_names, kind, {}, linker)
     reverse.wrt_tuple = isinstance(wrt, (tuple, list))
+    reverse.array_mode = array_mode
     generated = reverse.run()
     func = prune(generated, maybe_unbound(norm.func), namer, kind)
     debug("reverse + prune", func)
@@ -84,7 +88,29 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     injected = dict(linker.injected)
     injected.update(helpers_used(funcs, user_names, local_names(norm.func), env, namer))
     guards = [(env.globals, n, obj) for n, obj in guards if obj is not MISSING] + linker.guards
-    return Built(funcs, parsed, wrt_names, kind, injected, guards)
+    return Built(funcs, parsed, wrt_names, kind, injected, guards, array_mode)
+
+
+def uses_arrays(parsed: Parsed, calls: dict, env: Env) -> bool:
+    """Does the function call NumPy, or read a global or closure value that is an array?"""
+    if any(t.key and t.key.startswith("numpy.") for t in calls.values()):
+        return True
+    for node in gast.walk(parsed.func):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            value = env.lookup(node.id)[0]
+            if value is numpy or isinstance(value, (numpy.ndarray, numpy.generic)):
+                return True
+    return False
+
+
+def has_arrays(values) -> bool:
+    """Are any of the run-time arguments arrays (or lists/tuples holding arrays)?"""
+    for v in values:
+        if isinstance(v, (numpy.ndarray, numpy.generic)):
+            return True
+        if isinstance(v, (list, tuple)) and any(isinstance(e, numpy.ndarray) for e in v):
+            return True
+    return False
 
 
 def split(gen: Generated, params: list[str]) -> list:
@@ -201,6 +227,7 @@ class Transformation:
     filename: str
     injected: dict
     guards: list
+    array_mode: bool = False
 
     def instantiate(self, fn: types.FunctionType) -> list:
         """Functions running this adjoint with ``fn``'s globals, closure cells and defaults."""
@@ -223,7 +250,7 @@ def _cell(obj: object) -> types.CellType:
 
 
 def transform(fn: types.FunctionType, wrt: object, kind: str,
-              closure_as_params: bool = False) -> Transformation:
+              closure_as_params: bool = False, array_mode: bool = False) -> Transformation:
     """Transform a live function (run-time mode): source from inspect, names from its globals.
     With ``closure_as_params`` its closure variables become keyword-only parameters (for
     local functions, whose closures change from call to call)."""
@@ -236,7 +263,7 @@ def transform(fn: types.FunctionType, wrt: object, kind: str,
         parsed.func.args.kwonlyargs += extra
         parsed.func.args.kw_defaults += [None] * len(extra)
         env = Env(fn.__globals__, {})
-    built = build(parsed, env, wrt, kind, Linker())
+    built = build(parsed, env, wrt, kind, Linker(), array_mode)
     return compile_functions(built, fn)
 
 
@@ -250,11 +277,12 @@ class Linker:
     injected: dict = field(default_factory=dict)
     guards: list = field(default_factory=list)
     names: dict = field(default_factory=dict)
+    array_mode: bool = False
 
     def split(self, fn: object, where: Location) -> tuple[str, str, list[str]]:
         if fn in self.names:
             return self.names[fn]
-        entry = split_adjoint(fn)
+        entry = split_adjoint(fn, self.array_mode)
         self.guards.extend(entry.guards)
         fwd_name = self.namer.exact(f"fwd_{fn.__name__}")
         rev_name = self.namer.exact(f"rev_{fn.__name__}")
@@ -275,19 +303,19 @@ class SplitEntry:
 _SPLITS: dict = {}
 
 
-def split_adjoint(fn: types.FunctionType) -> SplitEntry:
-    """The split adjoint of a user function, built once per function object."""
-    entry = _SPLITS.get(fn)
+def split_adjoint(fn: types.FunctionType, array_mode: bool = False) -> SplitEntry:
+    """The split adjoint of a user function, built once per function object (and mode)."""
+    entry = _SPLITS.get((fn, array_mode))
     if entry is not None and guards_hold(entry.guards):
         return entry
     code = fn.__code__
     params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
     entry = SplitEntry(types.CellType(), types.CellType(), params)
-    _SPLITS[fn] = entry
+    _SPLITS[fn, array_mode] = entry
     try:
-        t = transform(fn, None, "split")
+        t = transform(fn, None, "split", array_mode=array_mode)
     except BaseException:
-        del _SPLITS[fn]
+        del _SPLITS[fn, array_mode]
         raise
     entry.fwd.cell_contents, entry.rev.cell_contents = t.instantiate(fn)
     entry.guards = t.guards
@@ -297,21 +325,21 @@ def split_adjoint(fn: types.FunctionType) -> SplitEntry:
 _CLOSURE_SPLITS: dict = {}
 
 
-def closure_split(fn: types.FunctionType) -> SplitEntry:
+def closure_split(fn: types.FunctionType, array_mode: bool = False) -> SplitEntry:
     """The split adjoint of a local function, once per code object: its closure variables
     are keyword parameters, so every instance (every closure) shares it."""
     code = fn.__code__
-    entry = _CLOSURE_SPLITS.get(code)
+    entry = _CLOSURE_SPLITS.get((code, array_mode))
     if entry is not None and guards_hold(entry.guards):
         return entry
     free = list(code.co_freevars)
     params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]) + free
     entry = SplitEntry(types.CellType(), types.CellType(), params, freevars=free)
-    _CLOSURE_SPLITS[code] = entry
+    _CLOSURE_SPLITS[code, array_mode] = entry
     try:
-        t = transform(fn, None, "split", closure_as_params=True)
+        t = transform(fn, None, "split", closure_as_params=True, array_mode=array_mode)
     except BaseException:
-        del _CLOSURE_SPLITS[code]
+        del _CLOSURE_SPLITS[code, array_mode]
         raise
     entry.fwd.cell_contents, entry.rev.cell_contents = t.instantiate(fn)
     entry.guards = t.guards
@@ -351,7 +379,7 @@ def compile_functions(built: Built, fn: types.FunctionType) -> Transformation:
     inner = {c.co_name: c for c in factory_code.co_consts if isinstance(c, types.CodeType)}
     codes = [inner[f.name] for f in funcs]
     used = {v: injected[v] for c in codes for v in c.co_freevars if v in injected}
-    return Transformation(codes, text, filename, used, built.guards)
+    return Transformation(codes, text, filename, used, built.guards, built.array_mode)
 
 
 def debug(stage: str, tree: gast.AST) -> None:

@@ -62,6 +62,23 @@ def zeros_like(value: object) -> object:
     return 0.0
 
 
+def like(adj: object, primal: object) -> object:
+    """The gradient ``adj`` of ``primal`` with ``primal``'s shape and float dtype."""
+    if isinstance(primal, np.ndarray):
+        dtype = _float_dtype(primal.dtype)
+        if is_zero(adj):
+            return np.zeros(primal.shape, dtype=dtype)
+        return np.broadcast_to(np.asarray(adj, dtype=dtype), primal.shape).copy() \
+            if np.shape(adj) != primal.shape else np.asarray(adj, dtype=dtype)
+    if isinstance(primal, np.generic):
+        return _float_dtype(primal.dtype).type(0.0 if is_zero(adj) else adj)
+    if isinstance(primal, (list, tuple, dict)):
+        return zeros_like(primal) if is_zero(adj) else adj
+    if isinstance(adj, (np.ndarray, np.generic)) and np.ndim(adj) == 0:
+        return float(adj)
+    return 0.0 if adj is None else adj
+
+
 def add(a: object, b: object) -> object:
     """``a + b`` for adjoints: elementwise for lists and dicts, zero-aware."""
     if is_zero(b):
@@ -255,5 +272,5 @@ def pick(xs: object, ans: object, g: object) -> object:
 
 # the helpers generated code and rule templates may name
 HELPERS = {f.__name__: f for f in (
-    seed_scalar, add, item, zeros_like, add_at, item_at, zero_at, old_item, put_item, pop_last,
-    pop_tail, pop_inserted, unpop_adj, unpop, uninsert, del_tail, fill_like, pick)}
+    seed_scalar, add, item, zeros_like, like, add_at, item_at, zero_at, old_item, put_item,
+    pop_last, pop_tail, pop_inserted, unpop_adj, unpop, uninsert, del_tail, fill_like, pick)}

@@ -5,7 +5,8 @@ take the expected line number from the marker, so functions may be added or
 moved freely. Nothing here is called directly by the tests except to compare
 values, and none of these functions is meant to be useful.
 """
-# ruff: noqa: F401, F841, B018, E731
+# ruff: noqa: F401, F841, B009, B018, E731
+import functools
 import math
 
 COUNTER = 0
@@ -85,10 +86,35 @@ async def bad_async_toplevel(x):  # HERE
     return x * 2.0
 
 
-def bad_nested_def(x):
-    def helper(z):  # HERE
+def bad_decorated_local(x):
+    @functools.lru_cache  # HERE
+    def helper(z):
         return z * z
     return helper(x)
+
+
+def bad_local_nonlocal(x):
+    y = x
+
+    def helper():
+        nonlocal y  # HERE
+        y = y * 2.0
+
+    helper()
+    return y
+
+
+def bad_escaping_closure(x):
+    y = x * 2.0
+
+    def helper(z):
+        return z * y
+
+    return apply_to(helper, x)  # HERE
+
+
+def apply_to(fn, v):
+    return fn(v)
 
 
 # ----------------------------------------------------------------------- expressions
@@ -102,9 +128,26 @@ def bad_yield(x):
     yield x * 2.0  # HERE
 
 
-def bad_lambda(x):
-    sq = lambda z: z * z  # HERE
-    return sq(x)
+def bad_getattr(x):
+    y = getattr(math, "sin")(x)  # HERE
+    return y
+
+
+def bad_eval(x):
+    y = eval("x * 2.0")  # HERE
+    return y
+
+
+def bad_list_concat(x):
+    v = [x]
+    w = v + v  # HERE
+    return w[0]
+
+
+def bad_list_repeat(x):
+    v = [x]
+    w = v * 3  # HERE
+    return w[0]
 
 
 def bad_setcomp(x):
@@ -318,6 +361,26 @@ def was_unpack(x, y):
     t = (x, y)
     a, b = t
     return a * b
+
+
+def was_nested_def(x):
+    def helper(z):
+        return z * z
+    return helper(x)
+
+
+def was_lambda(x):
+    sq = lambda z: z * z
+    return sq(x)
+
+
+def was_closure(x):
+    y = x * 2.0
+
+    def helper(z):
+        return z * y
+
+    return helper(x) + helper(y)
 
 
 def was_append(x):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 
+import numpy as np
 import pytest
 from dual import DIFFERENTIABLE, dual_grad, dual_namespace
 
@@ -89,12 +90,44 @@ SCALAR_MODULES = ("math", "operator", "builtins")
 # key at a time: a new rule of that kind fails test_every_rule_has_samples until it gets
 # samples here or an entry below saying which sweep covers it.
 UNSWEPT = {
-    "builtins.sum": "vjp rule over a sequence argument (sum(xs, start)); needs a container sweep",
-    "builtins.max": "the one-argument vjp rule max(xs) takes a sequence; needs a container sweep",
-    "builtins.min": "the one-argument vjp rule min(xs) takes a sequence; needs a container sweep",
-    "builtins.list": "vjp rule over a sequence argument; needs a container sweep",
-    "builtins.tuple": "vjp rule over a sequence argument; needs a container sweep",
+    "builtins.sum": "vjp rule over a sequence argument (sum(xs, start)); see SEQUENCE_CASES",
+    "builtins.max": "the one-argument vjp rule max(xs) takes a sequence; see SEQUENCE_CASES",
+    "builtins.min": "the one-argument vjp rule min(xs) takes a sequence; see SEQUENCE_CASES",
+    "builtins.list": "vjp rule over a sequence argument; see SEQUENCE_CASES",
+    "builtins.tuple": "vjp rule over a sequence argument; see SEQUENCE_CASES",
+    "operator.matmul": "vjp rule over arrays; see SEQUENCE_CASES",
 }
+
+# rule key -> (expression of xs, a list of floats or an array): checked end to end
+SEQUENCE_CASES = {
+    "builtins.sum": ["sum(xs)", "sum(xs, 0.5) * xs[0]", "sum(xs, start=xs[1])"],
+    "builtins.max": ["max(xs) * xs[1]"],
+    "builtins.min": ["min(xs) ** 2"],
+    "builtins.list": ["list(xs)[2] * xs[0]"],
+    "builtins.tuple": ["tuple(xs)[1] * tuple(xs)[2]"],
+    "operator.matmul": ["np.sum((np.outer(xs, xs) @ xs) ** 2)", "(xs @ xs) * xs[0]"],
+}
+
+
+def test_every_unswept_rule_has_sequence_cases() -> None:
+    assert set(UNSWEPT) == set(SEQUENCE_CASES)
+
+
+@pytest.mark.parametrize("key, expr", [(k, e) for k, es in sorted(SEQUENCE_CASES.items())
+                                       for e in es])
+def test_sequence_rules(key: str, expr: str, make_module) -> None:
+    module = make_module(f"import numpy as np\n\n\ndef f(xs):\n    return {expr}\n")
+    values = [0.3, -1.2, 0.8, 2.1]
+    xs = np.array(values) if key.startswith("operator.") else values
+    got = np.asarray(ast_ad.grad(module.f)(xs), dtype=float)
+    h = 1e-6
+    for k in range(len(values)):
+        up, down = list(values), list(values)
+        up[k] += h
+        down[k] -= h
+        wrap = np.array if key.startswith("operator.") else list
+        expected = (module.f(wrap(up)) - module.f(wrap(down))) / (2 * h)
+        assert got[k] == pytest.approx(expected, rel=1e-6, abs=1e-8), (key, expr, k)
 
 
 def table_rules() -> list:

@@ -35,6 +35,8 @@ from ..naming import Namer, names_in
 from ..source import Parsed
 from ..templates import assign, const, name
 from .jumps import own_jumps
+from .methods import ARRAY_METHODS, method_as_function, transpose_attribute
+from .resolve import local_names
 
 DIFF_BINOPS = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mod, gast.MatMult)
 
@@ -52,9 +54,12 @@ class Normalized:
 class Normalize:
     """Rewrite statement by statement; new statements carry their origin's location."""
 
-    def __init__(self, parsed: Parsed, calls: dict, namer: Namer | None = None):
+    def __init__(self, parsed: Parsed, calls: dict, namer: Namer | None = None,
+                 array_mode: bool = False):
         self.parsed = parsed
         self.calls = calls
+        self.array_mode = array_mode  # no in-place accumulation shortcut: shapes may change
+        self.local = local_names(parsed.func)
         self.namer = namer or Namer(names_in(parsed.func))
         self.out = Normalized(parsed.func, namer=self.namer)
         self.origin: gast.stmt | None = None
@@ -188,7 +193,7 @@ class Normalize:
     def assign_to(self, target: str, value: gast.expr) -> list:
         pre: list = []
         expr = self.elementary(value, pre)
-        if target in operand_names(expr) and not is_increment(target, expr):
+        if target in operand_names(expr) and (self.array_mode or not is_increment(target, expr)):
             expr = self.temp(pre, expr)
         return pre + [self.emit(assign(target, expr))]
 
@@ -240,7 +245,9 @@ class Normalize:
     def atomize(self, expr: gast.expr, pre: list) -> gast.expr:
         """An atom with the value of ``expr``, after statements appended to ``pre``."""
         value = self.elementary(expr, pre)
-        return value if is_atom(value) else self.temp(pre, value)
+        if is_atom(value) and not (isinstance(value, gast.Attribute) and self.is_local(value)):
+            return value
+        return self.temp(pre, value)
 
     def elementary(self, expr: gast.expr, pre: list) -> gast.expr:
         """An elementary expression with the value of ``expr``; sub-steps go to ``pre``."""
@@ -309,7 +316,23 @@ class Normalize:
             pre.extend(self.statement(self.emit(stmt)))
         return name(result)
 
+    def expr_Attribute(self, expr: gast.Attribute, pre: list) -> gast.expr:
+        if not self.is_local(expr.value):
+            return expr  # a module constant: math.pi
+        if expr.attr == "T":
+            return self.expr_Call(transpose_attribute(expr, self.calls), pre)
+        expr.value = self.atomize(expr.value, pre)
+        return expr  # .shape, .size, .ndim, .dtype: no derivative
+
+    def is_local(self, expr: gast.expr) -> bool:
+        while isinstance(expr, gast.Attribute):
+            expr = expr.value
+        return not isinstance(expr, gast.Name) or expr.id in self.local
+
     def expr_Call(self, expr: gast.Call, pre: list) -> gast.expr:
+        if isinstance(expr.func, gast.Attribute) and expr.func.attr in ARRAY_METHODS \
+                and self.is_local(expr.func.value):
+            expr = method_as_function(expr, self.calls)
         target = self.calls.get(expr)
         key = target.key if target is not None else None
         if target is not None and target.kind == "nondiff":

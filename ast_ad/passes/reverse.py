@@ -30,6 +30,7 @@ from .normalize import MUTATING, Normalized, is_increment, is_method
 from .resolve import local_names
 
 SEED = "seed_scalar"
+SCALAR = ("math.", "builtins.")  # rules of scalar-only functions: nothing to unbroadcast
 ADD = "add"          # runtime: structural sum of adjoints (numbers, lists, dicts, arrays, None)
 ITEM = "item"        # runtime: element of an adjoint, 0.0 where the adjoint is zero
 ADD_AT = "add_at"
@@ -56,6 +57,7 @@ class Reverse:
         self.linker = linker
         self.depth = 0
         self.wrt_tuple = False
+        self.array_mode = False
         self.parsed = parsed
         self.norm = norm
         self.act = activity
@@ -146,8 +148,7 @@ class Reverse:
                 if isinstance(e, gast.Name) and e.id in self.act.adjoint_names]
 
     def result(self) -> gast.expr:
-        grads = [name(self.adj(w)) if w in self.act.adjoint_names else const(0.0)
-                 for w in self.wrt]
+        grads = [self.gradient(w) for w in self.wrt]
         if self.kind == "split":
             return gast.Tuple(elts=grads, ctx=gast.Load())
         single = len(grads) == 1 and not self.wrt_tuple
@@ -155,6 +156,14 @@ class Reverse:
         if self.kind == "value_and_grad":
             return gast.Tuple(elts=[_load_copy(self.returned), grad], ctx=gast.Load())
         return grad
+
+    def gradient(self, param: str) -> gast.expr:
+        """``bx``; with arrays, ``like(bx, x)`` (the shape and float dtype of ``x``)."""
+        if param not in self.act.adjoint_names:
+            return call("zeros_like", name(param)) if self.array_mode else const(0.0)
+        if self.array_mode and self.kind != "split":
+            return call("like", name(self.adj(param)), name(param))
+        return name(self.adj(param))
 
     def adj(self, var: str) -> str:
         return self.namer.adjoint(var)
@@ -317,6 +326,8 @@ class Reverse:
                 form, text = op.rule.expression(param)
                 filled = fill(text, holes_here, self.modules, op.rule.namespace)
                 contribution = times(g, filled) if form == "partial" else filled
+                if form == "partial" and self.array_mode and not op.key.startswith(SCALAR):
+                    contribution = call("unbroadcast", contribution, name(atom.id))
             out.append(self.accumulate(atom.id, contribution, written, generic=form == "vjp"))
         return out
 

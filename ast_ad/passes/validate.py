@@ -19,6 +19,7 @@ import builtins
 import gast
 
 from ..source import Parsed
+from .methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from .resolve import local_names
 
 # statement kinds refused anywhere, with the hint shown to the user
@@ -184,10 +185,10 @@ class Validate:
         func = node.func
         if self.module_attribute(func):
             return
-        if func.attr not in CONTAINER_METHODS:
-            self.refuse(func, f"the method call '.{func.attr}(...)'",
-                        "Supported methods: " + ", ".join(sorted(CONTAINER_METHODS)) + ".")
-        if not isinstance(func.value, gast.Name):
+        if func.attr not in CONTAINER_METHODS and func.attr not in ARRAY_METHODS:
+            self.refuse(func, f"the method call '.{func.attr}(...)'", "Supported methods: " +
+                        ", ".join(sorted(CONTAINER_METHODS | set(ARRAY_METHODS))) + ".")
+        if not isinstance(func.value, gast.Name) and func.attr not in ARRAY_METHODS:
             self.refuse(func, f"'.{func.attr}(...)' on a computed value",
                         "Assign the value to a variable first.")
         if func.attr in MUTATING_METHODS:
@@ -238,7 +239,7 @@ class Validate:
                 what, hint = REFUSED_EXPRESSIONS[kind]
                 self.refuse(node, what, hint)
             if kind is gast.Attribute and not self.module_attribute(node) \
-                    and id(node) not in self.methods:
+                    and id(node) not in self.methods and node.attr not in ARRAY_ATTRIBUTES:
                 self.refuse(node, f"the attribute '.{node.attr}' of a computed value")
             if kind is gast.Call and isinstance(node.func, gast.Attribute):
                 self.method_call(node)

@@ -1,5 +1,6 @@
 """Rules for Python's arithmetic operators (keys from the ``operator`` module)."""
 from .core import defrule as D
+from .core import defvjp as V
 
 # -------------------------------------------------------------- arithmetic
 RULES = [
@@ -12,6 +13,8 @@ RULES = [
     D("operator.mod", "a, b", a="1.0", b="-(a // b)"),
     D("operator.neg", "a", a="-1.0"),
     D("operator.pos", "a", a="1.0"),
+    # ---------------------------------------------------------- arrays
+    V("operator.matmul", "a, b", a="matmul_vjp_a(g, a, b)", b="matmul_vjp_b(g, a, b)"),
 ]
 
 # -------------------------------------------------- piecewise constant

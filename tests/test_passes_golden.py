@@ -1,0 +1,618 @@
+"""Golden tests: dedented source in, expected source out, for single passes and for the
+whole pipeline. Each expected text was checked by hand when it was frozen (evaluation
+order kept, one elementary operation per statement, a ``# line N: ...`` comment over
+each reverse block, a tape only where the reverse sweep reads an overwritten value).
+
+When a pass changes on purpose, re-check the new output by hand and update the string.
+Pipeline goldens use the functions in golden_functions.py, whose line numbers appear in
+the generated comments: do not reorder that file.
+"""
+from __future__ import annotations
+
+import math
+import textwrap
+
+import golden_functions as golden
+import pytest
+
+import ast_ad
+from ast_ad.passes.desugar import Desugar
+from ast_ad.passes.jumps import Jumps
+from ast_ad.passes.normalize import Normalize
+from ast_ad.passes.resolve import Env, resolve
+from ast_ad.source import parse_lines, to_source
+
+
+def parse(src: str):
+    text = textwrap.dedent(src).lstrip("\n")
+    return parse_lines(text.splitlines(True), 1, "<golden>", "f")
+
+
+def normalize(src: str) -> str:
+    parsed = parse(src)
+    calls, _ = resolve(parsed, Env({"math": math}, {}))
+    return to_source(Normalize(parsed, calls).run().func)
+
+
+def expect(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+# ----------------------------------------------------------------------- normalize
+
+NORMALIZE = {
+    "nested_expression": ("""
+        def f(x, y):
+            return math.sin(x * y) + x / (y - 1.0)
+        """, """
+        def f(x, y):
+            _t1 = x * y
+            _t2 = math.sin(_t1)
+            _t3 = y - 1.0
+            _t4 = x / _t3
+            _t5 = _t2 + _t4
+            return _t5
+        """),
+    "augmented_assignment": ("""
+        def f(x):
+            y = 1.0
+            y *= x
+            y += x * x
+            return y
+        """, """
+        def f(x):
+            y = 1.0
+            _t1 = y * x
+            y = _t1
+            _t2 = x * x
+            y = y + _t2
+            return y
+        """),
+    "self_reference_but_not_increment": ("""
+        def f(x):
+            x = x * x
+            s = 0.0
+            s = s + x
+            s = x - s
+            return s
+        """, """
+        def f(x):
+            _t1 = x * x
+            x = _t1
+            s = 0.0
+            s = s + x
+            _t2 = x - s
+            s = _t2
+            return s
+        """),
+    "conditional_expression": ("""
+        def f(x):
+            y = x if x > 0 else -x
+            return y
+        """, """
+        def f(x):
+            _cond1 = x > 0
+            if _cond1:
+                _t1 = x
+            else:
+                _t1 = -x
+            y = _t1
+            return y
+        """),
+    "and_or_values": ("""
+        def f(x, y):
+            z = x and y or 2.0
+            return z
+        """, """
+        def f(x, y):
+            _t2 = x
+            _cond1 = _t2
+            if _cond1:
+                _t2 = y
+            _t1 = _t2
+            _cond2 = not _t1
+            if _cond2:
+                _t1 = 2.0
+            z = _t1
+            return z
+        """),
+    "if_elif_tests_saved": ("""
+        def f(x):
+            if x * x > 1.0:
+                y = x
+            elif x < 0:
+                y = -x
+            else:
+                pass
+            return y
+        """, """
+        def f(x):
+            _cond1 = x * x > 1.0
+            if _cond1:
+                y = x
+            else:
+                _cond2 = x < 0
+                if _cond2:
+                    y = -x
+            return y
+        """),
+    "while_trip_counter": ("""
+        def f(x):
+            while x < 10.0:
+                x = x * 2.0
+            return x
+        """, """
+        def f(x):
+            _trip1 = 0
+            while x < 10.0:
+                _t1 = x * 2.0
+                x = _t1
+            return x
+        """),
+    "for_bound_rebound_in_body": ("""
+        def f(x, n):
+            for i in range(n):
+                n = n - 1
+                x = x * x
+            return x
+        """, """
+        def f(x, n):
+            _t1 = n
+            for i in range(_t1):
+                n = n - 1
+                _t2 = x * x
+                x = _t2
+            return x
+        """),
+    "tuple_assignment_swap": ("""
+        def f(x, y):
+            a, b = x, y
+            a, b = b, a * b
+            return a
+        """, """
+        def f(x, y):
+            a = x
+            b = y
+            _t1 = a * b
+            _t2 = b
+            a = _t2
+            b = _t1
+            return a
+        """),
+    "chained_assignment": ("""
+        def f(x):
+            a = b = x * 2.0
+            return a + b
+        """, """
+        def f(x):
+            a = x * 2.0
+            b = a
+            _t1 = a + b
+            return _t1
+        """),
+    "max_of_three_and_sum_of_literal": ("""
+        def f(x, y, z):
+            m = max(x, y, z * 2.0)
+            s = sum([x, y, z])
+            return m + s
+        """, """
+        def f(x, y, z):
+            _t1 = z * 2.0
+            _t2 = max(x, y)
+            m = max(_t2, _t1)
+            _t3 = 0 + x
+            _t4 = _t3 + y
+            s = _t4 + z
+            _t5 = m + s
+            return _t5
+        """),
+    "docstring_pass_annotation_dropped": ('''
+        def f(x):
+            """doc"""
+            pass
+            y: float = x + 1.0
+            z: float
+            return y
+        ''', """
+        def f(x):
+            y = x + 1.0
+            return y
+        """),
+    "opaque_values_kept": ("""
+        def f(x):
+            n = int(x) + x // 2.0
+            c = not x > 1.0
+            k = -3
+            return x * n + k
+        """, """
+        def f(x):
+            _t1 = int(x)
+            _t2 = x // 2.0
+            n = _t1 + _t2
+            c = not x > 1.0
+            k = -3
+            _t3 = x * n
+            _t4 = _t3 + k
+            return _t4
+        """),
+    "return_tuple": ("""
+        def f(x, y):
+            return x * y, x + 1.0
+        """, """
+        def f(x, y):
+            _t1 = x * y
+            _t2 = x + 1.0
+            return (_t1, _t2)
+        """),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NORMALIZE))
+def test_normalize(case: str) -> None:
+    src, expected = NORMALIZE[case]
+    assert normalize(src) == expect(expected)
+
+
+def test_normalize_output_is_a_fixed_point() -> None:
+    """Normalised code is already elementary: normalising it again changes nothing."""
+    for case in ("nested_expression", "augmented_assignment", "max_of_three_and_sum_of_literal"):
+        once = normalize(NORMALIZE[case][0])
+        assert normalize(once) == once
+
+
+# ----------------------------------------------------------------------- jumps, desugar
+
+JUMPS = {
+    "continue": ("""
+        def f(x):
+            for i in range(3):
+                if i == 1:
+                    continue
+                x = x * 2.0
+            return x
+        """, """
+        def f(x):
+            for i in range(3):
+                _go1 = True
+                if i == 1:
+                    _go1 = False
+                if _go1:
+                    x = x * 2.0
+            return x
+        """),
+    "early_return": ("""
+        def f(x):
+            if x > 0.0:
+                return x
+            y = -x
+            return y
+        """, """
+        def f(x):
+            _result1 = None
+            _live1 = True
+            if x > 0.0:
+                _result1 = x
+                _live1 = False
+            if _live1:
+                y = -x
+                _result1 = y
+                _live1 = False
+            return _result1
+        """),
+    "while_else_with_break": ("""
+        def f(x):
+            while x < 10.0:
+                if x < 0.0:
+                    break
+                x = x * 2.0
+            else:
+                x = x + 1.0
+            return x
+        """, """
+        def f(x):
+            _broke1 = False
+            _stop1 = False
+            while x < 10.0:
+                _go1 = True
+                if x < 0.0:
+                    _broke1 = True
+                    _go1 = False
+                    _stop1 = True
+                if _go1:
+                    x = x * 2.0
+                if _stop1:
+                    break
+            if not _broke1:
+                x = x + 1.0
+            return x
+        """),
+    "for_else_without_break": ("""
+        def f(x):
+            for i in range(3):
+                x = x * 2.0
+            else:
+                x = x + 1.0
+            return x
+        """, """
+        def f(x):
+            for i in range(3):
+                x = x * 2.0
+            x = x + 1.0
+            return x
+        """),
+}
+
+DESUGAR = {
+    "enumerate": ("""
+        def f(xs):
+            s = 0.0
+            for i, x in enumerate(xs):
+                s = s + i * x
+            return s
+        """, """
+        def f(xs):
+            s = 0.0
+            for _k1 in range(len(xs)):
+                i, x = (_k1, xs[_k1])
+                s = s + i * x
+            return s
+        """),
+    "zip": ("""
+        def f(xs, ys):
+            s = 0.0
+            for x, y in zip(xs, ys):
+                s = s + x * y
+            return s
+        """, """
+        def f(xs, ys):
+            s = 0.0
+            for _k1 in range(min(len(xs), len(ys))):
+                x, y = (xs[_k1], ys[_k1])
+                s = s + x * y
+            return s
+        """),
+    "unpack_non_literal": ("""
+        def f(t):
+            a, b = t
+            return a * b
+        """, """
+        def f(t):
+            a = t[0]
+            b = t[1]
+            return a * b
+        """),
+    "list_comprehension": ("""
+        def f(x):
+            v = [x * i for i in range(3)]
+            return v
+        """, """
+        def f(x):
+            _list1 = []
+            for _i1 in range(3):
+                _list1.append(x * _i1)
+            v = _list1
+            return v
+        """),
+}
+
+
+@pytest.mark.parametrize("case", sorted(JUMPS))
+def test_jumps(case: str) -> None:
+    src, expected = JUMPS[case]
+    assert to_source(Jumps(parse(src).func).run()) == expect(expected)
+
+
+@pytest.mark.parametrize("case", sorted(DESUGAR))
+def test_desugar(case: str) -> None:
+    src, expected = DESUGAR[case]
+    assert to_source(Desugar(parse(src).func).run()) == expect(expected)
+
+
+# ----------------------------------------------------------------------- whole pipeline
+
+PIPELINE = {
+    "straight_line": ({}, """
+        def grad_straight_line(x, y):
+            # forward sweep
+            _t1 = x * y
+            _t2 = math.sin(x)
+            z = _t1 + _t2
+            _t3 = z / y
+            # reverse sweep
+            b_t3 = seed_scalar(_t3, 'straight_line')
+            bx = 0.0
+            bz = 0.0
+            # line 11: return z / y
+            bz += b_t3 * (1.0 / y)
+            # line 10: z = x * y + math.sin(x)
+            b_t1 = bz
+            b_t2 = bz
+            bx += b_t2 * math.cos(x)
+            bx += b_t1 * y
+            return bx
+        """),
+    "straight_line wrt both": ({"wrt": (0, "y")}, """
+        def grad_straight_line(x, y):
+            # forward sweep
+            _t1 = x * y
+            _t2 = math.sin(x)
+            z = _t1 + _t2
+            _t3 = z / y
+            # reverse sweep
+            b_t3 = seed_scalar(_t3, 'straight_line')
+            bx = 0.0
+            by = 0.0
+            bz = 0.0
+            # line 11: return z / y
+            bz += b_t3 * (1.0 / y)
+            by += b_t3 * (-_t3 / y)
+            # line 10: z = x * y + math.sin(x)
+            b_t1 = bz
+            b_t2 = bz
+            bx += b_t2 * math.cos(x)
+            bx += b_t1 * y
+            by += b_t1 * x
+            return (bx, by)
+        """),
+    "if_else": ({}, """
+        def grad_if_else(x):
+            # forward sweep
+            _cond1 = x > 0.0
+            if _cond1:
+                y = x * x
+            else:
+                y = -x
+            # reverse sweep
+            by = seed_scalar(y, 'if_else')
+            bx = 0.0
+            # line 15: if x > 0.0:
+            if _cond1:
+                # line 16: y = x * x
+                bx += by * x
+                bx += by * x
+            else:
+                # line 18: y = -x
+                bx += -by
+                by = 0.0
+            return bx
+        """),
+    "for_loop": ({}, """
+        def grad_for_loop(x):
+            # forward sweep
+            s = 0.0
+            for i in range(3):
+                _t1 = x * i
+                s = s + _t1
+            # reverse sweep
+            bs = seed_scalar(s, 'for_loop')
+            bx = 0.0
+            # line 24: for i in range(3):
+            for i in reversed(range(3)):
+                # line 25: s = s + x * i
+                b_t1 = bs
+                bx += b_t1 * i
+            return bx
+        """),
+    "while_loop": ({}, """
+        def grad_while_loop(x):
+            # forward sweep
+            _trip1 = 0
+            while x < 10.0:
+                _trip1 += 1
+                _t1 = x * 2.0
+                x = _t1
+            # reverse sweep
+            bx = seed_scalar(x, 'while_loop')
+            # line 30: while x < 10.0:
+            for _ in range(_trip1):
+                # line 31: x = x * 2.0
+                b_t1 = bx
+                bx = 0.0
+                bx += b_t1 * 2.0
+            return bx
+        """),
+    "loop_reassign": ({}, """
+        def grad_loop_reassign(x):
+            # tape: values the reverse sweep reads after they are overwritten
+            _t1 = None
+            _tape = []
+            _push = _tape.append
+            _pop = _tape.pop
+            # forward sweep
+            y = x
+            for i in range(3):
+                _push(_t1)
+                _t1 = math.sin(y)
+                _push(y)
+                y = _t1 * x
+            # reverse sweep
+            by = seed_scalar(y, 'loop_reassign')
+            bx = 0.0
+            # line 37: for i in range(3):
+            for i in range(3):
+                # line 38: y = math.sin(y) * x
+                b_t1 = by * x
+                bx += by * _t1
+                by = 0.0
+                y = _pop()
+                by += b_t1 * math.cos(y)
+                _t1 = _pop()
+            # line 36: y = x
+            bx = add(bx, by)
+            return bx
+        """),
+    "loop_reassign value_and_grad": ({"kind": "value_and_grad"}, """
+        def value_and_grad_loop_reassign(x):
+            # tape: values the reverse sweep reads after they are overwritten
+            _t1 = None
+            _tape = []
+            _push = _tape.append
+            _pop = _tape.pop
+            # forward sweep
+            y = x
+            for i in range(3):
+                _push(_t1)
+                _t1 = math.sin(y)
+                _push(y)
+                y = _t1 * x
+            _value1 = y
+            # reverse sweep
+            by = seed_scalar(y, 'loop_reassign')
+            bx = 0.0
+            # line 37: for i in range(3):
+            for i in range(3):
+                # line 38: y = math.sin(y) * x
+                b_t1 = by * x
+                bx += by * _t1
+                by = 0.0
+                y = _pop()
+                by += b_t1 * math.cos(y)
+                _t1 = _pop()
+            # line 36: y = x
+            bx = add(bx, by)
+            return (_value1, bx)
+        """),
+}
+
+
+@pytest.mark.parametrize("case", list(PIPELINE))
+def test_pipeline(case: str) -> None:
+    options, expected = PIPELINE[case]
+    fn = getattr(golden, case.split()[0])
+    assert ast_ad.source(fn, **options) == expect(expected)
+
+
+def test_tape_only_where_needed() -> None:
+    for name in ("straight_line", "if_else", "for_loop", "while_loop"):
+        assert "_tape" not in ast_ad.source(getattr(golden, name))
+    assert "_tape = []" in ast_ad.source(golden.loop_reassign)
+
+
+def test_every_reverse_block_has_a_line_comment() -> None:
+    for case in PIPELINE:
+        fn = getattr(golden, case.split()[0])
+        reverse = ast_ad.source(fn).split("# reverse sweep\n", 1)[1].splitlines()
+        comments = [line.strip() for line in reverse if line.strip().startswith("# line ")]
+        assert comments, case
+        for comment in comments:  # each names a real line of golden_functions.py
+            number, text = comment[len("# line "):].split(": ", 1)
+            with open(golden.__file__) as fh:
+                assert fh.read().splitlines()[int(number) - 1].strip() == text
+
+
+GOLDEN_POINTS = {"straight_line": [(0.7, 1.9), (-1.2, 0.4)], "if_else": [(-0.8,), (1.1,)],
+                 "for_loop": [(1.3,), (-0.4,)], "while_loop": [(0.9,), (3.7,)],
+                 "loop_reassign": [(0.6,), (-1.4,)]}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_POINTS))
+def test_golden_gradients_are_right(name: str) -> None:
+    """The frozen adjoints compute the right numbers (central differences)."""
+    fn = getattr(golden, name)
+    for point in GOLDEN_POINTS[name]:
+        h = 1e-6
+        up, down = (point[0] + h,) + point[1:], (point[0] - h,) + point[1:]
+        expected = (fn(*up) - fn(*down)) / (2 * h)
+        value, grad = ast_ad.value_and_grad(fn)(*point)
+        assert value == fn(*point)
+        assert grad == pytest.approx(expected, rel=1e-6, abs=1e-8)
