@@ -69,7 +69,9 @@ def _refuse_integer_arrays(fn: Callable, args: tuple, wrt: Wrt) -> None:
 
 
 def _cached_transform(fn: Callable, wrt: Wrt, kind: str, arrays: bool) -> Transformation:
-    code = getattr(fn, "__code__", fn)
+    if not isinstance(fn, types.FunctionType):
+        return transform(fn, wrt, kind, array_mode=arrays)  # raises a TransformError
+    code = fn.__code__
     key = (code, wrt if isinstance(wrt, tuple) else (wrt,), isinstance(wrt, tuple), kind, arrays)
     with _LOCK:
         hit = _CACHE.get(key)
@@ -81,6 +83,8 @@ def _cached_transform(fn: Callable, wrt: Wrt, kind: str, arrays: bool) -> Transf
 
 
 def _wrap(fn: Callable | None, wrt: Wrt, kind: str) -> Callable:
+    if isinstance(wrt, list):
+        wrt = tuple(wrt)
     if fn is None:
         return lambda f: _wrap(f, wrt, kind)
     adjoint = Adjoint(fn, wrt, kind)

@@ -71,7 +71,7 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     namer = Namer(user_names | RESERVED | {FACTORY})
     linker = linker or Linker()
     linker.namer, linker.array_mode = namer, array_mode
-    Desugar(parsed.func, namer).run()
+    Desugar(parsed.func, namer, calls, parsed.error).run()
     debug("desugar", parsed.func)
     Jumps(parsed.func, namer).run()
     debug("jumps", parsed.func)
@@ -178,8 +178,7 @@ def helpers_used(funcs: list, user_names: set, local: set, env: Env, namer: Name
                 continue
             if obj is MISSING:
                 continue
-            clash = node.id in user_names and (
-                node.id in local or env.lookup(node.id)[0] is not obj)
+            clash = node.id in local or env.lookup(node.id)[0] is not obj
             if clash:
                 node.id = renames.setdefault(node.id, namer.exact(node.id))
             if clash or node.id in HELPERS:

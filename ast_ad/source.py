@@ -44,6 +44,12 @@ def parse_function(fn: types.FunctionType) -> Parsed:
             hint="Register a derivative for it with ast_ad.register_rule, or wrap it in a "
             "Python function.")
     filename = fn.__code__.co_filename
+    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        kind = "an async function"
+        raise TransformError(
+            f"cannot differentiate {name!r}: it is {kind}",
+            Location(filename, fn.__code__.co_firstlineno, 0),
+            "Differentiate a plain function that returns its result.")
     try:
         lines, first = inspect.getsourcelines(fn)
     except (OSError, TypeError) as exc:

@@ -13,14 +13,7 @@ import pytest
 import ast_ad
 
 # module -> why its doctest fails today; strict, so fixing one makes this list fail loudly
-KNOWN_FAILING = {
-    "ast_ad.passes.validate": "BUG: the expected traceback stops at the first line of the "
-                              "message, but TransformError's message also carries the hint "
-                              "line ('Move the 'with' block out of ...')",
-    "ast_ad.passes.jumps": "BUG: the expected output still shows the old form (break kept in "
-                           "place); the pass now emits _stop1 flags and one final "
-                           "'if _stop1: break'",
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 MODULES = ["ast_ad"] + sorted(m.name for m in pkgutil.walk_packages(ast_ad.__path__, "ast_ad."))
 

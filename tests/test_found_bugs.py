@@ -1,5 +1,5 @@
-"""Wrong results found while writing the error and golden tests, kept as strict xfails:
-when one is fixed, its test starts passing and pytest reports it, so the mark can go.
+"""Wrong results found while writing the error and golden tests, now fixed: regression
+tests.
 
 Each case is a small module written to a temporary file (ast_ad reads source with inspect).
 """
@@ -68,10 +68,6 @@ SHADOWED_BUILTINS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: generated code calls the builtins 'reversed' "
-                   "(reverse sweep of a for loop whose index it reads) and 'range' (reverse "
-                   "sweep of a while loop) through the user's module globals: a module that "
-                   "defines its own 'reversed' or 'range' silently gets a wrong gradient")
 @pytest.mark.parametrize("shadowed", sorted(SHADOWED_BUILTINS))
 def test_module_global_shadowing_a_builtin(shadowed: str, load) -> None:
     module = load(SHADOWED_BUILTINS[shadowed])
@@ -102,13 +98,14 @@ SEQUENCE_LOOPS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: desugar turns 'for a in v' into 'for _k in "
-                   "range(len(v)): a = v[_k]', which fixes the length when the loop starts "
-                   "and re-reads the name v each iteration; Python's iterator sees a list "
-                   "that grows and keeps the original object when v is rebound. Both the "
-                   "value (value_and_grad: 1.5 instead of 10.5; 3.0 instead of 4.5 at x=1.5) "
-                   "and the gradient are wrong")
-@pytest.mark.parametrize("case", sorted(SEQUENCE_LOOPS))
+def test_loop_over_a_list_that_grows_is_refused(load) -> None:
+    module = load(SEQUENCE_LOOPS["list_grows_in_loop"])
+    with pytest.raises(ast_ad.TransformError, match="changes its length") as info:
+        ast_ad.grad(module.f)(1.5)
+    assert info.value.lineno == 8 and "v.append(a * 2.0)" in str(info.value)
+
+
+@pytest.mark.parametrize("case", ["name_rebound_in_loop"])
 def test_loop_over_sequence_changed_in_loop(case: str, load) -> None:
     module = load(SEQUENCE_LOOPS[case])
     x = 1.5
@@ -117,11 +114,6 @@ def test_loop_over_sequence_changed_in_loop(case: str, load) -> None:
     assert grad == pytest.approx(central_difference(module.f, x), rel=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a local function that closes over a variable "
-                   "with a derivative and is called through another name ('h = helper; "
-                   "h(x)') is neither refused (as 'apply_to(helper, x)' is) nor "
-                   "differentiated through the closure: grad gives 3.0 instead of 6.0 at "
-                   "x=1.5 (the lambda form 'g = lambda z: z * y; g(x)' is right)")
 def test_local_function_called_through_an_alias(load) -> None:
     module = load("""
         def f(x):

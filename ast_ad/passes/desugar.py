@@ -30,6 +30,7 @@ import copy
 
 import gast
 
+from ..errors import TransformError
 from ..naming import Namer, names_in
 from ..templates import assign, call, const, name
 
@@ -49,9 +50,13 @@ def _method_call(expr: gast.expr, *methods: str) -> bool:
 
 
 class Desugar(gast.NodeTransformer):
-    def __init__(self, func: gast.FunctionDef, namer: Namer | None = None):
+    def __init__(self, func: gast.FunctionDef, namer: Namer | None = None,
+                 calls: dict | None = None, error=None):
         self.func = func
+        self.error = error or (lambda node, message, hint="": TransformError(message, None,
+                                                                              hint))
         self.namer = namer or Namer(names_in(func))
+        self.calls = calls
         self.pre: list = []   # statements to place before the statement being rewritten
 
     def run(self) -> gast.FunctionDef:
@@ -90,9 +95,10 @@ class Desugar(gast.NodeTransformer):
         node.iter = self.visit(node.iter)
         body = self.block(node.body)
         orelse = self.block(node.orelse)
-        if _builtin_call(node.iter, "range") and isinstance(node.target, gast.Name):
+        if self.is_range(node.iter) and isinstance(node.target, gast.Name):
             node.body, node.orelse = body, orelse
             return node
+        self.check_iterated(node)
         out, length, element = self.sequence(node.iter, node)
         k = self.namer.fresh("_k")
         head = gast.Assign(targets=[node.target], value=element(name(k)), type_comment=None)
@@ -115,6 +121,33 @@ class Desugar(gast.NodeTransformer):
                                 returns=None, type_comment=None, type_params=[])
         self.pre.append(gast.copy_location(func, node))
         return ident
+
+    def is_range(self, expr: gast.expr) -> bool:
+        if not _builtin_call(expr, "range"):
+            return False
+        target = (self.calls or {}).get(expr)
+        return target is None or target.key == "builtins.range"
+
+    def check_iterated(self, node: gast.For) -> None:
+        """Python iterates a list live; we index it: so its length must not change in the loop,
+        and rebinding its name must not change what is iterated."""
+        seq = node.iter
+        if not isinstance(seq, gast.Name):
+            return
+        for sub in gast.walk(gast.Module(body=node.body, type_ignores=[])):
+            if isinstance(sub, gast.Call) and isinstance(sub.func, gast.Attribute) \
+                    and isinstance(sub.func.value, gast.Name) and sub.func.value.id == seq.id \
+                    and sub.func.attr in ("append", "extend", "insert", "pop"):
+                raise self.error(
+                    sub, f"cannot differentiate a loop over '{seq.id}' that changes its length "
+                    f"with '.{sub.func.attr}(...)' inside the loop",
+                    f"Loop over a copy: for ... in list({seq.id}):")
+        rebound = {n.id for s in node.body for n in gast.walk(s)
+                   if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        if seq.id in rebound:
+            tmp = self.namer.fresh("_seq")
+            self.pre.append(gast.copy_location(assign(tmp, seq), node))
+            node.iter = name(tmp)
 
     def visit_Assign(self, node: gast.Assign):
         if isinstance(node.value, gast.Lambda) and len(node.targets) == 1 \

@@ -25,13 +25,16 @@ same work in the same order as the original.
 ...        "            break\\n", "        x = x * 2\\n", "    return x\\n"]
 >>> print(to_source(Jumps(parse_lines(src, 1, "<doc>", "f").func).run()), end="")
 def f(x):
+    _stop1 = False
     for i in range(3):
         _go1 = True
         if x > 2:
             _go1 = False
-            break
+            _stop1 = True
         if _go1:
             x = x * 2
+        if _stop1:
+            break
     return x
 """
 from __future__ import annotations

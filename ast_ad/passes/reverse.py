@@ -81,7 +81,7 @@ class Reverse:
         body = func.body
         ret = body[-1] if body and isinstance(body[-1], gast.Return) else None
         fwd, rev = self.block(body[:-1] if ret else body)
-        self.returned = ret.value if ret is not None else const(None)
+        self.returned = ret.value if ret is not None and ret.value is not None else const(None)
         if self.kind == "split":
             inits = [assign(self.adj(v), const(0.0)) for v in sorted(self.user_adjoints())]
             head = [comment("reverse sweep")] + inits + self.split_seed(self.returned)
@@ -105,19 +105,20 @@ class Reverse:
         only be called directly here, where those adjoints come back; passed elsewhere, they
         would be lost, so that is refused."""
         found: dict = {}
+        varied = {d.id for d in self.act.varied}
         for nested in nested_functions(self.norm.func):
-            active = sorted({n.id for n in free_loads(nested, self.local)}
-                            & self.act.adjoint_names)
+            reads = {n.id for n in free_loads(nested, self.local)}
+            found[nested.name] = sorted(reads & self.act.adjoint_names)
+            active = sorted(reads & varied)
             if not active:
                 continue
-            found[nested.name] = active
             for node in walk_local(self.norm.func):
                 if isinstance(node, gast.Name) and node.id == nested.name and not \
                         isinstance(node.ctx, gast.Store) and id(node) not in self.callees():
                     raise self.parsed.error(
                         node, f"the local function '{nested.name}' reads "
                         f"{', '.join(repr(v) for v in active)}, which carries a derivative, "
-                        "and is used here other than by calling it",
+                        f"and is used here other than by calling it (in {self.norm.func.name}())",
                         f"Pass {', '.join(active)} to '{nested.name}' as an argument instead.")
         return found
 
@@ -337,7 +338,8 @@ class Reverse:
                 isinstance(a, gast.Name) and a.id in self.listlike for a, _ in op.args):
             what = "concatenation" if op.key == "operator.add" else "repetition"
             raise self.parsed.error(op.node, f"cannot differentiate list {what} with "
-                                    f"'{'+' if what == 'concatenation' else '*'}'",
+                                    f"'{'+' if what == 'concatenation' else '*'}' in "
+                                    f"{self.norm.func.name}()",
                                     "Build the list with .append/.extend or a comprehension.")
 
     def adjoint_getitem(self, var: str, op) -> list:

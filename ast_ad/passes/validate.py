@@ -7,10 +7,11 @@ correctly by the later passes; nothing outside it reaches them.
 
 >>> from ast_ad.source import parse_lines
 >>> p = parse_lines(["def f(x):\\n", "    with x:\\n", "        pass\\n"], 1, "<doc>", "f")
->>> Validate(p).run()
-Traceback (most recent call last):
-...
-ast_ad.errors.TransformError: <doc>:2:5: cannot differentiate a 'with' statement in f()
+>>> try:
+...     Validate(p).run()
+... except TransformError as err:
+...     print(err.message, err.lineno, err.col)
+cannot differentiate a 'with' statement in f() 2 4
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import builtins
 
 import gast
 
+from ..errors import TransformError  # noqa: F401 (doctest)
 from ..source import Parsed
 from .methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from .resolve import local_names
@@ -197,9 +199,10 @@ class Validate:
 
     def mutation(self, base: gast.Name, what: str) -> None:
         if base.id in self.params:
-            self.refuse(base, f"{what} changes the argument '{base.id}' that the caller "
-                        "passed in", f"Work on a copy: {base.id} = list({base.id}) "
-                        f"(or {base.id}.copy()) first.")
+            raise self.parsed.error(
+                base, f"cannot differentiate {what} on the argument '{base.id}' in "
+                f"{self.name}(): it would change the caller's value",
+                f"Work on a copy first: {base.id} = {base.id}.copy()")
 
     # ------------------------------------------------------------------ targets
     def target(self, target: gast.expr, value: gast.expr | None) -> None:
