@@ -25,6 +25,7 @@ from .passes.normalize import Normalize
 from .passes.prune import prune
 from .passes.resolve import MISSING, Env, local_names, resolve
 from .passes.reverse import COTANGENT, Generated, Reverse
+from .passes.simplify import simplify
 from .passes.validate import Validate
 from .source import Parsed, parse_function, register_source, to_source
 from .templates import HELPER, OBJECT, assign, helper, name
@@ -85,6 +86,9 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     func = prune(generated, maybe_unbound(norm.func), namer, kind)
     debug("reverse + prune", func)
     funcs = split(generated, params_of(norm.func)) if kind == "split" else [func]
+    temps = norm.temps | {namer.adjoint(t) for t in norm.temps if t in namer.adjoints}
+    funcs = [simplify(f, temps, array_mode) for f in funcs]
+    debug("simplify", funcs[-1])
     injected = dict(linker.injected)
     injected.update(helpers_used(funcs, user_names, local_names(norm.func), env, namer))
     guards = [(env.globals, n, obj) for n, obj in guards if obj is not MISSING] + linker.guards

@@ -414,42 +414,30 @@ PIPELINE = {
     "straight_line": ({}, """
         def grad_straight_line(x, y):
             # forward sweep
-            _t1 = x * y
-            _t2 = math.sin(x)
-            z = _t1 + _t2
+            z = x * y + math.sin(x)
             _t3 = z / y
             # reverse sweep
             b_t3 = seed_scalar(_t3, 'straight_line')
-            bx = 0.0
-            bz = 0.0
             # line 11: return z / y
-            bz += b_t3 * (1.0 / y)
+            bz = b_t3 * (1.0 / y)
             # line 10: z = x * y + math.sin(x)
-            b_t1 = bz
-            b_t2 = bz
-            bx += b_t2 * math.cos(x)
-            bx += b_t1 * y
+            bx = bz * math.cos(x)
+            bx += bz * y
             return bx
         """),
     "straight_line wrt both": ({"wrt": (0, "y")}, """
         def grad_straight_line(x, y):
             # forward sweep
-            _t1 = x * y
-            _t2 = math.sin(x)
-            z = _t1 + _t2
+            z = x * y + math.sin(x)
             _t3 = z / y
             # reverse sweep
             b_t3 = seed_scalar(_t3, 'straight_line')
-            bx = 0.0
-            by = 0.0
-            bz = 0.0
             # line 11: return z / y
-            bz += b_t3 * (1.0 / y)
-            by += b_t3 * (-_t3 / y)
+            bz = b_t3 * (1.0 / y)
+            by = b_t3 * (-_t3 / y)
             # line 10: z = x * y + math.sin(x)
             b_t1 = bz
-            b_t2 = bz
-            bx += b_t2 * math.cos(x)
+            bx = bz * math.cos(x)
             bx += b_t1 * y
             by += b_t1 * x
             return (bx, by)
@@ -481,16 +469,14 @@ PIPELINE = {
             # forward sweep
             s = 0.0
             for i in range(3):
-                _t1 = x * i
-                s = s + _t1
+                s = s + x * i
             # reverse sweep
             bs = seed_scalar(s, 'for_loop')
             bx = 0.0
             # line 24: for i in range(3):
             for i in reversed(range(3)):
                 # line 25: s = s + x * i
-                b_t1 = bs
-                bx += b_t1 * i
+                bx += bs * i
             return bx
         """),
     "while_loop": ({}, """
@@ -499,16 +485,13 @@ PIPELINE = {
             _trip1 = 0
             while x < 10.0:
                 _trip1 += 1
-                _t1 = x * 2.0
-                x = _t1
+                x = x * 2.0
             # reverse sweep
             bx = seed_scalar(x, 'while_loop')
             # line 30: while x < 10.0:
             for _ in range(_trip1):
                 # line 31: x = x * 2.0
-                b_t1 = bx
-                bx = 0.0
-                bx += b_t1 * 2.0
+                bx = bx * 2.0
             return bx
         """),
     "loop_reassign": ({}, """
@@ -533,9 +516,8 @@ PIPELINE = {
                 # line 38: y = math.sin(y) * x
                 b_t1 = by * x
                 bx += by * _t1
-                by = 0.0
                 y = _pop()
-                by += b_t1 * math.cos(y)
+                by = b_t1 * math.cos(y)
                 _t1 = _pop()
             # line 36: y = x
             bx = add(bx, by)
@@ -564,9 +546,8 @@ PIPELINE = {
                 # line 38: y = math.sin(y) * x
                 b_t1 = by * x
                 bx += by * _t1
-                by = 0.0
                 y = _pop()
-                by += b_t1 * math.cos(y)
+                by = b_t1 * math.cos(y)
                 _t1 = _pop()
             # line 36: y = x
             bx = add(bx, by)

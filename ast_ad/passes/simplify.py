@@ -1,0 +1,258 @@
+"""Simplify: make the adjoint as short as a hand-written one, without changing a single value.
+
+Input: a pruned adjoint function. Output: the same function after
+
+* **constant folding** of what the rule templates left: ``2 - 1`` is ``1``,
+  ``0.0 if 2 == 0 else e`` is ``e``, ``a ** 1`` is ``a`` (each folding computes
+  exactly what Python would at run time);
+* **temporary inlining**: a forward temporary used once, by the next statement,
+  and never by the reverse sweep, goes back into that statement (``_t1 =
+  math.sin(x); z = z + _t1`` is ``z = z + math.sin(x)`` again); evaluation order
+  is unchanged because temporaries are used in the order they were made;
+* **adjoint forwarding**: ``b_t1 = bz`` followed by the only use of ``b_t1`` uses
+  ``bz`` directly;
+* **first writes**: ``bx = 0.0`` followed, before any other use, by ``bx += e`` is
+  ``bx = e`` (with arrays only when ``e`` builds a new value, so that no two
+  adjoints share an array that ``+=`` would change in place).
+
+>>> import gast
+>>> from ast_ad.source import to_source
+>>> src = ("def f(x, bz):\\n    b_t1 = bz\\n    bx = 0.0\\n"
+...        "    bx += b_t1 * x ** (2 - 1)\\n    return bx")
+>>> print(to_source(simplify(gast.parse(src).body[0], {"b_t1"}, arrays=False)), end="")
+def f(x, bz):
+    bx = bz * x
+    return bx
+"""
+from __future__ import annotations
+
+import ast
+import copy
+
+import gast
+
+from ..source import is_comment
+
+_FOLDABLE = (gast.Add, gast.Sub, gast.Mult, gast.Pow)
+
+
+def simplify(func: gast.FunctionDef, temps: set, arrays: bool) -> gast.FunctionDef:
+    """``temps``: the temporaries normalisation made and their adjoints' names (only those
+    may be inlined or forwarded; user names never are)."""
+    _Fold().visit(func)
+    _inline_temporaries(func, _load_counts(func), temps)
+    for owner, field in list(_blocks(func)):
+        _first_writes(getattr(owner, field), arrays)
+    _forward_adjoints(func, _load_counts(func), temps)
+    return func
+
+
+# ---------------------------------------------------------------------- constant folding
+
+def _number(node: gast.expr) -> bool:
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+
+
+class _Fold(gast.NodeTransformer):
+    def visit_BinOp(self, node: gast.BinOp) -> gast.expr:
+        self.generic_visit(node)
+        if _number(node.left) and _number(node.right) and isinstance(node.op, _FOLDABLE):
+            value = _evaluate(node)
+            if value is not None:
+                return gast.Constant(value=value, kind=None)
+        if isinstance(node.op, gast.Pow) and _number(node.right) and node.right.value == 1 \
+                and type(node.right.value) is int:
+            return node.left  # a ** 1 is a, exactly, for numbers and arrays
+        return node
+
+    def visit_IfExp(self, node: gast.IfExp) -> gast.expr:
+        self.generic_visit(node)
+        test = node.test
+        if isinstance(test, gast.Compare) and _number(test.left) and len(test.ops) == 1 \
+                and _number(test.comparators[0]):
+            value = _evaluate(test)
+            if value is not None:
+                return node.body if value else node.orelse
+        return node
+
+
+def _evaluate(node: gast.expr):
+    tree = ast.Expression(body=gast.gast_to_ast(copy.deepcopy(node)))
+    try:
+        return eval(compile(ast.fix_missing_locations(tree), "<fold>", "eval"))  # noqa: S307
+    except (ArithmeticError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------------- temporaries
+
+def _load_counts(func: gast.FunctionDef) -> dict:
+    counts: dict = {}
+    for node in gast.walk(func):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    return counts
+
+
+def _store_counts(func: gast.FunctionDef) -> dict:
+    counts: dict = {}
+    for node in gast.walk(func):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    return counts
+
+
+def _blocks(node: gast.AST):
+    """Every statement list in the function."""
+    for sub in gast.walk(node):
+        for field in ("body", "orelse"):
+            block = getattr(sub, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                yield sub, field
+
+
+def _single_assign(stmt: gast.stmt) -> tuple[str, gast.expr] | None:
+    if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+            and isinstance(stmt.targets[0], gast.Name):
+        return stmt.targets[0].id, stmt.value
+    return None
+
+
+def _inline_temporaries(func: gast.FunctionDef, counts: dict, temps: set) -> None:
+    stores = _store_counts(func)
+    for owner, field in list(_blocks(func)):
+        block = getattr(owner, field)
+        out: list = []
+        for stmt in block:
+            out.append(stmt)
+            _absorb(out, counts, stores, temps)
+        setattr(owner, field, out)
+
+
+def _absorb(out: list, counts: dict, stores: dict, temps: set) -> None:
+    """Inline into ``out[-1]`` the temporaries defined just before it that it alone uses."""
+    stmt = out[-1]
+    if isinstance(stmt, (gast.For, gast.While, gast.If)) or is_comment(stmt):
+        return
+    while len(out) > 1:
+        pair = _single_assign(out[-2])
+        if pair is None or pair[0] not in temps or counts.get(pair[0]) != 1 \
+                or stores.get(pair[0]) != 1:
+            return
+        uses = [n for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == pair[0]]
+        if len(uses) != 1 or not _last_evaluated(stmt, pair[0], temps):
+            return
+        _replace(stmt, pair[0], pair[1])
+        del out[-2]
+
+
+def _last_evaluated(stmt: gast.stmt, temp: str, temps: set) -> bool:
+    """Is ``temp`` the last temporary that ``stmt`` evaluates? Temporaries are used in the
+    order they were made, so inlining the most recent one first keeps evaluation order."""
+    if not isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)) or stmt.value is None:
+        return False
+    if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
+        return False  # v[i] = ...: the target's index is evaluated after the value
+    loads = [n.id for n in _evaluation_order(stmt.value) if n.id in temps]
+    return bool(loads) and loads[-1] == temp
+
+
+def _evaluation_order(node: gast.AST) -> list:
+    """The Name loads of an expression in the order Python evaluates them."""
+    if isinstance(node, gast.Name):
+        return [node] if isinstance(node.ctx, gast.Load) else []
+    if isinstance(node, gast.IfExp):
+        return _evaluation_order(node.test)  # a branch runs only sometimes: not inlinable
+    out: list = []
+    for field in node._fields:
+        value = getattr(node, field, None)
+        for child in value if isinstance(value, list) else [value]:
+            if isinstance(child, gast.AST):
+                out += _evaluation_order(child)
+    return out
+
+
+class _Replace(gast.NodeTransformer):
+    def __init__(self, name: str, value: gast.expr):
+        self.name, self.value = name, value
+
+    def visit_Name(self, node: gast.Name) -> gast.expr:
+        if node.id == self.name and isinstance(node.ctx, gast.Load):
+            return self.value
+        return node
+
+
+def _replace(stmt: gast.stmt, name: str, value: gast.expr) -> None:
+    _Replace(name, value).visit(stmt)
+
+
+# ---------------------------------------------------------------------- adjoints
+
+def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set) -> None:
+    """``b_t = n`` then the only use of ``b_t`` (in the same block, ``n`` unchanged): use ``n``."""
+    stores = _store_counts(func)
+    for owner, field in list(_blocks(func)):
+        block = getattr(owner, field)
+        k = 0
+        while k < len(block):
+            pair = _single_assign(block[k])
+            if pair and pair[0] in temps and isinstance(pair[1], gast.Name) \
+                    and counts.get(pair[0]) == 1 and stores.get(pair[0]) == 1 \
+                    and _forward_one(block, k, pair):
+                del block[k]
+                continue
+            k += 1
+
+
+def _forward_one(block: list, k: int, pair: tuple) -> bool:
+    name, value = pair
+    for stmt in block[k + 1:]:
+        reads = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
+                 and isinstance(n.ctx, gast.Load)}
+        if name in reads:
+            if isinstance(stmt, (gast.For, gast.While, gast.If)):
+                return False
+            _replace(stmt, name, gast.Name(id=value.id, ctx=gast.Load(), annotation=None,
+                                           type_comment=None))
+            return True
+        writes = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
+                  and isinstance(n.ctx, gast.Store)}
+        if value.id in writes or isinstance(stmt, (gast.For, gast.While, gast.If)):
+            return False
+    return False
+
+
+def _first_writes(block: list, arrays: bool) -> None:
+    """``bx = 0.0`` ... ``bx += e`` (first use, same block) is ``bx = e``."""
+    k = 0
+    while k < len(block):
+        pair = _single_assign(block[k])
+        if pair and _is_zero(pair[1]) and pair[0].startswith("b"):
+            hit = _first_use(block, k, pair[0], arrays)
+            if hit is not None:
+                target = block[hit]
+                block[hit] = gast.copy_location(gast.Assign(
+                    targets=[target.target], value=target.value, type_comment=None), target)
+                del block[k]
+                continue
+        k += 1
+
+
+def _first_use(block: list, k: int, name: str, arrays: bool) -> int | None:
+    for j in range(k + 1, len(block)):
+        stmt = block[j]
+        mentioned = any(isinstance(n, gast.Name) and n.id == name for n in gast.walk(stmt))
+        if not mentioned:
+            continue
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) \
+                and isinstance(stmt.target, gast.Name) and stmt.target.id == name \
+                and not any(isinstance(n, gast.Name) and n.id == name
+                            for n in gast.walk(stmt.value)) \
+                and not (arrays and isinstance(stmt.value, (gast.Name, gast.Subscript))):
+            return j
+        return None
+    return None
+
+
+def _is_zero(node: gast.expr) -> bool:
+    return isinstance(node, gast.Constant) and node.value == 0.0 and type(node.value) is float
