@@ -22,6 +22,10 @@ def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionD
     forward, reverse = func.body[:gen.reverse_start], func.body[gen.reverse_start:]
     restores = {id(pop): var for _, pop, var in gen.pairs}
     drop: set = set()
+    ret = reverse[-1]
+    value = ret.value.elts[0] if kind == "value_and_grad" else None
+    if value is not None:  # the value is read before the reverse sweep: not a reverse read
+        ret.value.elts[0] = const(None)
     while True:  # dropping restores can empty a reverse branch, which frees its test: repeat
         needed: set = set()
         _scan(reverse, set(), needed, restores)
@@ -32,6 +36,8 @@ def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionD
         drop |= more
         reverse = _filter(reverse, drop, reverse=True)
     forward = _filter(forward, drop, reverse=False)
+    if value is not None:
+        reverse[-1].value.elts[0] = value
     pushed = sorted({var for push, _, var in gen.pairs
                      if push is not None and id(push) not in drop})
     head: list = []
