@@ -73,6 +73,7 @@ for _module in (_operators, _math, _builtins, _numpy):
 
 RULES = TABLE.rules
 NONDIFF = TABLE.nondiff
+BUILTIN_NONDIFF = frozenset(NONDIFF)  # the table's own (users may register more)
 
 
 def key_of(obj: object) -> str | None:
