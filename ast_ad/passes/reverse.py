@@ -70,6 +70,7 @@ class Reverse:
         self.numeric = numeric_names(norm.func, calls)
         self.local = local_names(norm.func)
         self.closure_vars = self.check_closures()
+        self.materialized: set = set()
         self.listlike = listlike_names(norm.func)
         self.temp_defs = _count_defs(norm.func, norm.temps)
         self.out = Generated(func=None)
@@ -78,17 +79,17 @@ class Reverse:
     # ------------------------------------------------------------------ function
     def run(self) -> Generated:
         func = self.norm.func
+        self.materialized = self.materialize()
         body = func.body
         ret = body[-1] if body and isinstance(body[-1], gast.Return) else None
         fwd, rev = self.block(body[:-1] if ret else body)
         self.returned = ret.value if ret is not None and ret.value is not None else const(None)
         if self.kind == "split":
-            inits = [assign(self.adj(v), const(0.0)) for v in sorted(self.user_adjoints())]
+            inits = [self.init(v) for v in sorted(self.user_adjoints())]
             head = [comment("reverse sweep")] + inits + self.split_seed(self.returned)
         else:
             seed = self.seed(self.returned)
-            inits = [assign(self.adj(v), const(0.0)) for v in sorted(self.user_adjoints())
-                     if not self.is_seeded(v)]
+            inits = [self.init(v) for v in sorted(self.user_adjoints()) if not self.is_seeded(v)]
             head = [comment("reverse sweep")] + seed + inits
         tail = [gast.Return(value=self.result())]
         new = gast.FunctionDef(name=f"{self.kind}_{func.name}", args=func.args,
@@ -124,6 +125,47 @@ class Reverse:
 
     def callees(self) -> set:
         return {id(n.func) for n in walk_local(self.norm.func) if isinstance(n, gast.Call)}
+
+    def init(self, var: str) -> gast.stmt:
+        """``bx = 0.0``; for a list whose elements are read one by one (and whose shape never
+        changes), the list of zeros itself, so that reads accumulate inline: ``bx[i] += g``."""
+        if var in self.materialized:
+            return assign(self.adj(var), call("zeros_like", name(var)))
+        return assign(self.adj(var), const(0.0))
+
+    def materialize(self) -> set:
+        """Containers whose adjoint can be built once at the start of the reverse sweep: in
+        scalar mode, defined once (or a parameter), indexed, never changed in place."""
+        if self.array_mode:
+            return set()
+        defs: dict = {}
+        for node in walk_local(self.norm.func):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+                defs[node.id] = defs.get(node.id, 0) + 1
+        changed = {container_base(n.targets[0]).id for n in walk_local(self.norm.func)
+                   if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)}
+        changed |= {n.value.func.value.id for n in walk_local(self.norm.func)
+                    if isinstance(n, (gast.Expr, gast.Assign)) and is_method(n.value, MUTATING)}
+        indexed = {n.value.id for n in walk_local(self.norm.func)
+                   if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)}
+        once = {n.id for n in self.fresh} | {a.id for a in gast.walk(self.norm.func.args)
+                                             if isinstance(a, gast.Name)}
+        return {v for v in indexed - changed if defs.get(v) == 1 and v in once
+                and v in self.act.adjoint_names and v not in self.norm.temps}
+
+    def numeric_use(self, var: str) -> bool:
+        """Is every use of ``var`` an operand of arithmetic (so it holds a number)?"""
+        uses = 0
+        for node in walk_local(self.norm.func):
+            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
+                op = classify(node.value, self.calls)
+                mine = [a for a, _ in op.args if isinstance(a, gast.Name) and a.id == var]
+                if mine and not (op.kind == "rule" and op.rule.partials and not op.rule.vjps):
+                    return False
+                uses += len(mine)
+        loads = sum(1 for n in walk_local(self.norm.func)
+                    if isinstance(n, gast.Name) and n.id == var and isinstance(n.ctx, gast.Load))
+        return uses == loads
 
     def user_adjoints(self) -> set[str]:
         return {v for v in self.act.adjoint_names if v not in self.norm.temps}
@@ -348,6 +390,11 @@ class Reverse:
         if not (isinstance(base, gast.Name) and base.id in self.act.adjoint_names):
             return []
         adj = self.adj(base.id)
+        index = op.node.slice
+        if base.id in self.materialized and isinstance(index, (gast.Name, gast.Constant)) \
+                and self.numeric_use(var):  # a number from a list of numbers: bx[i] += g
+            target = gast.Subscript(value=name(adj), slice=_load_copy(index), ctx=gast.Store())
+            return [gast.AugAssign(target=target, op=gast.Add(), value=name(self.adj(var)))]
         first = base.id in self.norm.temps
         path = gast.Tuple(elts=[index_value(op.node.slice)], ctx=gast.Load())
         return [assign(adj, call(ADD_AT, const(None) if first else name(adj), name(base.id),
