@@ -436,10 +436,9 @@ PIPELINE = {
             bz = b_t3 * (1.0 / y)
             by = b_t3 * (-_t3 / y)
             # line 10: z = x * y + math.sin(x)
-            b_t1 = bz
             bx = bz * math.cos(x)
-            bx += b_t1 * y
-            by += b_t1 * x
+            bx += bz * y
+            by += bz * x
             return (bx, by)
         """),
     "if_else": ({}, """

@@ -520,6 +520,7 @@ class Reverse:
     def stmt_For(self, stmt: gast.For) -> tuple[list, list]:
         body_f, body_r = self.loop_body(stmt)
         var = stmt.target.id
+        body_f, body_r = self.recompute(stmt, body_f, body_r, {var})
         if var in self.act.adjoint_names:
             body_r.append(assign(self.adj(var), const(0.0)))
         trip = self.norm.trips.get(stmt)
@@ -539,8 +540,51 @@ class Reverse:
                             type_comment=None)]
         return self.bracket(stmt.target, [fwd], rev)
 
+    def recompute(self, loop: gast.stmt, body_f: list, body_r: list,
+                  loop_vars: set) -> tuple[list, list]:
+        """Scalar mode: a temporary of the loop body that is a pure function of the loop
+        variable and of values the loop does not change is recomputed at the top of each
+        reverse iteration instead of being pushed and popped (cheaper than the tape)."""
+        if self.array_mode:
+            return body_f, body_r
+        changed = _changed_in(loop.body)
+        available = set(loop_vars) | (self.local - changed) | _free_names(loop, self.local)
+        pairs = {var: (push, pop) for push, pop, var in self.out.pairs
+                 if push is not None and any(push is s for s in body_f)}
+        steps: list = []
+        for stmt in loop.body:
+            target = stmt.targets[0].id if isinstance(stmt, gast.Assign) and isinstance(
+                stmt.targets[0], gast.Name) else None
+            if target in self.norm.temps and self.temp_defs.get(target) == 1 \
+                    and target not in self.norm.trips.values() \
+                    and self.pure(stmt.value) and _names(stmt.value) <= available:
+                available.add(target)
+                steps.append((target, stmt))
+        pops = {id(pop) for _, pop in pairs.values()}
+        read = {n.id for s in body_r if id(s) not in pops for n in gast.walk(s)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        needed = read & set(pairs) & {t for t, _ in steps}
+        for target, stmt in reversed(steps):  # what a needed recomputation reads is needed
+            if target in needed:
+                needed |= _names(stmt.value) & {t for t, _ in steps}
+        if not needed & set(pairs):
+            return body_f, body_r
+        drop = {id(s) for var in needed if var in pairs for s in pairs[var]}
+        self.out.pairs = [p for p in self.out.pairs if id(p[1]) not in drop]
+        redo = [assign(t, _load_copy(stmt.value)) for t, stmt in steps if t in needed]
+        return ([s for s in body_f if id(s) not in drop],
+                redo + [s for s in body_r if id(s) not in drop])
+
+    def pure(self, value: gast.expr) -> bool:
+        op = classify(value, self.calls)
+        if op.kind == "rule":
+            return op.key.split(".")[0] in ("operator", "math", "builtins")
+        return op.kind in ("getitem", "copy") or isinstance(value, (gast.Constant,
+                                                                      gast.Compare))
+
     def stmt_While(self, stmt: gast.While) -> tuple[list, list]:
         body_f, body_r = self.loop_body(stmt)
+        body_f, body_r = self.recompute(stmt, body_f, body_r, set())
         trip = self.norm.trips[stmt]
         fwd = gast.While(test=stmt.test, body=[_count(trip)] + body_f, orelse=[])
         rev: list = []
@@ -549,6 +593,30 @@ class Reverse:
                             iter=call("range", name(trip)), body=body_r, orelse=[],
                             type_comment=None)]
         return [fwd], rev
+
+
+def _names(node: gast.AST) -> set:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+def _changed_in(stmts: list) -> set:
+    """Names assigned, items assigned into, or changed by a list method, in ``stmts``."""
+    out = set()
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                out.add(node.id)
+            elif isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
+                out.add(container_base(node.targets[0]).id)
+            elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                    and isinstance(node.func.value, gast.Name):
+                out.add(node.func.value.id)
+    return out
+
+
+def _free_names(loop: gast.stmt, local: set) -> set:
+    """Globals and builtins the loop reads (they do not change during the function)."""
+    return {n.id for n in gast.walk(loop) if isinstance(n, gast.Name) and n.id not in local}
 
 
 def index_value(index: gast.expr) -> gast.expr:

@@ -40,10 +40,11 @@ def simplify(func: gast.FunctionDef, temps: set, arrays: bool) -> gast.FunctionD
     """``temps``: the temporaries normalisation made and their adjoints' names (only those
     may be inlined or forwarded; user names never are)."""
     _Fold().visit(func)
-    _inline_temporaries(func, _load_counts(func), temps)
+    _inline_by_sweep(func, temps)
     for owner, field in list(_blocks(func)):
         _first_writes(getattr(owner, field), arrays)
     _forward_adjoints(func, _load_counts(func), temps)
+    _inline_by_sweep(func, temps)  # forwarding leaves more single-use temporaries
     return func
 
 
@@ -86,6 +87,10 @@ def _evaluate(node: gast.expr):
 
 # ---------------------------------------------------------------------- temporaries
 
+def _names(node: gast.AST) -> set:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
 def _load_counts(func: gast.FunctionDef) -> dict:
     counts: dict = {}
     for node in gast.walk(func):
@@ -118,8 +123,32 @@ def _single_assign(stmt: gast.stmt) -> tuple[str, gast.expr] | None:
     return None
 
 
-def _inline_temporaries(func: gast.FunctionDef, counts: dict, temps: set) -> None:
-    stores = _store_counts(func)
+def _inline_by_sweep(func: gast.FunctionDef, temps: set) -> None:
+    """Inline in each sweep separately: a temporary that the reverse sweep recomputes for
+    itself counts, in the forward sweep, only the forward's uses (and the other way round)."""
+    split = next((k for k, s in enumerate(func.body) if is_comment(s)
+                  and s.value.args[0].value == "reverse sweep"), None)
+    if split is None:
+        _inline_temporaries(func, _load_counts(func), temps)
+        return
+    fwd = gast.Module(body=func.body[:split], type_ignores=[])
+    rev = gast.Module(body=func.body[split:], type_ignores=[])
+    redone = set(_store_counts(rev))
+    for part, other in ((fwd, rev), (rev, fwd)):
+        counts = _load_counts(part)
+        for name, n in _load_counts(other).items():
+            if name not in redone:
+                counts[name] = counts.get(name, 0) + n
+        stores = _store_counts(part)
+        if part is rev:
+            stores.update({k: v for k, v in _store_counts(fwd).items() if k not in redone})
+        _inline_temporaries(part, counts, temps, stores)
+    func.body = fwd.body + rev.body
+
+
+def _inline_temporaries(func: gast.AST, counts: dict, temps: set,
+                        stores: dict | None = None) -> None:
+    stores = stores if stores is not None else _store_counts(func)
     for owner, field in list(_blocks(func)):
         block = getattr(owner, field)
         out: list = []
@@ -140,16 +169,42 @@ def _absorb(out: list, counts: dict, stores: dict, temps: set) -> None:
                 or stores.get(pair[0]) != 1:
             return
         uses = [n for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == pair[0]]
-        if len(uses) != 1 or not _last_evaluated(stmt, pair[0], temps):
+        if len(uses) != 1 or not (_pure(pair[1]) and _inlinable_into(stmt, pair[0])
+                                  or _last_evaluated(stmt, pair[0], temps)):
             return
         _replace(stmt, pair[0], pair[1])
         del out[-2]
 
 
+PURE_MODULES = {"math", "np"}
+
+
+def _pure(value: gast.expr) -> bool:
+    """No calls but to ``math``/``np`` functions: moving its evaluation changes nothing."""
+    for node in gast.walk(value):
+        if isinstance(node, gast.Call):
+            func = node.func
+            if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)
+                    and func.value.id in PURE_MODULES):
+                return False
+    return True
+
+
+def _inlinable_into(stmt: gast.stmt, temp: str) -> bool:
+    if isinstance(stmt, gast.AugAssign):
+        return temp not in _names(stmt.target)
+    if isinstance(stmt, gast.Assign):
+        return isinstance(stmt.targets[0], gast.Name)
+    return isinstance(stmt, (gast.Expr, gast.Return))
+
+
 def _last_evaluated(stmt: gast.stmt, temp: str, temps: set) -> bool:
     """Is ``temp`` the last temporary that ``stmt`` evaluates? Temporaries are used in the
     order they were made, so inlining the most recent one first keeps evaluation order."""
-    if not isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)) or stmt.value is None:
+    if not isinstance(stmt, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) \
+            or stmt.value is None:
+        return False
+    if isinstance(stmt, gast.AugAssign) and temp in _names(stmt.target):
         return False
     if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
         return False  # v[i] = ...: the target's index is evaluated after the value
@@ -189,7 +244,8 @@ def _replace(stmt: gast.stmt, name: str, value: gast.expr) -> None:
 # ---------------------------------------------------------------------- adjoints
 
 def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set) -> None:
-    """``b_t = n`` then the only use of ``b_t`` (in the same block, ``n`` unchanged): use ``n``."""
+    """``b_t = n`` then uses of ``b_t`` while ``n`` keeps that value (in the same block):
+    use ``n`` and drop the copy; ``n = b_t`` in between changes nothing and goes too."""
     stores = _store_counts(func)
     for owner, field in list(_blocks(func)):
         block = getattr(owner, field)
@@ -197,29 +253,44 @@ def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set) -> None:
         while k < len(block):
             pair = _single_assign(block[k])
             if pair and pair[0] in temps and isinstance(pair[1], gast.Name) \
-                    and counts.get(pair[0]) == 1 and stores.get(pair[0]) == 1 \
-                    and _forward_one(block, k, pair):
+                    and stores.get(pair[0]) == 1 and _forward_one(block, k, pair, counts):
                 del block[k]
                 continue
             k += 1
 
 
-def _forward_one(block: list, k: int, pair: tuple) -> bool:
-    name, value = pair
-    for stmt in block[k + 1:]:
-        reads = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
-                 and isinstance(n.ctx, gast.Load)}
-        if name in reads:
-            if isinstance(stmt, (gast.For, gast.While, gast.If)):
-                return False
-            _replace(stmt, name, gast.Name(id=value.id, ctx=gast.Load(), annotation=None,
-                                           type_comment=None))
-            return True
+def _forward_one(block: list, k: int, pair: tuple, counts: dict) -> bool:
+    name, source = pair[0], pair[1].id
+    uses, no_ops, seen = [], [], 0
+    for j in range(k + 1, len(block)):
+        stmt = block[j]
+        if seen == counts.get(name, 0):
+            break
+        same = _single_assign(stmt)
+        if same == (source, gast.Name(id=name)) or (same and same[0] == source and isinstance(
+                same[1], gast.Name) and same[1].id == name):
+            no_ops.append(j)  # n = b_t: n keeps its value
+            seen += 1
+            continue
+        here = sum(1 for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == name
+                   and isinstance(n.ctx, gast.Load))
+        if here and isinstance(stmt, (gast.For, gast.While, gast.If)):
+            return False
+        seen += here
+        if here:
+            uses.append(j)
         writes = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
                   and isinstance(n.ctx, gast.Store)}
-        if value.id in writes or isinstance(stmt, (gast.For, gast.While, gast.If)):
-            return False
-    return False
+        if source in writes or isinstance(stmt, (gast.For, gast.While, gast.If)):
+            break  # n changes (its reads here were before the write)
+    if seen != counts.get(name, 0):
+        return False
+    for j in uses:
+        _replace(block[j], name, gast.Name(id=source, ctx=gast.Load(), annotation=None,
+                                           type_comment=None))
+    for j in reversed(no_ops):
+        del block[j]
+    return True
 
 
 def _first_writes(block: list, arrays: bool) -> None:
