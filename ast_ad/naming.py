@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import gast
 
+from .walk import walk as fast_walk
+
 
 def names_in(tree: gast.AST) -> set[str]:
     """Every identifier used in ``tree``: variables, arguments, attributes' bases."""
     found: set[str] = set()
-    for node in gast.walk(tree):
+    for node in fast_walk(tree):
         if isinstance(node, gast.Name):
             found.add(node.id)
         elif isinstance(node, (gast.FunctionDef, gast.ClassDef)):

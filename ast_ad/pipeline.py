@@ -29,6 +29,7 @@ from .passes.simplify import simplify
 from .passes.validate import Validate
 from .source import Parsed, parse_function, register_source, to_source
 from .templates import HELPER, OBJECT, assign, helper, name
+from .walk import walk as fast_walk
 
 # what generated code may name besides the user's names: template modules, our runtime
 # helpers, and builtins (renamed apart if the user's function uses one of these names)
@@ -99,7 +100,7 @@ def uses_arrays(parsed: Parsed, calls: dict, env: Env) -> bool:
     """Does the function call NumPy, or read a global or closure value that is an array?"""
     if any(t.key and t.key.startswith("numpy.") for t in calls.values()):
         return True
-    for node in gast.walk(parsed.func):
+    for node in fast_walk(parsed.func):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             value = env.lookup(node.id)[0]
             if value is numpy or isinstance(value, (numpy.ndarray, numpy.generic)):
@@ -122,9 +123,9 @@ def split(gen: Generated, params: list[str]) -> list:
     the record holds the primal names the reverse sweep reads (and the tape's pop)."""
     func = gen.func
     forward, reverse = func.body[:gen.split_at], func.body[gen.split_at:]
-    stored = set(params) | {n.id for s in forward for n in gast.walk(s)
+    stored = set(params) | {n.id for s in forward for n in fast_walk(s)
                             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    read = {n.id for s in reverse for n in gast.walk(s)
+    read = {n.id for s in reverse for n in fast_walk(s)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
     saved = sorted(read & stored)
     bound = set(params) | _bound_at_top(forward)
@@ -165,7 +166,7 @@ def helpers_used(funcs: list, user_names: set, local: set, env: Env, namer: Name
     injected: dict = {}
     renames: dict = {}
     for func in funcs:
-        for node in gast.walk(func):
+        for node in fast_walk(func):
             if not (isinstance(node, gast.Name) and getattr(node, HELPER, False)):
                 continue
             if node.id in RESERVED:

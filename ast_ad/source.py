@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import gast
 
 from .errors import Location, TransformError
+from .walk import walk as fast_walk
 
 
 @dataclass
@@ -92,7 +93,7 @@ def _indent_of(text: str) -> int:
 
 
 def _relocate(tree: gast.AST, line_delta: int, col_delta: int) -> None:
-    for node in gast.walk(tree):
+    for node in fast_walk(tree):
         if getattr(node, "lineno", None) is not None:
             node.lineno += line_delta
             node.col_offset += col_delta
@@ -102,7 +103,7 @@ def _relocate(tree: gast.AST, line_delta: int, col_delta: int) -> None:
 
 
 def _find_function(module: gast.Module, name: str, code_line: int | None):
-    candidates = [n for n in gast.walk(module)
+    candidates = [n for n in fast_walk(module)
                   if isinstance(n, gast.FunctionDef) and n.name == name]
     for node in candidates:
         first = min([node.lineno] + [d.lineno for d in node.decorator_list])

@@ -6,6 +6,8 @@ import functools
 
 import gast
 
+from .walk import walk as fast_walk
+
 
 @functools.cache
 def _parse_expr(text: str) -> gast.expr:
@@ -46,7 +48,7 @@ class _Filler(gast.NodeTransformer):
 
 def load(node: gast.expr) -> gast.expr:
     """``node`` with every Name in it set to Load context."""
-    for sub in gast.walk(node):
+    for sub in fast_walk(node):
         if isinstance(sub, gast.Name):
             sub.ctx = gast.Load()
     return node

@@ -5,6 +5,28 @@ from __future__ import annotations
 import gast
 
 NESTED = (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda)
+_AST = gast.AST
+
+
+def walk(root: gast.AST):
+    """Every node under ``root`` (itself included), in no particular order: ``gast.walk``
+    without its per-field generators, several times faster on our trees."""
+    stack = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node = pop()
+        yield node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                extend([v for v in value if isinstance(v, _AST)])
+            elif isinstance(value, _AST):
+                push(value)
+
+
+def names(root: gast.AST) -> set:
+    """The identifiers of every Name under ``root``."""
+    return {n.id for n in walk(root) if type(n) is gast.Name}
 
 
 def walk_local(root: gast.AST):
@@ -15,7 +37,12 @@ def walk_local(root: gast.AST):
         yield node
         if node is not root and isinstance(node, NESTED):
             continue
-        todo.extend(gast.iter_child_nodes(node))
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                todo.extend([v for v in value if isinstance(v, _AST)])
+            elif isinstance(value, _AST):
+                todo.append(value)
 
 
 def nested_functions(func: gast.FunctionDef) -> list:

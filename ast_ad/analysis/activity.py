@@ -18,6 +18,7 @@ import gast
 from ..ops import classify
 from ..passes.normalize import MUTATING, is_method
 from ..walk import free_loads, nested_functions, walk_local
+from ..walk import walk as fast_walk
 
 
 @dataclass
@@ -81,7 +82,7 @@ def _returned(func: gast.FunctionDef) -> list:
     found = []
     for node in walk_local(func):
         if isinstance(node, gast.Return) and node.value is not None:
-            found.extend(n for n in gast.walk(node.value) if isinstance(n, gast.Name))
+            found.extend(n for n in fast_walk(node.value) if isinstance(n, gast.Name))
     return found
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import gast
 
 from ..ops import classify
+from ..walk import walk as fast_walk
 
 
 def _assignments(func: gast.FunctionDef):
-    for node in gast.walk(func):
+    for node in fast_walk(func):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             yield node.targets[0].id, node.value
 
@@ -31,7 +32,7 @@ def numeric_names(func: gast.FunctionDef, calls: dict) -> set[str]:
     defs: dict = {}
     for target, value in _assignments(func):
         defs.setdefault(target, []).append(value)
-    params = {a.id for a in gast.walk(func.args) if isinstance(a, gast.Name)}
+    params = {a.id for a in fast_walk(func.args) if isinstance(a, gast.Name)}
     numeric = {v for v, values in defs.items() if v not in params and all(
         _is_number(x) or _arithmetic(x, calls) or isinstance(x, gast.Name) for x in values)}
     changed = True

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import gast
 
+from ..walk import walk as fast_walk
+
 
 def params_of(func: gast.FunctionDef) -> set[str]:
-    return {a.id for a in gast.walk(func.args) if isinstance(a, gast.Name)}
+    return {a.id for a in fast_walk(func.args) if isinstance(a, gast.Name)}
 
 
 def fresh_definitions(func: gast.FunctionDef) -> set:

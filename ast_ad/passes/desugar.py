@@ -33,6 +33,7 @@ import gast
 from ..errors import TransformError
 from ..naming import Namer, names_in
 from ..templates import assign, call, const, name
+from ..walk import walk as fast_walk
 
 
 def _sub(base: gast.expr, index: gast.expr) -> gast.Subscript:
@@ -75,7 +76,7 @@ class Desugar(gast.NodeTransformer):
 
     def located(self, stmts: list, origin: gast.AST) -> list:
         for stmt in stmts:
-            for node in gast.walk(stmt):
+            for node in fast_walk(stmt):
                 if getattr(node, "lineno", None) is None and hasattr(node, "_fields"):
                     gast.copy_location(node, origin)
         return stmts
@@ -134,7 +135,7 @@ class Desugar(gast.NodeTransformer):
         seq = node.iter
         if not isinstance(seq, gast.Name):
             return
-        for sub in gast.walk(gast.Module(body=node.body, type_ignores=[])):
+        for sub in fast_walk(gast.Module(body=node.body, type_ignores=[])):
             if isinstance(sub, gast.Call) and isinstance(sub.func, gast.Attribute) \
                     and isinstance(sub.func.value, gast.Name) and sub.func.value.id == seq.id \
                     and sub.func.attr in ("append", "extend", "insert", "pop"):
@@ -142,7 +143,7 @@ class Desugar(gast.NodeTransformer):
                     sub, f"cannot differentiate a loop over '{seq.id}' that changes its length "
                     f"with '.{sub.func.attr}(...)' inside the loop",
                     f"Loop over a copy: for ... in list({seq.id}):")
-        rebound = {n.id for s in node.body for n in gast.walk(s)
+        rebound = {n.id for s in node.body for n in fast_walk(s)
                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         if seq.id in rebound:
             tmp = self.namer.fresh("_seq")
@@ -246,7 +247,7 @@ class Desugar(gast.NodeTransformer):
         renames = {}
         outer = copy.deepcopy(node.generators[0].iter)
         for gen in node.generators:
-            for target in gast.walk(gen.target):
+            for target in fast_walk(gen.target):
                 if isinstance(target, gast.Name):
                     renames[target.id] = self.namer.fresh("_" + target.id)
         _Rename(renames).visit(node)

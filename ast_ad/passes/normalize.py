@@ -34,6 +34,7 @@ import gast
 from ..naming import Namer, names_in
 from ..source import Parsed
 from ..templates import assign, const, name
+from ..walk import walk as fast_walk
 from .jumps import own_jumps
 from .methods import ARRAY_METHODS, method_as_function, transpose_attribute
 from .resolve import local_names
@@ -389,7 +390,7 @@ def is_atom(expr: gast.expr) -> bool:
 
 
 def operand_names(expr: gast.expr) -> list[str]:
-    return [n.id for n in gast.walk(expr) if isinstance(n, gast.Name)]
+    return [n.id for n in fast_walk(expr) if isinstance(n, gast.Name)]
 
 
 def is_increment(target: str, expr: gast.expr) -> bool:
@@ -405,7 +406,7 @@ def is_increment(target: str, expr: gast.expr) -> bool:
 def assigned_names(stmts: list) -> set[str]:
     found = set()
     for stmt in stmts:
-        for node in gast.walk(stmt):
+        for node in fast_walk(stmt):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 found.add(node.id)
     return found
@@ -413,7 +414,7 @@ def assigned_names(stmts: list) -> set[str]:
 
 def load_copy(node: gast.expr) -> gast.expr:
     node = copy.deepcopy(node)
-    for sub in gast.walk(node):
+    for sub in fast_walk(node):
         if isinstance(sub, gast.Name):
             sub.ctx = gast.Load()
     return node

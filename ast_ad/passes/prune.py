@@ -14,6 +14,7 @@ import gast
 
 from ..source import comment, is_comment
 from ..templates import assign, const, helper, name
+from ..walk import walk as fast_walk
 from .reverse import Generated
 
 
@@ -62,7 +63,7 @@ def _bind(ident: str, value: gast.expr) -> gast.Assign:
 
 
 def _reads(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+    return {n.id for n in fast_walk(node) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load)}
 
 

@@ -22,6 +22,7 @@ import gast
 
 from .. import rules
 from ..source import Parsed
+from ..walk import walk as fast_walk
 from ..walk import walk_local
 
 _MISSING = object()
@@ -87,7 +88,7 @@ def resolve(parsed: Parsed, env: Env) -> tuple[dict, list]:
     """Return ``({Call: Target}, guards)`` for every call in the function."""
     local = local_names(parsed.func)
     result = Resolution()
-    for node in gast.walk(parsed.func):
+    for node in fast_walk(parsed.func):
         if isinstance(node, gast.Call):
             result.calls[node] = _target(node.func, env, local, result.guards)
     return result.calls, result.guards

@@ -26,8 +26,10 @@ from ..ops import classify
 from ..source import Parsed, comment
 from ..templates import assign, aug_add, call, const, fill, helper, name, times
 from ..walk import free_loads, nested_functions, walk_local
+from ..walk import walk as fast_walk
 from .normalize import MUTATING, Normalized, is_increment, is_method
 from .resolve import local_names
+from .simplify import fold
 
 SEED = "seed_scalar"
 SCALAR = ("math.", "builtins.")  # rules of scalar-only functions: nothing to unbroadcast
@@ -71,6 +73,7 @@ class Reverse:
         self.local = local_names(norm.func)
         self.closure_vars = self.check_closures()
         self.materialized: set = set()
+        self._numeric_cache: dict = {}
         self.listlike = listlike_names(norm.func)
         self.temp_defs = _count_defs(norm.func, norm.temps)
         self.out = Generated(func=None)
@@ -107,6 +110,7 @@ class Reverse:
         would be lost, so that is refused."""
         found: dict = {}
         varied = {d.id for d in self.act.varied}
+        callees = self.callees()
         for nested in nested_functions(self.norm.func):
             reads = {n.id for n in free_loads(nested, self.local)}
             found[nested.name] = sorted(reads & self.act.adjoint_names)
@@ -115,7 +119,7 @@ class Reverse:
                 continue
             for node in walk_local(self.norm.func):
                 if isinstance(node, gast.Name) and node.id == nested.name and not \
-                        isinstance(node.ctx, gast.Store) and id(node) not in self.callees():
+                        isinstance(node.ctx, gast.Store) and id(node) not in callees:
                     raise self.parsed.error(
                         node, f"the local function '{nested.name}' reads "
                         f"{', '.join(repr(v) for v in active)}, which carries a derivative, "
@@ -148,13 +152,18 @@ class Reverse:
                     if isinstance(n, (gast.Expr, gast.Assign)) and is_method(n.value, MUTATING)}
         indexed = {n.value.id for n in walk_local(self.norm.func)
                    if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)}
-        once = {n.id for n in self.fresh} | {a.id for a in gast.walk(self.norm.func.args)
+        once = {n.id for n in self.fresh} | {a.id for a in fast_walk(self.norm.func.args)
                                              if isinstance(a, gast.Name)}
         return {v for v in indexed - changed if defs.get(v) == 1 and v in once
                 and v in self.act.adjoint_names and v not in self.norm.temps}
 
     def numeric_use(self, var: str) -> bool:
         """Is every use of ``var`` an operand of arithmetic (so it holds a number)?"""
+        if var not in self._numeric_cache:
+            self._numeric_cache[var] = self._numeric_use(var)
+        return self._numeric_cache[var]
+
+    def _numeric_use(self, var: str) -> bool:
         uses = 0
         for node in walk_local(self.norm.func):
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
@@ -368,7 +377,7 @@ class Reverse:
                 holes_here = dict(holes, **{param: atom}) if op.rule.variadic else holes
                 form, text = op.rule.expression(param)
                 filled = fill(text, holes_here, self.modules, op.rule.namespace)
-                contribution = times(g, filled) if form == "partial" else filled
+                contribution = fold(times(g, filled) if form == "partial" else filled)
                 if form == "partial" and self.array_mode and not op.key.startswith(SCALAR):
                     contribution = call("unbroadcast", contribution, name(atom.id))
             out.append(self.accumulate(atom.id, contribution, written, generic=form == "vjp"))
@@ -530,7 +539,7 @@ class Reverse:
                        type_comment=None)
         rev: list = []
         if body_r:
-            reads = {n.id for s in body_r for n in gast.walk(s) if isinstance(n, gast.Name)}
+            reads = {n.id for s in body_r for n in fast_walk(s) if isinstance(n, gast.Name)}
             rng = _load_copy(stmt.iter)
             if trip is not None:  # the loop may have left early: replay the first _trip values
                 rng = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=name(trip),
@@ -561,7 +570,7 @@ class Reverse:
                 available.add(target)
                 steps.append((target, stmt))
         pops = {id(pop) for _, pop in pairs.values()}
-        read = {n.id for s in body_r if id(s) not in pops for n in gast.walk(s)
+        read = {n.id for s in body_r if id(s) not in pops for n in fast_walk(s)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
         needed = read & set(pairs) & {t for t, _ in steps}
         for target, stmt in reversed(steps):  # what a needed recomputation reads is needed
@@ -596,14 +605,14 @@ class Reverse:
 
 
 def _names(node: gast.AST) -> set:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    return {n.id for n in fast_walk(node) if isinstance(n, gast.Name)}
 
 
 def _changed_in(stmts: list) -> set:
     """Names assigned, items assigned into, or changed by a list method, in ``stmts``."""
     out = set()
     for stmt in stmts:
-        for node in gast.walk(stmt):
+        for node in fast_walk(stmt):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 out.add(node.id)
             elif isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
@@ -616,7 +625,7 @@ def _changed_in(stmts: list) -> set:
 
 def _free_names(loop: gast.stmt, local: set) -> set:
     """Globals and builtins the loop reads (they do not change during the function)."""
-    return {n.id for n in gast.walk(loop) if isinstance(n, gast.Name) and n.id not in local}
+    return {n.id for n in fast_walk(loop) if isinstance(n, gast.Name) and n.id not in local}
 
 
 def index_value(index: gast.expr) -> gast.expr:
@@ -650,7 +659,7 @@ def _load_copy(node: gast.expr) -> gast.expr:
 
 def _count_defs(func: gast.FunctionDef, names: set) -> dict:
     counts: dict = {}
-    for node in gast.walk(func):
+    for node in fast_walk(func):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and node.id in names:
             counts[node.id] = counts.get(node.id, 0) + 1
     return counts

@@ -32,6 +32,8 @@ import copy
 import gast
 
 from ..source import is_comment
+from ..walk import names as _names
+from ..walk import walk as fast_walk
 
 _FOLDABLE = (gast.Add, gast.Sub, gast.Mult, gast.Pow)
 
@@ -39,11 +41,11 @@ _FOLDABLE = (gast.Add, gast.Sub, gast.Mult, gast.Pow)
 def simplify(func: gast.FunctionDef, temps: set, arrays: bool) -> gast.FunctionDef:
     """``temps``: the temporaries normalisation made and their adjoints' names (only those
     may be inlined or forwarded; user names never are)."""
-    _Fold().visit(func)
     _inline_by_sweep(func, temps)
     for owner, field in list(_blocks(func)):
         _first_writes(getattr(owner, field), arrays)
-    _forward_adjoints(func, _load_counts(func), temps)
+    loads, stores = _counts(func)
+    _forward_adjoints(func, loads, temps, stores)
     _inline_by_sweep(func, temps)  # forwarding leaves more single-use temporaries
     return func
 
@@ -52,6 +54,11 @@ def simplify(func: gast.FunctionDef, temps: set, arrays: bool) -> gast.FunctionD
 
 def _number(node: gast.expr) -> bool:
     return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+
+
+def fold(expr: gast.expr) -> gast.expr:
+    """``expr`` with constant subexpressions folded (used on filled rule templates)."""
+    return _Fold().visit(expr)
 
 
 class _Fold(gast.NodeTransformer):
@@ -87,33 +94,44 @@ def _evaluate(node: gast.expr):
 
 # ---------------------------------------------------------------------- temporaries
 
-def _names(node: gast.AST) -> set:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+def _counts(node: gast.AST) -> tuple[dict, dict]:
+    """How often each name is read and written under ``node``, in one walk."""
+    loads: dict = {}
+    stores: dict = {}
+    for sub in fast_walk(node):
+        if type(sub) is gast.Name:
+            table = loads if type(sub.ctx) is gast.Load else stores
+            table[sub.id] = table.get(sub.id, 0) + 1
+    return loads, stores
 
 
-def _load_counts(func: gast.FunctionDef) -> dict:
+def _load_counts(func: gast.AST) -> dict:
     counts: dict = {}
-    for node in gast.walk(func):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+    for node in fast_walk(func):
+        if type(node) is gast.Name and type(node.ctx) is gast.Load:
             counts[node.id] = counts.get(node.id, 0) + 1
     return counts
 
 
-def _store_counts(func: gast.FunctionDef) -> dict:
+def _store_counts(func: gast.AST) -> dict:
     counts: dict = {}
-    for node in gast.walk(func):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+    for node in fast_walk(func):
+        if type(node) is gast.Name and type(node.ctx) is gast.Store:
             counts[node.id] = counts.get(node.id, 0) + 1
     return counts
 
 
 def _blocks(node: gast.AST):
-    """Every statement list in the function."""
-    for sub in gast.walk(node):
+    """Every statement list in the function (statements only: expressions hold none)."""
+    todo = [node]
+    while todo:
+        sub = todo.pop()
         for field in ("body", "orelse"):
             block = getattr(sub, field, None)
             if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
                 yield sub, field
+                todo.extend(s for s in block if isinstance(s, (gast.For, gast.While, gast.If,
+                                                               gast.FunctionDef)))
 
 
 def _single_assign(stmt: gast.stmt) -> tuple[str, gast.expr] | None:
@@ -133,16 +151,16 @@ def _inline_by_sweep(func: gast.FunctionDef, temps: set) -> None:
         return
     fwd = gast.Module(body=func.body[:split], type_ignores=[])
     rev = gast.Module(body=func.body[split:], type_ignores=[])
-    redone = set(_store_counts(rev))
+    tallies = {id(fwd): _counts(fwd), id(rev): _counts(rev)}
+    redone = set(tallies[id(rev)][1])
     for part, other in ((fwd, rev), (rev, fwd)):
-        counts = _load_counts(part)
-        for name, n in _load_counts(other).items():
+        loads, stores = (dict(c) for c in tallies[id(part)])
+        for name, n in tallies[id(other)][0].items():
             if name not in redone:
-                counts[name] = counts.get(name, 0) + n
-        stores = _store_counts(part)
+                loads[name] = loads.get(name, 0) + n
         if part is rev:
-            stores.update({k: v for k, v in _store_counts(fwd).items() if k not in redone})
-        _inline_temporaries(part, counts, temps, stores)
+            stores.update({k: v for k, v in tallies[id(fwd)][1].items() if k not in redone})
+        _inline_temporaries(part, loads, temps, stores)
     func.body = fwd.body + rev.body
 
 
@@ -168,7 +186,7 @@ def _absorb(out: list, counts: dict, stores: dict, temps: set) -> None:
         if pair is None or pair[0] not in temps or counts.get(pair[0]) != 1 \
                 or stores.get(pair[0]) != 1:
             return
-        uses = [n for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == pair[0]]
+        uses = [n for n in fast_walk(stmt) if isinstance(n, gast.Name) and n.id == pair[0]]
         if len(uses) != 1 or not (_pure(pair[1]) and _inlinable_into(stmt, pair[0])
                                   or _last_evaluated(stmt, pair[0], temps)):
             return
@@ -181,7 +199,7 @@ PURE_MODULES = {"math", "np"}
 
 def _pure(value: gast.expr) -> bool:
     """No calls but to ``math``/``np`` functions: moving its evaluation changes nothing."""
-    for node in gast.walk(value):
+    for node in fast_walk(value):
         if isinstance(node, gast.Call):
             func = node.func
             if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)
@@ -243,10 +261,9 @@ def _replace(stmt: gast.stmt, name: str, value: gast.expr) -> None:
 
 # ---------------------------------------------------------------------- adjoints
 
-def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set) -> None:
+def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: dict) -> None:
     """``b_t = n`` then uses of ``b_t`` while ``n`` keeps that value (in the same block):
     use ``n`` and drop the copy; ``n = b_t`` in between changes nothing and goes too."""
-    stores = _store_counts(func)
     for owner, field in list(_blocks(func)):
         block = getattr(owner, field)
         k = 0
@@ -272,14 +289,14 @@ def _forward_one(block: list, k: int, pair: tuple, counts: dict) -> bool:
             no_ops.append(j)  # n = b_t: n keeps its value
             seen += 1
             continue
-        here = sum(1 for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == name
+        here = sum(1 for n in fast_walk(stmt) if isinstance(n, gast.Name) and n.id == name
                    and isinstance(n.ctx, gast.Load))
         if here and isinstance(stmt, (gast.For, gast.While, gast.If)):
             return False
         seen += here
         if here:
             uses.append(j)
-        writes = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
+        writes = {n.id for n in fast_walk(stmt) if isinstance(n, gast.Name)
                   and isinstance(n.ctx, gast.Store)}
         if source in writes or isinstance(stmt, (gast.For, gast.While, gast.If)):
             break  # n changes (its reads here were before the write)
@@ -295,30 +312,33 @@ def _forward_one(block: list, k: int, pair: tuple, counts: dict) -> bool:
 
 def _first_writes(block: list, arrays: bool) -> None:
     """``bx = 0.0`` ... ``bx += e`` (first use, same block) is ``bx = e``."""
+    if not any(_single_assign(s) and _is_zero(s.value) for s in block):
+        return
+    mentions = [_names(s) for s in block]
     k = 0
     while k < len(block):
         pair = _single_assign(block[k])
         if pair and _is_zero(pair[1]) and pair[0].startswith("b"):
-            hit = _first_use(block, k, pair[0], arrays)
+            hit = _first_use(block, k, pair[0], arrays, mentions)
             if hit is not None:
                 target = block[hit]
                 block[hit] = gast.copy_location(gast.Assign(
                     targets=[target.target], value=target.value, type_comment=None), target)
                 del block[k]
+                del mentions[k]
                 continue
         k += 1
 
 
-def _first_use(block: list, k: int, name: str, arrays: bool) -> int | None:
+def _first_use(block: list, k: int, name: str, arrays: bool, mentions: list) -> int | None:
     for j in range(k + 1, len(block)):
         stmt = block[j]
-        mentioned = any(isinstance(n, gast.Name) and n.id == name for n in gast.walk(stmt))
-        if not mentioned:
+        if name not in mentions[j]:
             continue
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) \
                 and isinstance(stmt.target, gast.Name) and stmt.target.id == name \
                 and not any(isinstance(n, gast.Name) and n.id == name
-                            for n in gast.walk(stmt.value)) \
+                            for n in fast_walk(stmt.value)) \
                 and not (arrays and isinstance(stmt.value, (gast.Name, gast.Subscript))):
             return j
         return None

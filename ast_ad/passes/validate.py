@@ -21,6 +21,7 @@ import gast
 
 from ..errors import TransformError  # noqa: F401 (doctest)
 from ..source import Parsed
+from ..walk import walk as fast_walk
 from .methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from .resolve import local_names
 
@@ -75,7 +76,7 @@ class Validate:
                              and isinstance(call.args[0], (gast.List, gast.Tuple))}
         self.name = parsed.func.name
         self.local = local_names(parsed.func)
-        self.params = {a.id for a in gast.walk(parsed.func.args) if isinstance(a, gast.Name)}
+        self.params = {a.id for a in fast_walk(parsed.func.args) if isinstance(a, gast.Name)}
         self.methods: set = set()
 
     def run(self) -> Parsed:
@@ -138,7 +139,7 @@ class Validate:
         if stmt.decorator_list:
             self.refuse(stmt.decorator_list[0], "a decorated local function",
                         "Define the decorated function at module level.")
-        for node in gast.walk(stmt):
+        for node in fast_walk(stmt):
             if isinstance(node, (gast.Nonlocal, gast.Global)):
                 what = "nonlocal" if isinstance(node, gast.Nonlocal) else "global"
                 self.refuse(node, f"a '{what}' declaration in the local function "
