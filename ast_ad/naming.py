@@ -37,6 +37,7 @@ class Namer:
         self.taken = set(taken)
         self.counters: dict[str, int] = {}
         self.adjoints: dict[str, str] = {}
+        self.made: set[str] = set()  # every name handed out by fresh()
 
     def fresh(self, stem: str) -> str:
         """``_t1``, ``_t2``, ... for stem ``_t``; skips any name already taken."""
@@ -45,6 +46,7 @@ class Namer:
             name = f"{stem}{self.counters[stem]}"
             if name not in self.taken:
                 self.taken.add(name)
+                self.made.add(name)
                 return name
 
     def exact(self, name: str) -> str:

@@ -1,28 +1,20 @@
-"""Offline mode: the pipeline on a module file, resolving its names statically.
+"""Offline mode: the gradients of a module file's functions, written as a module.
 
-The file is read and parsed, never imported or executed. What its free names
-mean comes from its own statements: ``import`` statements import *those*
-modules (libraries, never the file itself nor the modules next to it), a
-module-level ``def`` is a user function (a stub object that ``resolve``
-classifies as one, mapped back to its ``def``), an alias such as
-``act = math.tanh`` is followed, and every other module-level name (constants,
-classes, decorated functions) is opaque: read at run time, never called with a
-derivative. Calls between the module's functions are linked to module-level
-split adjoints ``fwd_h``/``rev_h`` emitted next to the gradients.
+Names resolve statically (``static.py``): the file is never imported or executed.
+Calls between the module's functions are linked to split adjoints ``fwd_h`` and
+``rev_h``, written as module-level functions next to the gradients.
 
 The written module is a copy of the source file followed by the generated code,
-so the gradients read the module's own constants and helpers and need nothing
-beyond what the original imports, plus ``ast_ad.runtime`` (or, with
-``standalone=True``, a copy of the few run-time helpers they call).
+so that the gradients read the module's own constants and functions and need
+nothing beyond what the original imports, plus ``ast_ad.runtime`` for their
+helpers (or, with ``standalone=True``, a copy of the helpers they call). Array
+mode is chosen for the whole module, statically: on if the module imports numpy.
 """
 from __future__ import annotations
 
 import ast
-import importlib
-import importlib.util
-import linecache
 import os
-import tokenize
+import textwrap
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,251 +24,14 @@ import gast
 from . import __version__
 from .errors import Location, TransformError
 from .naming import Namer, names_in
-from .passes.resolve import Env
 from .pipeline import RESERVED, Built, Linker, build, compile_functions, params_of
-from .source import Parsed, parse_lines, to_source
+from .source import to_source
 from .standalone import Bindings, HelperCopy, copied_here, importable
+from .static import ModuleFile, StaticModule, analyze_module, read_module
 from .templates import HELPER
+from .walk import walk as fast_walk
 
 KINDS = ("grad", "value_and_grad")
-
-
-class Opaque:
-    """A module-level name whose value is only known at run time (a constant, a class...)."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<module-level name {self.name!r}>"
-
-
-# ---------------------------------------------------------------------- reading the file
-
-@dataclass
-class ModuleFile:
-    """A module's source text and syntax tree, parsed but never executed."""
-
-    path: str
-    text: str
-    tree: ast.Module
-
-    @property
-    def lines(self) -> list[str]:
-        return self.text.splitlines(True)
-
-
-def read_module(path: str | os.PathLike) -> ModuleFile:
-    """Read and parse a module file. Raises OSError (or UnicodeDecodeError) if it cannot be
-    read and TransformError, located, if it is not valid Python."""
-    path = os.fspath(path)
-    with tokenize.open(path) as handle:  # honours a PEP 263 coding line
-        text = handle.read()
-    try:
-        tree = ast.parse(text, filename=path)
-    except SyntaxError as exc:
-        _register_lines(path, text)
-        where = Location(path, exc.lineno or 1, max((exc.offset or 1) - 1, 0))
-        raise TransformError(f"syntax error: {exc.msg}", where) from None
-    _register_lines(path, text)
-    return ModuleFile(path, text, tree)
-
-
-def _register_lines(path: str, text: str) -> None:
-    """Make the comments and error messages quote the text we parsed, not a later version:
-    the entry carries the file's size and time, so ``linecache.checkcache`` drops it once
-    the file changes."""
-    stat = os.stat(path)
-    linecache.cache[path] = (stat.st_size, stat.st_mtime, text.splitlines(True), path)
-
-
-# ---------------------------------------------------------------------- static names
-
-@dataclass
-class StaticModule:
-    """What the module's names mean, without running it."""
-
-    file: ModuleFile
-    env: Env
-    defs: dict[str, ast.FunctionDef]      # functions we can transform and link, by name
-    refused: dict[str, TransformError]    # module-level defs we cannot transform, and why
-    stubs: dict[int, str]                 # id(stub function) -> the def's name
-    imports_numpy: bool
-
-    def error_at(self, name: str, message: str, hint: str = "") -> TransformError:
-        node = self.defs[name]
-        return TransformError(message, Location(self.file.path, node.lineno, node.col_offset),
-                              hint)
-
-    def parse(self, name: str) -> Parsed:
-        """The def of ``name``, parsed as run-time ``grad`` parses a live function."""
-        node = self.defs[name]
-        return parse_lines(self.file.lines[node.lineno - 1:node.end_lineno], node.lineno,
-                           self.file.path, name, node.lineno)
-
-
-_STUB_CODE = (lambda: None).__code__
-
-
-def _stub(name: str) -> types.FunctionType:
-    """A function object standing for a module-level def (``resolve`` sees a user function)."""
-    fn = types.FunctionType(_STUB_CODE, {}, name)
-    fn.__qualname__ = name
-    return fn
-
-
-def analyze_module(file: ModuleFile, home: Path | None = None) -> StaticModule:
-    """Bind the module's names from its statements. Top-level modules and packages found
-    in ``home`` (default: the directory holding the file, or its package) are the user's
-    own code: they are not imported, and names from them stay opaque."""
-    binder = _Binder(file, (home or _home(Path(file.path))).resolve())
-    for stmt in file.tree.body:
-        binder.statement(stmt, conditional=False)
-    names = binder.names
-    stubs = {id(obj): n for n, obj in binder.stubs.items()}
-    defs = {n: binder.def_nodes[n] for n, obj in binder.stubs.items() if names.get(n) is obj}
-    return StaticModule(file, Env(names, {}), defs, binder.refused, stubs, binder.numpy)
-
-
-def _home(path: Path) -> Path:
-    """The directory on ``sys.path`` from which ``path`` would be imported."""
-    folder = path.resolve().parent
-    while (folder / "__init__.py").exists() and folder.parent != folder:
-        folder = folder.parent
-    return folder
-
-
-@dataclass
-class _Binder:
-    file: ModuleFile
-    home: Path
-    names: dict = field(default_factory=dict)
-    stubs: dict = field(default_factory=dict)
-    def_nodes: dict = field(default_factory=dict)
-    refused: dict = field(default_factory=dict)
-    numpy: bool = False
-
-    def bind(self, name: str, value: object, conditional: bool) -> None:
-        if not (conditional and name in self.names):
-            self.names[name] = value
-
-    def statement(self, stmt: ast.stmt, conditional: bool) -> None:
-        """Bind what ``stmt`` binds; inside a compound statement (``try: import numpy``), a
-        name keeps its first binding."""
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            self.imports(stmt, conditional)
-        elif isinstance(stmt, ast.FunctionDef) and not stmt.decorator_list and not conditional:
-            self.stubs[stmt.name] = self.names[stmt.name] = _stub(stmt.name)
-            self.def_nodes[stmt.name] = stmt
-            self.refused.pop(stmt.name, None)
-        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            self.bind(stmt.name, Opaque(stmt.name), conditional)
-            if not conditional and not isinstance(stmt, ast.ClassDef):
-                self.refused[stmt.name] = self.refusal(stmt)
-        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], ast.Name):
-            name = stmt.targets[0].id
-            value = self.alias(stmt.value)
-            self.bind(name, Opaque(name) if value is None else value, conditional)
-        else:
-            for name in _stored_names(stmt):
-                self.bind(name, Opaque(name), conditional)
-            for inner in _inner_statements(stmt):
-                self.statement(inner, conditional=True)
-
-    def refusal(self, stmt: ast.stmt) -> TransformError:
-        where = Location(self.file.path, stmt.lineno, stmt.col_offset)
-        if isinstance(stmt, ast.AsyncFunctionDef):
-            return TransformError(f"cannot differentiate '{stmt.name}': it is an async "
-                                  "function", where)
-        deco = ast.unparse(stmt.decorator_list[0])
-        return TransformError(
-            f"cannot transform '{stmt.name}' offline: it is decorated with @{deco}, and what "
-            "the decorator returns is only known when the module runs", where,
-            "Transform the undecorated function, or use ast_ad.grad at run time.")
-
-    def imports(self, stmt: ast.Import | ast.ImportFrom, conditional: bool) -> None:
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                self.numpy |= alias.name.split(".")[0] == "numpy"
-                module = self.load(alias.name)
-                if alias.asname:
-                    self.bind(alias.asname, module or Opaque(alias.asname), conditional)
-                else:
-                    top = alias.name.split(".")[0]
-                    self.bind(top, self.load(top) if module else Opaque(top), conditional)
-            return
-        source = stmt.module or ""
-        self.numpy |= stmt.level == 0 and source.split(".")[0] == "numpy"
-        module = self.load(source) if stmt.level == 0 else None
-        for alias in stmt.names:
-            if alias.name == "*":
-                for name in _public_names(module):
-                    self.bind(name, getattr(module, name), conditional)
-                continue
-            value = getattr(module, alias.name, None) if module else None
-            if value is None and module is not None:
-                value = self.load(f"{source}.{alias.name}")
-            name = alias.asname or alias.name
-            self.bind(name, Opaque(name) if value is None else value, conditional)
-
-    def load(self, dotted: str) -> types.ModuleType | None:
-        """Import a library module; None for the user's own modules and failed imports."""
-        try:
-            spec = importlib.util.find_spec(dotted.split(".")[0])
-        except (ImportError, ValueError):
-            return None
-        if spec is None or self.is_user_code(spec):
-            return None
-        try:
-            return importlib.import_module(dotted)
-        except Exception:  # noqa: BLE001 - a library that fails to import: its names are opaque
-            return None
-
-    def is_user_code(self, spec: importlib.machinery.ModuleSpec) -> bool:
-        where = (spec.submodule_search_locations or [None])[0] or spec.origin
-        if not where or not os.path.isabs(where):
-            return False  # built-in and frozen modules
-        return Path(where).resolve().parent == self.home
-
-    def alias(self, value: ast.expr) -> object | None:
-        """What ``name = math.tanh`` or ``name = helper`` binds, if it names a known object."""
-        if isinstance(value, ast.Name):
-            found = self.names.get(value.id)
-            return None if isinstance(found, Opaque) else found
-        if isinstance(value, ast.Attribute):
-            base = self.alias(value.value)
-            if isinstance(base, types.ModuleType):
-                return getattr(base, value.attr, None)
-        return None
-
-
-def _public_names(module: types.ModuleType | None) -> list[str]:
-    """The names ``from module import *`` binds."""
-    if module is None:
-        return []
-    names = getattr(module, "__all__", None)
-    return list(names) if names is not None else [n for n in vars(module) if n[0] != "_"]
-
-
-def _stored_names(stmt: ast.stmt) -> list[str]:
-    """Names a simple statement binds: targets of assignments, for loops and with items."""
-    targets = getattr(stmt, "targets", None) or [getattr(stmt, "target", None)]
-    targets += [item.optional_vars for item in getattr(stmt, "items", ())]
-    return [n.id for t in targets if t is not None for n in ast.walk(t)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-
-
-def _inner_statements(stmt: ast.stmt) -> list[ast.stmt]:
-    """The statements of a compound statement's blocks (``if``, ``try``, ``for``...)."""
-    inner = []
-    for name in ("body", "orelse", "finalbody"):
-        block = getattr(stmt, name, None)
-        if isinstance(block, list):
-            inner += block
-    for handler in getattr(stmt, "handlers", ()):
-        inner += handler.body
-    return inner
 
 
 def _params(node: ast.FunctionDef) -> list[str]:
@@ -344,8 +99,9 @@ class Splits:
             self.deps[name] = linker.wanted
         return self.results[name]
 
-    def closure(self, wanted: set) -> tuple[list[str], TransformError | None]:
-        """Every split that ``wanted`` needs, in source order, or the first that fails."""
+    def closure(self, wanted: set) -> tuple[list[str], tuple[str, TransformError] | None]:
+        """Every split that ``wanted`` needs, in source order; or the first that fails (its
+        function's name and error)."""
         seen: set = set()
         todo = sorted(wanted, key=self.order)
         while todo:
@@ -355,7 +111,7 @@ class Splits:
             seen.add(name)
             result = self.get(name)
             if isinstance(result, TransformError):
-                return [], result
+                return [], (name, result)
             todo += sorted(self.deps[name], key=self.order)
         return sorted(seen, key=self.order), None
 
@@ -386,6 +142,7 @@ class Skipped:
     name: str
     error: TransformError
     via: str | None = None
+    undefined: bool = False  # the module has no function of that name
 
 
 @dataclass
@@ -441,7 +198,8 @@ class ModuleTransform:
             return Skipped(name, module.refused[name])
         if name not in module.defs:
             return Skipped(name, TransformError(
-                f"{module.file.path} defines no module-level function '{name}'"))
+                f"{module.file.path} defines no module-level function '{name}'"),
+                undefined=True)
         for kind in KINDS:
             if f"{kind}_{name}" in module.env.globals:
                 return Skipped(name, module.error_at(
@@ -457,7 +215,7 @@ class ModuleTransform:
             wanted |= linker.wanted
         splits, failure = self.splits.closure(wanted)
         if failure is not None:
-            return Skipped(name, failure[1], failure[0])
+            return Skipped(name, failure[1], via=failure[0])
         problem = self.unwritable(builts + [self.splits.results[s] for s in splits])
         return (builts, splits) if problem is None else Skipped(name, problem)
 
@@ -496,19 +254,19 @@ class ModuleTransform:
         for built in builts:
             _add_docstring(built, self.splits)
         helpers = HelperCopy(bindings).run() if self.standalone else []
-        parts = [self.header(list(done)), self.module.file.text.rstrip("\n") + "\n"]
-        generated = "\n".join(bindings.import_lines()) + "\n"
+        sections = [self.header(list(done)), self.module.file.text.rstrip("\n") + "\n",
+                    "\n".join([GENERATED_BANNER] + bindings.import_lines()) + "\n"]
         if helpers:
-            generated += "\n\n" + STANDALONE_BANNER.format(version=__version__)
-            generated += "\n\n".join(h.rstrip("\n") + "\n" for h in helpers)
-            generated += "".join(line + "\n" for line in bindings.aliases())
-        blocks = [to_source(f).rstrip("\n") + "\n" for f in funcs]
+            sections.append(STANDALONE_BANNER.format(version=__version__)
+                            + "\n\n\n".join(h.rstrip("\n") for h in helpers) + "\n")
+        sections += [to_source(f) for f in funcs]
         if "__all__" in self.module.env.globals and done:
-            names = [f"{kind}_{n}" for n in done for kind in KINDS]
-            blocks.append(f"__all__ = [*__all__, {', '.join(map(repr, names))}]\n")
-        parts.append(GENERATED_BANNER + ("\n" + generated if generated.strip() else ""))
-        text = "\n\n".join(parts) + ("\n\n" + "\n\n".join(blocks) if blocks else "")
-        compile(text, self.module.file.path, "exec")  # a bug in us, never the user's fault
+            names = ", ".join(repr(f"{kind}_{n}") for n in done for kind in KINDS)
+            sections.append("__all__ = [\n" + textwrap.fill(
+                f"*__all__, {names},", 92, initial_indent="    ", subsequent_indent="    ",
+                break_on_hyphens=False) + "\n]\n")
+        text = "\n\n".join(sections)
+        compile(text, self.module.file.path, "exec")  # a bug of ours if it does not compile
         return text
 
     def header(self, done: list[str]) -> str:
@@ -518,7 +276,7 @@ class ModuleTransform:
         listed = ", ".join(done) if done else "none"
         return HEADER.format(version=__version__, path=path, mode=mode, functions=listed,
                              runtime="a copy of ast_ad's run-time helpers" if self.standalone
-                             else "ast_ad.runtime").rstrip("\n") + "\n"
+                             else "ast_ad.runtime").rstrip("\n")
 
 
 HEADER = """\
@@ -529,7 +287,7 @@ HEADER = """\
 # "line N" comments refer to lines of {path}.
 """
 GENERATED_BANNER = "# " + "-" * 70 + " generated by ast_ad"
-STANDALONE_BANNER = "# ast_ad {version}'s run-time helpers, copied by --standalone\n"
+STANDALONE_BANNER = "# Run-time helpers of ast_ad {version}, copied here by --standalone.\n"
 
 
 def _line(module: StaticModule, name: str) -> int:
@@ -540,43 +298,48 @@ def _line(module: StaticModule, name: str) -> int:
 
 def _local_identifiers(funcs: list) -> set[str]:
     """Names in generated code that are not helpers: the user's and the temporaries."""
-    return {n.id for f in funcs for n in gast.walk(f)
+    return {n.id for f in funcs for n in fast_walk(f)
             if isinstance(n, gast.Name) and not getattr(n, HELPER, False)} | RESERVED
 
 
 def _rename_helpers(funcs: list, renames: dict[str, str]) -> None:
     for func in funcs:
-        for node in gast.walk(func):
+        for node in fast_walk(func):
             if isinstance(node, gast.Name) and getattr(node, HELPER, False) \
                     and node.id in renames:
                 node.id = renames[node.id]
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"({', '.join(names)})"
 
 
 def _add_docstring(built: Built, splits: Splits) -> None:
     func = built.parsed.func
     params = params_of(func)
     call = f"{func.name}({', '.join(params)})"
-    wrt = ", ".join(built.wrt)
+    wrt = _listed(built.wrt)
     if built.kind == "split":
         fwd, rev = splits.names[func.name]
         texts = [f"Forward half of {func.name}'s adjoint: ({call}, the record {rev} reads).",
-                 f"Reverse half of {func.name}'s adjoint: the adjoints of "
-                 f"({', '.join(params)}) from {fwd}'s record and the result's adjoint _g."]
+                 f"Reverse half of {func.name}'s adjoint: the adjoints of {_listed(params)}, "
+                 f"given {fwd}'s record and the result's adjoint _g."]
     elif built.kind == "grad":
         texts = [f"Gradient of {call} with respect to {wrt} (ast_ad.grad)."]
     else:
         texts = [f"{call} and its gradient with respect to {wrt} (ast_ad.value_and_grad)."]
     for generated, text in zip(built.funcs, texts):
+        text = "\n    ".join(textwrap.wrap(text, 88))
         generated.body.insert(0, gast.Expr(value=gast.Constant(value=text, kind=None)))
 
 
 # ---------------------------------------------------------------------- one adjoint, to read
 
-def adjoint_source(path: str | os.PathLike, name: str, wrt: object = 0, kind: str = "grad",
-                   arrays: bool | None = None) -> str:
+def adjoint_source(file: ModuleFile | str | os.PathLike, name: str, wrt: object = 0,
+                   kind: str = "grad", arrays: bool | None = None) -> str:
     """The source that ``ast_ad.source(f, wrt=wrt, kind=kind, arrays=arrays)`` returns for
-    the function ``name`` of the module file ``path``, found without importing it."""
-    module = analyze_module(read_module(path))
+    the function ``name`` of a module file, found without importing the module."""
+    module = analyze_module(file if isinstance(file, ModuleFile) else read_module(file))
     if name in module.refused:
         raise module.refused[name]
     if name not in module.defs:
@@ -587,6 +350,6 @@ def adjoint_source(path: str | os.PathLike, name: str, wrt: object = 0, kind: st
     splits.array_mode = built.array_mode
     failure = splits.closure(linker.wanted)[1]
     if failure is not None:
-        raise failure
+        raise failure[1]
     stub = module.env.globals[name]
     return compile_functions(built, stub).source

@@ -16,6 +16,7 @@ import numpy
 
 from . import dynamic, npruntime, runtime
 from .analysis.activity import analyze
+from .analysis.aliasing import check_aliasing
 from .analysis.overwrite import maybe_unbound
 from .errors import Location, TransformError
 from .naming import Namer, names_in
@@ -79,6 +80,7 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     debug("jumps", parsed.func)
     norm = Normalize(parsed, calls, namer, array_mode).run()
     debug("normalize", norm.func)
+    check_aliasing(parsed, norm, calls, array_mode)
     activity = analyze(parsed.module, norm.func, wrt_names, calls)
     reverse = Reverse(parsed, norm, activity, calls, wrt_names, kind, {}, linker)
     reverse.wrt_tuple = isinstance(wrt, (tuple, list))

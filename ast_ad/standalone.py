@@ -31,23 +31,24 @@ _ABSENT = object()
 @dataclass
 class Bindings:
     """Module-level names for objects: the module's own binding when it is the same object,
-    else the wanted name when it is free, else a fresh one (``add_1``)."""
+    else one name per object, the wanted one when it is free (``add``), else a fresh one
+    (``add_1``). ``namer`` knows every name the module and the generated code use."""
 
     module_names: dict                  # what the source module binds, statically
     namer: Namer
     ours: dict = field(default_factory=dict)       # name -> object, bound by generated code
-    copied: dict = field(default_factory=dict)     # id(object) -> its primary name (copied)
+    named: dict = field(default_factory=dict)      # id(object) -> its name in ``ours``
+    copied: set = field(default_factory=set)       # ids of objects copied (--standalone)
 
     def bind(self, name: str, obj: object) -> str:
-        if self.ours.get(name, _ABSENT) is obj:
+        if self.module_names.get(name, _ABSENT) is obj:
             return name
-        if name not in self.ours and self.module_names.get(name, _ABSENT) is obj:
-            return name
-        if name in self.ours or name in self.module_names or name in self.namer.taken:
-            name = self.namer.exact(name)
-        self.namer.taken.add(name)
-        self.ours[name] = obj
-        return name
+        if id(obj) not in self.named:
+            if name in self.module_names or name in self.namer.taken:
+                name = self.namer.exact(name)
+            self.namer.taken.add(name)
+            self.ours[name], self.named[id(obj)] = obj, name
+        return self.named[id(obj)]
 
     def import_lines(self) -> list[str]:
         """``import m as n`` and ``from m import a, b as c`` for every bound, uncopied object."""
@@ -66,11 +67,6 @@ class Bindings:
         for module in sorted(grouped):
             lines.append(_from_import(module, sorted(grouped[module])))
         return lines
-
-    def aliases(self) -> list[str]:
-        """``alias = primary`` for copied objects wanted under more than one name."""
-        return [f"{name} = {self.copied[id(obj)]}" for name, obj in self.ours.items()
-                if id(obj) in self.copied and self.copied[id(obj)] != name]
 
 
 def _from_import(module: str, names: list[str]) -> str:
@@ -123,11 +119,10 @@ class HelperCopy:
         name it has in the written module."""
         module = sys.modules[module_name]
         obj = getattr(module, name)
-        primary = self.bindings.copied.get(id(obj))
-        if primary is not None:
-            return primary
         primary = self.bindings.bind(wanted, obj)
-        self.bindings.copied[id(obj)] = primary
+        if id(obj) in self.bindings.copied:
+            return primary
+        self.bindings.copied.add(id(obj))
         stmt, text = _statement(module, name)
         renames = {name: primary}
         for dep in sorted(_free_globals(text) - {name}):

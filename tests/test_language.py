@@ -114,3 +114,27 @@ def test_tape_report_counts_what_is_recorded() -> None:
     report = ast_ad.tape_report(C.f3, 0.5)  # x = math.sin(x) * x, four times: x is kept
     assert report.count == 8 and report.bytes > 0  # x and sin(x), each of 4 steps
     assert "x" in str(report)
+
+
+# ---------------------------------------------------------------------- aliasing
+
+@pytest.mark.parametrize("name, line", [("alias_list", 5), ("alias_row", 11),
+                                        ("alias_array", 17), ("inplace_param_array", 21)])
+def test_changing_a_shared_container_is_refused(name: str, line: int) -> None:
+    import alias_cases
+    import numpy as np
+    fn = getattr(alias_cases, name)
+    arg = np.array([0.3, 0.5, 0.9]) if "array" in name else 0.7
+    with pytest.raises(ast_ad.TransformError, match="changed in place but may share") as info:
+        ast_ad.grad(fn)(arg)
+    assert f"line {line}" in info.value.message or line == 21
+
+
+def test_rebinding_after_sharing_is_fine() -> None:
+    import numpy as np
+    import numpy_workloads
+    x = np.array([0.1, 0.5, -0.2, 0.7, 0.3])
+    g = ast_ad.grad(numpy_workloads.stencil)(x, 2)
+    num = [(numpy_workloads.stencil(x + h, 2) - numpy_workloads.stencil(x - h, 2)) / 2e-6
+           for h in np.eye(5) * 1e-6]
+    np.testing.assert_allclose(g, num, rtol=1e-6)

@@ -50,6 +50,7 @@ class Normalized:
     temps: set = field(default_factory=set)       # names made here (each defined once)
     trips: dict = field(default_factory=dict)     # loop -> trip counter (while; for with break)
     namer: Namer | None = None
+    inplace: dict = field(default_factory=dict)   # name -> AugAssign nodes (x += e) on it
 
 
 class Normalize:
@@ -128,6 +129,7 @@ class Normalize:
             return pre + [self.emit(gast.Assign(targets=[target], value=result,
                                                 type_comment=None))]
         target = stmt.target.id
+        self.out.inplace.setdefault(target, []).append(stmt)
         value = gast.BinOp(left=name(target), op=stmt.op, right=stmt.value)
         gast.copy_location(value, stmt)
         return self.assign_to(target, value)

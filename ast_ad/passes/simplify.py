@@ -2,9 +2,9 @@
 
 Input: a pruned adjoint function. Output: the same function after
 
-* **constant folding** of what the rule templates left: ``2 - 1`` is ``1``,
-  ``0.0 if 2 == 0 else e`` is ``e``, ``a ** 1`` is ``a`` (each folding computes
-  exactly what Python would at run time);
+* **constant folding** (:func:`fold`, applied by the reverse pass to each filled
+  rule template): ``2 - 1`` is ``1``, ``0.0 if 2 == 0 else e`` is ``e``, ``a ** 1``
+  is ``a`` (each folding computes exactly what Python would at run time);
 * **temporary inlining**: a forward temporary used once, by the next statement,
   and never by the reverse sweep, goes back into that statement (``_t1 =
   math.sin(x); z = z + _t1`` is ``z = z + math.sin(x)`` again); evaluation order
@@ -18,11 +18,13 @@ Input: a pruned adjoint function. Output: the same function after
 >>> import gast
 >>> from ast_ad.source import to_source
 >>> src = ("def f(x, bz):\\n    b_t1 = bz\\n    bx = 0.0\\n"
-...        "    bx += b_t1 * x ** (2 - 1)\\n    return bx")
+...        "    bx += b_t1 * x ** 2\\n    return bx")
 >>> print(to_source(simplify(gast.parse(src).body[0], {"b_t1"}, arrays=False)), end="")
 def f(x, bz):
-    bx = bz * x
+    bx = bz * x ** 2
     return bx
+>>> print(to_source(fold(gast.parse("0.0 if 2 == 0 else 2 * t ** (2 - 1)").body[0].value)), end="")
+2 * t
 """
 from __future__ import annotations
 
