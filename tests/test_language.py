@@ -118,16 +118,17 @@ def test_tape_report_counts_what_is_recorded() -> None:
 
 # ---------------------------------------------------------------------- aliasing
 
-@pytest.mark.parametrize("name, line", [("alias_list", 5), ("alias_row", 11),
-                                        ("alias_array", 17), ("inplace_param_array", 21)])
-def test_changing_a_shared_container_is_refused(name: str, line: int) -> None:
+@pytest.mark.parametrize("name, since", [("alias_list", "b = a"), ("alias_row", "row = grid[0]"),
+                                         ("alias_array", "v = a[0:2]"),
+                                         ("inplace_param_array", "def inplace_param_array")])
+def test_changing_a_shared_container_is_refused(name: str, since: str) -> None:
     import alias_cases
     import numpy as np
     fn = getattr(alias_cases, name)
     arg = np.array([0.3, 0.5, 0.9]) if "array" in name else 0.7
     with pytest.raises(ast_ad.TransformError, match="changed in place but may share") as info:
         ast_ad.grad(fn)(arg)
-    assert f"line {line}" in info.value.message or line == 21
+    assert since in info.value.message
 
 
 def test_rebinding_after_sharing_is_fine() -> None:
