@@ -71,14 +71,15 @@ def _refuse_integer_arrays(fn: Callable, args: tuple, wrt: Wrt) -> None:
 def _cached_transform(fn: Callable, wrt: Wrt, kind: str, arrays: bool) -> Transformation:
     if not isinstance(fn, types.FunctionType):
         return transform(fn, wrt, kind, array_mode=arrays)  # raises a TransformError
-    code = fn.__code__
-    key = (code, wrt if isinstance(wrt, tuple) else (wrt,), isinstance(wrt, tuple), kind, arrays)
+    code = fn.__code__  # by identity: equal code objects may come from different files
+    key = (id(code), wrt if isinstance(wrt, tuple) else (wrt,), isinstance(wrt, tuple), kind,
+           arrays)
     with _LOCK:
         hit = _CACHE.get(key)
-        if hit is not None and guards_hold(hit.guards):
-            return hit
+        if hit is not None and hit[0] is code and guards_hold(hit[1].guards):
+            return hit[1]
         result = transform(fn, wrt, kind, array_mode=arrays)
-        _CACHE[key] = result
+        _CACHE[key] = (code, result)  # the code object is kept, so its id is not reused
         return result
 
 

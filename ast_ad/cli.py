@@ -136,8 +136,7 @@ def run_transform(args: argparse.Namespace) -> int:
             _say(f"[{k}/{len(jobs)}] {job.src}")
         _transform(job, args, wrt, package, wanted)
         if job.result:
-            found |= set(job.result.transformed)
-            found |= {s.name for s in job.result.skipped if not s.undefined}
+            found |= set(job.result.transformed) | {s.name for s in job.result.skipped}
     errors = [e for job in jobs for e in job.errors]
     errors += [f"--functions or --wrt names '{n}', which {args.src} does not define as a "
                "module-level function" for n in sorted(wanted - found)
@@ -160,7 +159,7 @@ def _transform(job: Job, args: argparse.Namespace, wrt: dict, package: bool,
     ``job.errors``, functions merely skipped are reported."""
     try:
         job.result = transform_module(job.src, args.functions, wrt, args.standalone,
-                                      home=Path(args.src).resolve().parent if package else None)
+                                      Path(args.src) if package else None)
     except OSError as exc:
         job.errors.append(f"cannot read {job.src}: {exc.strerror or exc}")
         return
@@ -168,8 +167,6 @@ def _transform(job: Job, args: argparse.Namespace, wrt: dict, package: bool,
         job.errors.append(str(exc))
         return
     for skip in job.result.skipped:
-        if skip.undefined:
-            continue  # reported once for the whole run: a package's other module may have it
         via = f" (it calls {skip.via})" if skip.via and skip.via != skip.name else ""
         if skip.name in wanted:
             job.errors.append(f"cannot transform {skip.name}{via}:\n{skip.error}")

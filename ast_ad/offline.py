@@ -142,7 +142,6 @@ class Skipped:
     name: str
     error: TransformError
     via: str | None = None
-    undefined: bool = False  # the module has no function of that name
 
 
 @dataclass
@@ -151,20 +150,25 @@ class ModuleResult:
     transformed: list[str]
     skipped: list[Skipped]
     array_mode: bool
+    missing: list[str] = field(default_factory=list)  # asked for, but not in the module
 
 
 def transform_module(path: str | os.PathLike, functions: list[str] | None = None,
                      wrt: dict | None = None, standalone: bool = False,
-                     home: Path | None = None) -> ModuleResult:
+                     package: Path | None = None) -> ModuleResult:
     """The written module for ``path``: its source followed by ``grad_f`` and
     ``value_and_grad_f`` for each function ``f`` (every one that can be transformed, or
     ``functions``), with ``wrt[f]`` as in ``ast_ad.grad`` (default 0, the first argument).
-    Array mode (adjoints reduced to their variables' shapes) if the module imports numpy."""
-    module = analyze_module(read_module(path), home)
+    Array mode (adjoints reduced to their variables' shapes) if the module imports numpy.
+    ``package``: the directory being transformed that holds the module, if any."""
+    module = analyze_module(read_module(path), package)
     return ModuleTransform(module, standalone).run(functions, wrt or {})
 
 
 class ModuleTransform:
+    """The gradients of a module's functions and the module that holds them. Split adjoints
+    and helper names are shared by all the functions of the module."""
+
     def __init__(self, module: StaticModule, standalone: bool):
         self.module = module
         self.standalone = standalone
@@ -182,7 +186,8 @@ class ModuleTransform:
         done: dict[str, list[Built]] = {}
         needed: set = set()
         skipped = []
-        for name in functions:
+        missing = [n for n in functions if n not in module.defs and n not in module.refused]
+        for name in [n for n in functions if n not in missing]:
             result = self.function(name, wrt.get(name, 0))
             if isinstance(result, Skipped):
                 skipped.append(result)
@@ -190,16 +195,12 @@ class ModuleTransform:
                 done[name], splits = result
                 needed.update(splits)
         text = self.assemble(done, sorted(needed, key=self.splits.order))
-        return ModuleResult(text, list(done), skipped, self.array_mode)
+        return ModuleResult(text, list(done), skipped, self.array_mode, missing)
 
     def function(self, name: str, wrt: object) -> tuple[list[Built], list[str]] | Skipped:
         module = self.module
         if name in module.refused:
             return Skipped(name, module.refused[name])
-        if name not in module.defs:
-            return Skipped(name, TransformError(
-                f"{module.file.path} defines no module-level function '{name}'"),
-                undefined=True)
         for kind in KINDS:
             if f"{kind}_{name}" in module.env.globals:
                 return Skipped(name, module.error_at(
@@ -223,19 +224,23 @@ class ModuleTransform:
         """Why the generated code cannot be written as a module, if it cannot."""
         for built in builts:
             for obj in built.injected.values():
-                try:
-                    if self.standalone and (getattr(obj, "__module__", "") or "") \
-                            == "ast_ad.dynamic":
-                        raise TransformError(
-                            "it calls a function passed in a variable (a local function or "
-                            "lambda), which needs ast_ad at run time: not possible with "
-                            "--standalone")
-                    if not isinstance(obj, types.ModuleType) and not (
-                            self.standalone and copied_here(obj)):
-                        importable(obj)
-                except TransformError as exc:
-                    return TransformError(exc.message, built.parsed.location(built.parsed.func),
-                                          exc.hint)
+                problem = self.unnameable(obj)
+                if problem is not None:
+                    return built.parsed.error(built.parsed.func, problem.message, problem.hint)
+        return None
+
+    def unnameable(self, obj: object) -> TransformError | None:
+        """Why the written module cannot import (or copy) ``obj``, if it cannot."""
+        if self.standalone and getattr(obj, "__module__", None) == "ast_ad.dynamic":
+            return TransformError(
+                "it calls a function held in a variable (a local function, a lambda, an "
+                "argument), which needs ast_ad at run time: not with --standalone")
+        if isinstance(obj, types.ModuleType) or (self.standalone and copied_here(obj)):
+            return None
+        try:
+            importable(obj)
+        except TransformError as exc:
+            return exc
         return None
 
     # ------------------------------------------------------------------ writing
@@ -254,7 +259,9 @@ class ModuleTransform:
         for built in builts:
             _add_docstring(built, self.splits)
         helpers = HelperCopy(bindings).run() if self.standalone else []
-        sections = [self.header(list(done)), self.module.file.text.rstrip("\n") + "\n",
+        source = self.module.file.text.rstrip("\n") + "\n"
+        shebang = source.partition("\n")[0] + "\n" if source.startswith("#!") else ""
+        sections = [shebang + self.header(list(done)), source[len(shebang):],
                     "\n".join([GENERATED_BANNER] + bindings.import_lines()) + "\n"]
         if helpers:
             sections.append(STANDALONE_BANNER.format(version=__version__)
@@ -271,21 +278,19 @@ class ModuleTransform:
 
     def header(self, done: list[str]) -> str:
         path = self.module.file.path
-        mode = (f"array mode ({Path(path).name} imports numpy)" if self.array_mode else
-                f"scalar mode ({Path(path).name} does not import numpy)")
-        listed = ", ".join(done) if done else "none"
-        return HEADER.format(version=__version__, path=path, mode=mode, functions=listed,
-                             runtime="a copy of ast_ad's run-time helpers" if self.standalone
-                             else "ast_ad.runtime").rstrip("\n")
+        name = Path(path).name
+        mode = (f"array mode ({name} imports numpy)" if self.array_mode else
+                f"scalar mode ({name} does not import numpy)")
+        runtime = "a copy of ast_ad's run-time helpers" if self.standalone else "ast_ad.runtime"
+        about = (f"The source of {path} follows unchanged, then grad_f and value_and_grad_f "
+                 f"for each function f transformed ({', '.join(done) or 'none'}), like "
+                 f"ast_ad.grad and ast_ad.value_and_grad, in {mode}, using {runtime}.")
+        lines = [f"Generated by ast_ad {__version__} (ast-ad transform) from {path}. "
+                 "Do not edit: regenerate.", *textwrap.wrap(about, 86),
+                 f'"line N" comments refer to lines of {path}.']
+        return "\n".join("# " + line for line in lines)
 
 
-HEADER = """\
-# Generated by ast_ad {version} (ast-ad transform) from {path}. Do not edit: regenerate.
-# The source of {path} follows unchanged, then grad_f and value_and_grad_f for each
-# function f transformed ({functions}), like ast_ad.grad and ast_ad.value_and_grad,
-# in {mode}, using {runtime}.
-# "line N" comments refer to lines of {path}.
-"""
 GENERATED_BANNER = "# " + "-" * 70 + " generated by ast_ad"
 STANDALONE_BANNER = "# Run-time helpers of ast_ad {version}, copied here by --standalone.\n"
 

@@ -335,17 +335,18 @@ def closure_split(fn: types.FunctionType, array_mode: bool = False) -> SplitEntr
     """The split adjoint of a local function, once per code object: its closure variables
     are keyword parameters, so every instance (every closure) shares it."""
     code = fn.__code__
-    entry = _CLOSURE_SPLITS.get((code, array_mode))
+    entry = _CLOSURE_SPLITS.get((id(code), array_mode))
+    entry = entry[1] if entry is not None and entry[0] is code else None
     if entry is not None and guards_hold(entry.guards):
         return entry
     free = list(code.co_freevars)
     params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]) + free
     entry = SplitEntry(types.CellType(), types.CellType(), params, freevars=free)
-    _CLOSURE_SPLITS[code, array_mode] = entry
+    _CLOSURE_SPLITS[id(code), array_mode] = (code, entry)
     try:
         t = transform(fn, None, "split", closure_as_params=True, array_mode=array_mode)
     except BaseException:
-        del _CLOSURE_SPLITS[code, array_mode]
+        del _CLOSURE_SPLITS[id(code), array_mode]
         raise
     entry.fwd.cell_contents, entry.rev.cell_contents = t.instantiate(fn)
     entry.guards = t.guards

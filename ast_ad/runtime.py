@@ -2,10 +2,20 @@
 from __future__ import annotations
 
 import numbers
-
-import numpy as np
+import sys
 
 from .errors import GradientError
+
+
+class _NoNumpy:
+    """Stands for NumPy when it was never imported: then no value is an array."""
+
+    ndarray = generic = bool_ = type("_NotAnArray", (), {})
+
+
+def _np():
+    """NumPy if the program uses it (so that code for plain Python needs no NumPy)."""
+    return sys.modules.get("numpy") or _NoNumpy
 
 
 def stop_gradient(x: object) -> object:
@@ -13,8 +23,23 @@ def stop_gradient(x: object) -> object:
     return x
 
 
+def sequence(iterable: object) -> object:
+    """What ``for x in iterable`` indexes: the object itself, or a list of a dict's keys
+    (or of a set's, an iterator's items)."""
+    if isinstance(iterable, (list, tuple, range, str)) or hasattr(iterable, "__array__"):
+        return iterable
+    return list(iterable)
+
+
+def sequence_vjp(g: object, iterable: object, ans: object) -> object:
+    """The adjoint of ``iterable`` from ``sequence(iterable)``: passed through when it was
+    the object itself; zero for a dict's keys."""
+    return g if ans is iterable else zeros_like(iterable)
+
+
 def seed_scalar(value: object, fname: str) -> object:
     """The adjoint seed 1 for a scalar result; a clear error for anything else."""
+    np = _np()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.ndarray)):
         raise GradientError(
             f"grad needs {fname}() to return a real scalar, but it returned "
@@ -31,7 +56,8 @@ def seed_scalar(value: object, fname: str) -> object:
     return 1.0
 
 
-def _float_dtype(dtype: np.dtype) -> np.dtype:
+def _float_dtype(dtype: object) -> object:
+    np = _np()
     return dtype if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
 
 
@@ -51,6 +77,7 @@ def is_zero(adj: object) -> bool:
 
 def zeros_like(value: object) -> object:
     """A zero adjoint shaped like ``value``."""
+    np = _np()
     if isinstance(value, (list, tuple)):
         return [zeros_like(v) for v in value]
     if isinstance(value, dict):
@@ -64,6 +91,7 @@ def zeros_like(value: object) -> object:
 
 def like(adj: object, primal: object) -> object:
     """The gradient ``adj`` of ``primal`` with ``primal``'s shape and float dtype."""
+    np = _np()
     if isinstance(primal, np.ndarray):
         dtype = _float_dtype(primal.dtype)
         if is_zero(adj):
@@ -94,6 +122,7 @@ def add(a: object, b: object) -> object:
 
 
 def _copy(value: object) -> object:
+    np = _np()
     if isinstance(value, (list, tuple)):
         return [_copy(v) for v in value]
     if isinstance(value, dict):
@@ -125,6 +154,7 @@ def _walk(container: object, path: tuple) -> object:
 
 def add_at(adj: object, primal: object, path: tuple, g: object) -> object:
     """The adjoint of ``primal`` after ``primal[path]`` was read with adjoint ``g``."""
+    np = _np()
     if is_zero(g):
         return adj
     if is_zero(adj):
@@ -144,6 +174,7 @@ def add_at(adj: object, primal: object, path: tuple, g: object) -> object:
 
 def item_at(adj: object, path: tuple) -> object:
     """A copy of ``adj[path]``, or 0.0 where ``adj`` is still zero."""
+    np = _np()
     if is_zero(adj):
         return 0.0
     box = _walk(adj, path)
@@ -153,6 +184,7 @@ def item_at(adj: object, path: tuple) -> object:
 
 def zero_at(adj: object, path: tuple) -> object:
     """``adj`` with ``adj[path]`` set to zero (the element was overwritten)."""
+    np = _np()
     if is_zero(adj):
         return adj
     box, last = _walk(adj, path), path[-1]
@@ -170,6 +202,7 @@ def zero_at(adj: object, path: tuple) -> object:
 
 def old_item(primal: object, path: tuple) -> object:
     """What ``primal[path]`` holds before it is overwritten (copied if it is an array)."""
+    np = _np()
     box, last = _walk(primal, path), path[-1]
     if isinstance(box, dict) and last not in box:
         return MISSING
@@ -253,6 +286,7 @@ def del_tail(primal: list, n: int) -> None:
 
 def fill_like(xs: object, g: object) -> object:
     """The adjoint of ``xs`` from ``sum(xs)`` with adjoint ``g``."""
+    np = _np()
     if isinstance(xs, np.ndarray):
         return np.broadcast_to(g, xs.shape[:1] + np.shape(g)).astype(_float_dtype(xs.dtype))
     if isinstance(xs, dict):
@@ -262,6 +296,7 @@ def fill_like(xs: object, g: object) -> object:
 
 def pick(xs: object, ans: object, g: object) -> object:
     """The adjoint of ``xs`` from ``max(xs)`` or ``min(xs)``: ``g`` at the first winner."""
+    np = _np()
     adj = zeros_like(list(xs) if not isinstance(xs, np.ndarray) else xs)
     for k, x in enumerate(xs):
         if x == ans:
@@ -273,4 +308,5 @@ def pick(xs: object, ans: object, g: object) -> object:
 # the helpers generated code and rule templates may name
 HELPERS = {f.__name__: f for f in (
     seed_scalar, add, item, zeros_like, like, add_at, item_at, zero_at, old_item, put_item,
-    pop_last, pop_tail, pop_inserted, unpop_adj, unpop, uninsert, del_tail, fill_like, pick)}
+    pop_last, pop_tail, pop_inserted, unpop_adj, unpop, uninsert, del_tail, fill_like, pick,
+    sequence, sequence_vjp)}

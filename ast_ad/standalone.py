@@ -80,7 +80,8 @@ def _from_import(module: str, names: list[str]) -> str:
 
 def importable(obj: object) -> tuple[str, str]:
     """``(module, name)`` such that ``from module import name`` gives ``obj``."""
-    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     if module and qualname and "." not in qualname:
         try:
             if getattr(importlib.import_module(module), qualname, None) is obj:

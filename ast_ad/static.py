@@ -17,6 +17,7 @@ run time, never called with a derivative.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import importlib.util
 import linecache
@@ -51,7 +52,7 @@ class ModuleFile:
     text: str
     tree: ast.Module
 
-    @property
+    @functools.cached_property
     def lines(self) -> list[str]:
         return self.text.splitlines(True)
 
@@ -123,16 +124,17 @@ def _stub(name: str) -> types.FunctionType:
     return fn
 
 
-def analyze_module(file: ModuleFile, home: Path | None = None) -> StaticModule:
-    """Bind the module's names from its statements. Top-level modules and packages found
-    in ``home`` (default: the directory holding the file, or its package) are the user's
-    own code: they are not imported, and names from them stay opaque."""
-    binder = _Binder(file, (home or _home(Path(file.path))).resolve())
+def analyze_module(file: ModuleFile, package: Path | None = None) -> StaticModule:
+    """Bind the module's names from its statements. The user's own code is not imported
+    (names from it stay opaque): the modules and packages next to the file (or next to
+    its package), and every module under ``package``, a directory being transformed."""
+    home = package.resolve().parent if package else _home(Path(file.path))
+    binder = _Binder(file, home, package.resolve() if package else None)
     for stmt in file.tree.body:
         binder.statement(stmt, conditional=False)
     names = binder.names
-    stubs = {id(obj): n for n, obj in binder.stubs.items()}
     defs = {n: binder.def_nodes[n] for n, obj in binder.stubs.items() if names.get(n) is obj}
+    stubs = {id(names[n]): n for n in defs}  # kept alive by ``names``
     return StaticModule(file, Env(names, {}), defs, binder.refused, stubs, binder.numpy)
 
 
@@ -148,6 +150,7 @@ def _home(path: Path) -> Path:
 class _Binder:
     file: ModuleFile
     home: Path
+    package: Path | None
     names: dict = field(default_factory=dict)
     stubs: dict = field(default_factory=dict)
     def_nodes: dict = field(default_factory=dict)
@@ -235,7 +238,9 @@ class _Binder:
         where = (spec.submodule_search_locations or [None])[0] or spec.origin
         if not where or not os.path.isabs(where):
             return False  # built-in and frozen modules
-        return Path(where).resolve().parent == self.home
+        path = Path(where).resolve()
+        return path.parent == self.home or (self.package is not None and (
+            path == self.package or self.package in path.parents))
 
     def alias(self, value: ast.expr) -> object | None:
         """What ``name = math.tanh`` or ``name = helper`` binds, if it names a known object."""

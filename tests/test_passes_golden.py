@@ -352,8 +352,9 @@ DESUGAR = {
         """, """
         def f(xs):
             s = 0.0
-            for _k1 in range(len(xs)):
-                i, x = (_k1, xs[_k1])
+            _seq1 = sequence(xs)
+            for _k1 in range(len(_seq1)):
+                i, x = (_k1, _seq1[_k1])
                 s = s + i * x
             return s
         """),
@@ -366,8 +367,10 @@ DESUGAR = {
         """, """
         def f(xs, ys):
             s = 0.0
-            for _k1 in range(min(len(xs), len(ys))):
-                x, y = (xs[_k1], ys[_k1])
+            _seq1 = sequence(xs)
+            _seq2 = sequence(ys)
+            for _k1 in range(min(len(_seq1), len(_seq2))):
+                x, y = (_seq1[_k1], _seq2[_k1])
                 s = s + x * y
             return s
         """),

@@ -96,6 +96,7 @@ UNSWEPT = {
     "builtins.list": "vjp rule over a sequence argument; see SEQUENCE_CASES",
     "builtins.tuple": "vjp rule over a sequence argument; see SEQUENCE_CASES",
     "operator.matmul": "vjp rule over arrays; see SEQUENCE_CASES",
+    "ast_ad.runtime.sequence": "what for-loops over a name index; see SEQUENCE_CASES",
 }
 
 # rule key -> (expression of xs, a list of floats or an array): checked end to end
@@ -106,6 +107,8 @@ SEQUENCE_CASES = {
     "builtins.list": ["list(xs)[2] * xs[0]"],
     "builtins.tuple": ["tuple(xs)[1] * tuple(xs)[2]"],
     "operator.matmul": ["np.sum((np.outer(xs, xs) @ xs) ** 2)", "(xs @ xs) * xs[0]"],
+    "ast_ad.runtime.sequence": ["sum(v * v for v in xs)", "sum(k * xs[k] for k in dict.fromkeys"
+                                "(range(4)))"],
 }
 
 

@@ -19,10 +19,13 @@ Input: a validated function. Output: an equivalent function where
 >>> print(to_source(Desugar(parse_lines(src, 1, "<doc>", "f").func).run()), end="")
 def f(xs):
     s = 0.0
-    for _k1 in range(len(xs)):
-        i, x = (_k1, xs[_k1])
+    _seq1 = sequence(xs)
+    for _k1 in range(len(_seq1)):
+        i, x = (_k1, _seq1[_k1])
         s = s + i * x
     return s
+
+(``sequence(xs)`` is ``xs`` itself, or the list of its keys when ``xs`` is a dict.)
 """
 from __future__ import annotations
 
@@ -210,15 +213,25 @@ class Desugar(gast.NodeTransformer):
                 val = _sub(mapping, copy.deepcopy(key))
                 return val if which == "values" else gast.Tuple(elts=[key, val], ctx=gast.Load())
             return out, call("len", name(keys)), element
-        seq = self.hoist(it)
+        # a list, tuple, array... or a dict (its keys), a set, an iterator (its items)
+        seq = self.hoist(self.sequence_call(it), force=True)
         return [], call("len", copy.deepcopy(seq)), lambda k: _sub(seq, k)
 
-    def hoist(self, expr: gast.expr) -> gast.expr:
+    def sequence_call(self, it: gast.expr) -> gast.Call:
+        from .. import runtime
+        from .resolve import Target
+        node = gast.copy_location(call("sequence", it), it)
+        if self.calls is not None:
+            self.calls[node] = Target(runtime.sequence, "ast_ad.runtime.sequence", "rule",
+                                      "sequence")
+        return node
+
+    def hoist(self, expr: gast.expr, force: bool = False) -> gast.expr:
         """A name for ``expr``, evaluated once before the loop."""
-        if isinstance(expr, gast.Name):
+        if isinstance(expr, gast.Name) and not force:
             return expr
         tmp = self.namer.fresh("_seq")
-        self.pre.append(assign(tmp, expr))
+        self.pre.append(gast.copy_location(assign(tmp, expr), expr))
         return name(tmp)
 
     # ------------------------------------------------------------------ comprehensions

@@ -76,6 +76,7 @@ class Reverse:
         self._numeric_cache: dict = {}
         self.listlike = listlike_names(norm.func)
         self.temp_defs = _count_defs(norm.func, norm.temps)
+        self.all_defs = _count_defs(norm.func, None)
         self.out = Generated(func=None)
         self.returned: gast.expr | None = None
 
@@ -447,8 +448,10 @@ class Reverse:
         if base.id in self.act.adjoint_names:
             adj = self.adj(base.id)
             if isinstance(value, gast.Name) and value.id in self.act.adjoint_names:
-                rev.append(self.accumulate(value.id, call("item_at", name(adj), path), set(),
-                                           generic=True))
+                taken = call("item_at", name(adj), path)
+                if self.array_mode:  # b[1:3] = s: the item's adjoint, summed to s's shape
+                    taken = call("unbroadcast", taken, name(value.id))
+                rev.append(self.accumulate(value.id, taken, set(), generic=True))
             rev.append(assign(adj, call("zero_at", name(adj), _load_copy(path))))
         push = gast.Expr(value=call("_push", call("old_item", name(base.id), _load_copy(path))))
         undo = gast.Expr(value=call("put_item", name(base.id), _load_copy(path), call("_pop")))
@@ -564,7 +567,7 @@ class Reverse:
         for stmt in loop.body:
             target = stmt.targets[0].id if isinstance(stmt, gast.Assign) and isinstance(
                 stmt.targets[0], gast.Name) else None
-            if target in self.norm.temps and self.temp_defs.get(target) == 1 \
+            if target is not None and self.all_defs.get(target) == 1 \
                     and target not in self.norm.trips.values() \
                     and self.pure(stmt.value) and _names(stmt.value) <= available:
                 available.add(target)
@@ -657,9 +660,10 @@ def _load_copy(node: gast.expr) -> gast.expr:
     return load_copy(node)
 
 
-def _count_defs(func: gast.FunctionDef, names: set) -> dict:
+def _count_defs(func: gast.FunctionDef, names: set | None) -> dict:
     counts: dict = {}
     for node in fast_walk(func):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and node.id in names:
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)) \
+                and (names is None or node.id in names):
             counts[node.id] = counts.get(node.id, 0) + 1
     return counts

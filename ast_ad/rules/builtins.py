@@ -17,6 +17,8 @@ RULES = [
     V("builtins.min", "xs", xs="pick(xs, ans, g)"),
     V("builtins.list", "xs", xs="g"),
     V("builtins.tuple", "xs", xs="g"),
+    # for x in v: loops index ast_ad.runtime.sequence(v) (v itself, or a dict's keys)
+    V("ast_ad.runtime.sequence", "xs", xs="sequence_vjp(g, xs, ans)"),
 ]
 
 # sum([a, b, c]) of a literal is rewritten by normalisation into (0 + a) + b + c
