@@ -1,3 +1,4 @@
+import logging
 import math
 
 
@@ -212,3 +213,21 @@ def n2(x, y):
     def inner(t):
         return t * y
     return apply_twice(inner, x)
+
+
+def c8(x, n):
+    ys = [x, 2.0 * x, 3.0 * x]
+    for k in range(n):
+        for i in range(3):
+            ys[i] = ys[i] * ys[(i + 1) % 3] * 0.5 + x
+    return ys[0] + ys[1] * ys[2]
+
+
+def noisy(x):
+    """A docstring."""
+    import_free = x * 2.0
+    print("value", import_free)
+    logging.getLogger("ast_ad.test").warning("x=%s", x)
+    assert x > 0, "x must be positive"
+    pass
+    return import_free * x

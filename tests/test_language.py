@@ -9,6 +9,7 @@ import math
 
 import language_cases as C
 import pytest
+from language_cases import sq as imported_sq
 
 import ast_ad
 from ast_ad.testing import check_grad, check_rule
@@ -139,3 +140,24 @@ def test_rebinding_after_sharing_is_fine() -> None:
     num = [(numpy_workloads.stencil(x + h, 2) - numpy_workloads.stencil(x - h, 2)) / 2e-6
            for h in np.eye(5) * 1e-6]
     np.testing.assert_allclose(g, num, rtol=1e-6)
+
+
+def test_item_updates_in_loops_are_restored() -> None:
+    check_grad(C.c8, (0.3, 3), wrt=0, rtol=1e-5, atol=1e-7)
+    assert ast_ad.tape_report(C.c8, 0.3, 3).count > 0  # old items are kept, then put back
+
+
+def test_statements_without_effect_run_once(capsys, caplog) -> None:
+    value, g = ast_ad.value_and_grad(C.noisy)(1.5)
+    assert (value, g) == (C.noisy(1.5), 6.0)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == ["value 3.0", "value 3.0"]  # once by ast_ad, once by the direct call
+    assert [r.getMessage() for r in caplog.records] == ["x=1.5", "x=1.5"]
+
+
+def helper_from_another_module(x):
+    return imported_sq(x, scale=2.0) + imported_sq(x)
+
+
+def test_functions_imported_from_other_modules() -> None:
+    check_grad(helper_from_another_module, (0.7,))

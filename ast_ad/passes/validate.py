@@ -58,6 +58,16 @@ DYNAMIC = {k: getattr(builtins, k) for k in ("getattr", "setattr", "delattr", "e
                                             "__import__")}
 DYNAMIC_HINT = "Write the attribute or the code out directly."
 
+
+def _mutators() -> list:
+    """Library functions that change an argument in place."""
+    import random
+
+    import numpy
+    found = [random.shuffle, numpy.random.shuffle, numpy.copyto, numpy.put, numpy.place,
+             numpy.fill_diagonal, numpy.putmask, numpy.put_along_axis]
+    return found
+
 CONTAINER_METHODS = {"append", "extend", "insert", "pop", "copy", "keys", "values", "items"}
 MUTATING_METHODS = {"append", "extend", "insert", "pop"}
 
@@ -71,6 +81,8 @@ class Validate:
         self.parsed = parsed
         self.dynamic = {id(call): target for call, target in (calls or {}).items()
                         if any(target.obj is obj for obj in DYNAMIC.values())}
+        self.mutators = {id(call): target.label for call, target in (calls or {}).items()
+                         if any(target.obj is obj for obj in _mutators())}
         self.literal_args = {id(call.args[0]) for call, target in (calls or {}).items()
                              if target.key == "builtins.sum" and call.args
                              and isinstance(call.args[0], (gast.List, gast.Tuple))}
@@ -186,8 +198,9 @@ class Validate:
     def method_call(self, node: gast.Call) -> None:
         """``xs.append(v)`` and friends on a local list or dict."""
         func = node.func
-        if self.module_attribute(func):
-            return
+        if self.module_attribute(func) or not self.rooted_in_local(func):
+            self.methods.add(id(func))
+            return  # log.info(...), logging.getLogger(...).warning(...): no local changes
         if func.attr not in CONTAINER_METHODS and func.attr not in ARRAY_METHODS:
             self.refuse(func, f"the method call '.{func.attr}(...)'", "Supported methods: " +
                         ", ".join(sorted(CONTAINER_METHODS | set(ARRAY_METHODS))) + ".")
@@ -197,6 +210,12 @@ class Validate:
         if func.attr in MUTATING_METHODS:
             self.mutation(func.value, f"'.{func.attr}(...)'")
         self.methods.add(id(func))
+
+    def rooted_in_local(self, node: gast.expr) -> bool:
+        """Does the object a method is called on come from this function's variables?"""
+        while isinstance(node, (gast.Attribute, gast.Call, gast.Subscript)):
+            node = node.func if isinstance(node, gast.Call) else node.value
+        return not isinstance(node, gast.Name) or node.id in self.local
 
     def mutation(self, base: gast.Name, what: str) -> None:
         if base.id in self.params:
@@ -247,6 +266,12 @@ class Validate:
                 self.refuse(node, f"the attribute '.{node.attr}' of a computed value")
             if kind is gast.Call and isinstance(node.func, gast.Attribute):
                 self.method_call(node)
+            if kind is gast.Call and any(k.arg == "out" for k in node.keywords):
+                self.refuse(node, "a call with 'out=' (it writes into an existing array)",
+                            "Assign the result instead: y = f(...).")
+            if kind is gast.Call and id(node) in self.mutators:
+                self.refuse(node, f"a call to {self.mutators[id(node)]}(), which changes its "
+                            "argument in place", "Work on a copy and assign the result.")
             if kind is gast.Call and id(node) in self.dynamic:
                 label = self.dynamic[id(node)].label
                 self.refuse(node, f"a call to {label}(), which reads or changes variables "
