@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = [
     # shapes and dtypes
-    "to_like", "unbroadcast", "gather_vjp",
+    "to_like", "unbroadcast", "reduce_to", "gather_vjp",
     # elementwise partials
     "clip_select", "dsinc", "log0",
     # reductions
@@ -52,8 +52,9 @@ def _float_dtype(like: object) -> np.dtype:
     return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
 
 
-def to_like(value, like):
-    """``value`` (shaped like ``like``) as the kind of object as ``like``, of its float dtype."""
+def to_like(value, like, fresh=False):
+    """``value`` (shaped like ``like``) as the kind of object as ``like``, of its float dtype.
+    ``fresh``: ``value`` was just computed, so it need not be copied."""
     if isinstance(like, (list, tuple)):
         value = np.asarray(value)
         return [to_like(value[i], item) for i, item in enumerate(like)]
@@ -63,7 +64,7 @@ def to_like(value, like):
         raise ValueError(f"adjoint of shape {arr.shape} for a value of shape {shape}")
     dtype = _float_dtype(like)
     if isinstance(like, np.ndarray):
-        return arr.astype(dtype)
+        return arr.astype(dtype, copy=not fresh or arr.base is not None)
     if isinstance(like, np.generic):
         return arr.astype(dtype)[()]
     if isinstance(like, complex):
@@ -91,6 +92,11 @@ def _sum_to(value, shape: tuple) -> np.ndarray:
 def unbroadcast(value, like):
     """Sum ``value`` down to the shape of ``like`` (undoing broadcasting); typed like ``like``."""
     return to_like(_sum_to(value, np.shape(like)), like)
+
+
+def reduce_to(value, like):
+    """``unbroadcast`` for a ``value`` just computed (not shared): no defensive copy."""
+    return to_like(_sum_to(value, np.shape(like)), like, fresh=True)
 
 
 def gather_vjp(g, a, fn, *args, **kwargs):
@@ -423,11 +429,15 @@ def _dot_grads(g, a, b) -> tuple[np.ndarray, np.ndarray]:
 
 def dot_vjp_a(g, a, b):
     """Adjoint of ``np.dot(a, b)`` for ``a`` (scalars, 1-D, 2-D and N-D)."""
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2 and np.ndim(a) and np.ndim(b):
+        return to_like(_matmul_grad(g, a, b, 0), a, fresh=True)  # dot is matmul here
     return to_like(_dot_grads(g, a, b)[0], a)
 
 
 def dot_vjp_b(g, a, b):
     """Adjoint of ``np.dot(a, b)`` for ``b``."""
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2 and np.ndim(a) and np.ndim(b):
+        return to_like(_matmul_grad(g, a, b, 1), b, fresh=True)
     return to_like(_dot_grads(g, a, b)[1], b)
 
 
@@ -436,7 +446,7 @@ def mT(x):
     return np.swapaxes(x, -1, -2)
 
 
-def _matmul_grads(g, a, b) -> tuple[np.ndarray, np.ndarray]:
+def _matmul_grad(g, a, b, which: int) -> np.ndarray:
     A, B, G = _array(a), _array(b), np.asarray(g)
     A2 = A[None, :] if A.ndim == 1 else A
     B2 = B[:, None] if B.ndim == 1 else B
@@ -444,19 +454,23 @@ def _matmul_grads(g, a, b) -> tuple[np.ndarray, np.ndarray]:
         G = np.expand_dims(G, -2 if B.ndim > 1 else -1)
     if B.ndim == 1:
         G = np.expand_dims(G, -1)
-    ga = _sum_to(G @ mT(B2), A2.shape).reshape(A.shape)
-    gb = _sum_to(mT(A2) @ G, B2.shape).reshape(B.shape)
-    return ga, gb
+    if which == 0:
+        return _sum_to(G @ mT(B2), A2.shape).reshape(A.shape)
+    return _sum_to(mT(A2) @ G, B2.shape).reshape(B.shape)
+
+
+def _matmul_grads(g, a, b) -> tuple[np.ndarray, np.ndarray]:
+    return _matmul_grad(g, a, b, 0), _matmul_grad(g, a, b, 1)
 
 
 def matmul_vjp_a(g, a, b):
     """Adjoint of ``a @ b`` for ``a`` (1-D promotion, batching with broadcasting)."""
-    return to_like(_matmul_grads(g, a, b)[0], a)
+    return to_like(_matmul_grad(g, a, b, 0), a, fresh=True)
 
 
 def matmul_vjp_b(g, a, b):
     """Adjoint of ``a @ b`` for ``b``."""
-    return to_like(_matmul_grads(g, a, b)[1], b)
+    return to_like(_matmul_grad(g, a, b, 1), b, fresh=True)
 
 
 def _inner_grads(g, a, b):

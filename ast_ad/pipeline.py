@@ -94,7 +94,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     debug("simplify", funcs[-1])
     injected = dict(linker.injected)
     injected.update(helpers_used(funcs, user_names, local_names(norm.func), env, namer))
-    guards = [(env.globals, n, obj) for n, obj in guards if obj is not MISSING] + linker.guards
+    guards = _unique([(env.globals, n, obj) for n, obj in guards if obj is not MISSING]
+                     + linker.guards)
     return Built(funcs, parsed, wrt_names, kind, injected, guards, array_mode)
 
 
@@ -110,14 +111,30 @@ def uses_arrays(parsed: Parsed, calls: dict, env: Env) -> bool:
     return False
 
 
+_PLAIN = (float, int, bool, str, type(None))
+
+
 def has_arrays(values) -> bool:
     """Are any of the run-time arguments arrays (or lists/tuples holding arrays)?"""
     for v in values:
+        if type(v) in _PLAIN:
+            continue
         if isinstance(v, (numpy.ndarray, numpy.generic)):
             return True
-        if isinstance(v, (list, tuple)) and any(isinstance(e, numpy.ndarray) for e in v):
+        if isinstance(v, (list, tuple)) and v and (  # first and last item: O(1) per call
+                isinstance(v[0], numpy.ndarray) or isinstance(v[-1], numpy.ndarray)):
             return True
     return False
+
+
+def _unique(guards: list) -> list:
+    seen, out = set(), []
+    for guard in guards:
+        key = (id(guard[0]), guard[1], id(guard[2]))
+        if key not in seen:
+            seen.add(key)
+            out.append(guard)
+    return out
 
 
 def split(gen: Generated, params: list[str]) -> list:
@@ -362,7 +379,14 @@ def _holds(guard: tuple) -> bool:
 
 
 def guards_hold(guards: list) -> bool:
-    return all(_holds(g) for g in guards)
+    for namespace, key, obj in guards:
+        if namespace.get(key, _BUILTIN) is not obj and not (
+                key not in namespace and getattr(builtins, key, MISSING) is obj):
+            return False
+    return True
+
+
+_BUILTIN = object()
 
 
 def compile_functions(built: Built, fn: types.FunctionType) -> Transformation:

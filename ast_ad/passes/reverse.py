@@ -380,7 +380,9 @@ class Reverse:
                 filled = fill(text, holes_here, self.modules, op.rule.namespace)
                 contribution = fold(times(g, filled) if form == "partial" else filled)
                 if form == "partial" and self.array_mode and not op.key.startswith(SCALAR):
-                    contribution = call("unbroadcast", contribution, name(atom.id))
+                    shared = isinstance(contribution, gast.Name)  # g itself: must be copied
+                    contribution = call("unbroadcast" if shared else "reduce_to", contribution,
+                                        name(atom.id))
             out.append(self.accumulate(atom.id, contribution, written, generic=form == "vjp"))
         return out
 
