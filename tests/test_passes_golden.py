@@ -351,9 +351,10 @@ DESUGAR = {
             return s
         """, """
         def f(xs):
-            s = 0.0
             _seq1 = sequence(xs)
-            for _k1 in range(len(_seq1)):
+            _n1 = len(_seq1)
+            s = 0.0
+            for _k1 in range(_n1):
                 i, x = (_k1, _seq1[_k1])
                 s = s + i * x
             return s
@@ -366,10 +367,12 @@ DESUGAR = {
             return s
         """, """
         def f(xs, ys):
-            s = 0.0
             _seq1 = sequence(xs)
+            _n1 = len(_seq1)
             _seq2 = sequence(ys)
-            for _k1 in range(min(len(_seq1), len(_seq2))):
+            _n2 = len(_seq2)
+            s = 0.0
+            for _k1 in range(min(_n1, _n2)):
                 x, y = (_seq1[_k1], _seq2[_k1])
                 s = s + x * y
             return s

@@ -18,14 +18,16 @@ Input: a validated function. Output: an equivalent function where
 ...        "        s = s + i * x\\n", "    return s\\n"]
 >>> print(to_source(Desugar(parse_lines(src, 1, "<doc>", "f").func).run()), end="")
 def f(xs):
-    s = 0.0
     _seq1 = sequence(xs)
-    for _k1 in range(len(_seq1)):
+    _n1 = len(_seq1)
+    s = 0.0
+    for _k1 in range(_n1):
         i, x = (_k1, _seq1[_k1])
         s = s + i * x
     return s
 
-(``sequence(xs)`` is ``xs`` itself, or the list of its keys when ``xs`` is a dict.)
+(``sequence(xs)`` is ``xs`` itself, or the list of its keys when ``xs`` is a dict; for an
+argument it is taken once, at the start.)
 """
 from __future__ import annotations
 
@@ -64,7 +66,14 @@ class Desugar(gast.NodeTransformer):
         self.pre: list = []   # statements to place before the statement being rewritten
 
     def run(self) -> gast.FunctionDef:
-        self.func.body = self.block(self.func.body)
+        params = {a.id for a in gast.walk(self.func.args) if isinstance(a, gast.Name)}
+        stored = {n.id for n in gast.walk(self.func) if isinstance(n, gast.Name)
+                  and isinstance(n.ctx, gast.Store)}
+        self.fixed = params - stored  # arguments never rebound (nor changed: that is refused)
+        self.entry: list = []
+        self.entry_seqs: dict = {}
+        body = self.block(self.func.body)
+        self.func.body = self.entry + body
         return self.func
 
     def block(self, stmts: list) -> list:
@@ -214,6 +223,14 @@ class Desugar(gast.NodeTransformer):
                 return val if which == "values" else gast.Tuple(elts=[key, val], ctx=gast.Load())
             return out, call("len", name(keys)), element
         # a list, tuple, array... or a dict (its keys), a set, an iterator (its items)
+        if isinstance(it, gast.Name) and it.id in self.fixed:  # an argument: once, up front
+            if it.id not in self.entry_seqs:
+                seq, size = self.namer.fresh("_seq"), self.namer.fresh("_n")
+                self.entry_seqs[it.id] = seq, size
+                self.entry.append(gast.copy_location(assign(seq, self.sequence_call(it)), it))
+                self.entry.append(gast.copy_location(assign(size, call("len", name(seq))), it))
+            seq, size = self.entry_seqs[it.id]
+            return [], name(size), lambda k: _sub(name(seq), k)
         seq = self.hoist(self.sequence_call(it), force=True)
         return [], call("len", copy.deepcopy(seq)), lambda k: _sub(seq, k)
 

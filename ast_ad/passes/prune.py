@@ -67,6 +67,18 @@ def _reads(node: gast.AST) -> set[str]:
             and isinstance(n.ctx, gast.Load)}
 
 
+def _loop_reads(node: gast.AST) -> set:
+    """Names read under ``node``, leaving out a for loop's own variable inside that loop (its
+    header sets it before any read there)."""
+    if isinstance(node, gast.For) and isinstance(node.target, gast.Name):
+        inside = set().union(*[_loop_reads(s) for s in node.body]) if node.body else set()
+        return _reads(node.iter) | (inside - {node.target.id})
+    if isinstance(node, (gast.While, gast.If)):
+        parts = [_reads(node.test)] + [_loop_reads(s) for s in node.body + node.orelse]
+        return set().union(*parts)
+    return _reads(node)
+
+
 def _scan(stmts: list, later: set, needed: set, restores: dict) -> set:
     """Walk a reverse block backwards knowing ``later``, the names read by whatever may run
     after the current statement (a loop's body runs again). A restore (a pop, or the undoing
@@ -79,7 +91,7 @@ def _scan(stmts: list, later: set, needed: set, restores: dict) -> set:
                 needed.add(id(stmt))
                 later = later | (_reads(stmt) - {var})
         elif isinstance(stmt, (gast.For, gast.While)):
-            again = later | _reads(stmt)
+            again = later | _loop_reads(stmt)
             _scan(stmt.body, again, needed, restores)
             later = again
         elif isinstance(stmt, gast.If):
