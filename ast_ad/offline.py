@@ -51,6 +51,18 @@ class StaticLinker(Linker):
     per_build: bool = False
     wanted: set = field(default_factory=set)
 
+    def inline_source(self, fn: object):
+        """A module-level def of the file, read from the file (the stub has no source)."""
+        name = self.splits.module.stubs.get(id(fn)) if self.splits else None
+        if name is None or name not in self.splits.module.defs:
+            return None
+        node = self.splits.module.defs[name]
+        defaults = tuple(ast.literal_eval(d) if isinstance(d, ast.Constant) else object()
+                         for d in node.args.defaults)
+        if node.args.kwonlyargs or node.decorator_list:
+            return None
+        return self.splits.module.parse(name), self.splits.module.env, defaults
+
     def split(self, fn: object, where: Location) -> tuple[str, str, list[str]]:
         if fn not in self.names:
             name = self.splits.function_of(fn, where)

@@ -21,7 +21,9 @@ from .analysis.overwrite import maybe_unbound
 from .errors import Location, TransformError
 from .naming import Namer, names_in
 from .passes.desugar import Desugar
+from .passes.inline import Inliner
 from .passes.jumps import Jumps
+from .passes.tuples import forward_tuples
 from .passes.normalize import Normalize
 from .passes.prune import prune
 from .passes.resolve import MISSING, Env, local_names, resolve
@@ -73,12 +75,15 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     user_names = names_in(parsed.func) | set(env.closure)
     namer = Namer(user_names | RESERVED | {FACTORY})
     linker = linker or Linker()
-    linker.namer, linker.array_mode = namer, array_mode
+    linker.namer, linker.array_mode, linker.globals = namer, array_mode, env.globals
     Desugar(parsed.func, namer, calls, parsed.error).run()
     debug("desugar", parsed.func)
     Jumps(parsed.func, namer).run()
     debug("jumps", parsed.func)
-    norm = Normalize(parsed, calls, namer, array_mode).run()
+    inliner = Inliner(env.globals, namer, (parsed.filename, parsed.func.lineno), array_mode,
+                      linker.inline_source)
+    norm = Normalize(parsed, calls, namer, array_mode, inliner).run()
+    forward_tuples(norm.func, namer.made)
     debug("normalize", norm.func)
     check_aliasing(parsed, norm, calls, array_mode)
     activity = analyze(parsed.module, norm.func, wrt_names, calls)
@@ -95,7 +100,7 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     injected = dict(linker.injected)
     injected.update(helpers_used(funcs, user_names, local_names(norm.func), env, namer))
     guards = _unique([(env.globals, n, obj) for n, obj in guards if obj is not MISSING]
-                     + linker.guards)
+                     + [g for g in inliner.guards if g[2] is not MISSING] + linker.guards)
     return Built(funcs, parsed, wrt_names, kind, injected, guards, array_mode)
 
 
@@ -301,6 +306,12 @@ class Linker:
     guards: list = field(default_factory=list)
     names: dict = field(default_factory=dict)
     array_mode: bool = False
+    globals: dict | None = None
+
+    def inline_source(self, fn: object):
+        """``(parsed, env, defaults)`` of a user function that may be inlined, or None."""
+        from .passes.inline import live_source
+        return live_source(fn, self.globals)
 
     def split(self, fn: object, where: Location) -> tuple[str, str, list[str]]:
         if fn in self.names:

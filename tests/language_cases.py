@@ -231,3 +231,9 @@ def noisy(x):
     assert x > 0, "x must be positive"
     pass
     return import_free * x
+
+
+def n3(x, y):
+    def inner(t):
+        return t * y
+    return sum(map(inner, [x]))

@@ -244,8 +244,7 @@ def test_show_side_by_side(tmp_path: Path, capsys, monkeypatch) -> None:
     assert status == 0
     assert out.splitlines()[2:] == [
         "  11  def energy(x, y):           │",
-        "  12      z = shrink(x) * y       │ _b1 = rev_shrink(_rec1, bz * y)",
-        "                                  │ bx = add(bx, _b1[0])",
+        "  12      z = shrink(x) * y       │ bx += bz * y * RATE",
         "  13      if z > 0.0:             │ if _cond1:",
         "  14          z = z + math.sin(x) │ bx += bz * math.cos(x)",
         "  15      return z                │"]

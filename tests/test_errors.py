@@ -57,7 +57,7 @@ REFUSED = [
     Refusal("bad_decorated_local", "a decorated local function", "functools"),
     Refusal("bad_local_nonlocal", "a 'nonlocal' declaration in the local function 'helper'",
             "nonlocal"),
-    Refusal("bad_escaping_closure", "the local function 'helper' reads 'y'", "helper, x",
+    Refusal("bad_escaping_closure", "the local function 'helper' reads 'y'", "helper, [x]",
             in_function=False),
     # expressions
     Refusal("bad_walrus", "the walrus operator ':='", "z :="),

@@ -57,9 +57,10 @@ class Normalize:
     """Rewrite statement by statement; new statements carry their origin's location."""
 
     def __init__(self, parsed: Parsed, calls: dict, namer: Namer | None = None,
-                 array_mode: bool = False):
+                 array_mode: bool = False, inliner=None):
         self.parsed = parsed
         self.calls = calls
+        self.inliner = inliner
         self.array_mode = array_mode  # no in-place accumulation shortcut: shapes may change
         self.local = local_names(parsed.func)
         self.namer = namer or Namer(names_in(parsed.func))
@@ -348,6 +349,17 @@ class Normalize:
         expr.args = [self.atomize(a, pre) for a in expr.args]
         for keyword in expr.keywords:
             keyword.value = self.atomize(keyword.value, pre)
+        if target is not None and target.kind == "function" and self.inliner is not None:
+            inlined = self.inliner.body(target.obj, expr.args, expr.keywords, self.calls,
+                                        self.origin or expr)
+            if inlined is not None:
+                stmts, result = inlined
+                self.out.temps.add(result.id)
+                try:
+                    pre.extend(self.block(stmts))
+                finally:
+                    self.inliner.done()
+                return result
         return expr
 
     def chain(self, expr: gast.Call, pre: list) -> gast.expr:

@@ -58,61 +58,63 @@ def value_and_grad_layer(x):
 def grad_loss(x, t):
     """Gradient of loss(x, t) with respect to (x, t) (ast_ad.grad)."""
     # forward sweep
-    y, _rec1 = fwd_layer(x)
-    _t1 = y - t
-    _t2 = _t1 ** 2
-    _t3 = np.sum(_t2)
-    _t4 = x * x
+    _t2 = W @ x
+    _t1 = np.tanh(_t2)
+    y = _t1
+    _t3 = y - t
+    _t4 = _t3 ** 2
     _t5 = np.sum(_t4)
-    _t6 = 0.1 * _t5
-    _t7 = _t3 + _t6
+    _t6 = x * x
+    _t7 = np.sum(_t6)
+    _t8 = 0.1 * _t7
+    _t9 = _t5 + _t8
     # reverse sweep
-    b_t7 = seed_scalar(_t7, 'loss')
+    b_t9 = seed_scalar(_t9, 'loss')
     # line 13: return np.sum((y - t) ** 2) + 0.1 * np.sum(x * x)
-    b_t3 = unbroadcast(b_t7, _t3)
-    b_t6 = unbroadcast(b_t7, _t6)
-    b_t5 = reduce_to(b_t6 * 0.1, _t5)
+    b_t5 = unbroadcast(b_t9, _t5)
+    b_t8 = unbroadcast(b_t9, _t8)
+    b_t7 = reduce_to(b_t8 * 0.1, _t7)
+    b_t6 = sum_vjp(b_t7, _t6, None, False)
+    bx = reduce_to(b_t6 * x, x)
+    bx += reduce_to(b_t6 * x, x)
     b_t4 = sum_vjp(b_t5, _t4, None, False)
-    bx = reduce_to(b_t4 * x, x)
-    bx += reduce_to(b_t4 * x, x)
-    b_t2 = sum_vjp(b_t3, _t2, None, False)
-    b_t1 = reduce_to(b_t2 * (2 * _t1), _t1)
-    by = unbroadcast(b_t1, y)
-    bt = reduce_to(-b_t1, t)
+    b_t3 = reduce_to(b_t4 * (2 * _t3), _t3)
+    by = unbroadcast(b_t3, y)
+    bt = reduce_to(-b_t3, t)
     # line 12: y = layer(x)
-    _b1 = rev_layer(_rec1, by)
-    bx = add(bx, _b1[0])
+    bx = add(bx, matmul_vjp_b(reduce_to(by * (1.0 - _t1 * _t1), _t2), W, x))
     return (like(bx, x), like(bt, t))
 
 
 def value_and_grad_loss(x, t):
     """loss(x, t) and its gradient with respect to (x, t) (ast_ad.value_and_grad)."""
     # forward sweep
-    y, _rec1 = fwd_layer(x)
-    _t1 = y - t
-    _t2 = _t1 ** 2
-    _t3 = np.sum(_t2)
-    _t4 = x * x
+    _t2 = W @ x
+    _t1 = np.tanh(_t2)
+    y = _t1
+    _t3 = y - t
+    _t4 = _t3 ** 2
     _t5 = np.sum(_t4)
-    _t6 = 0.1 * _t5
-    _t7 = _t3 + _t6
+    _t6 = x * x
+    _t7 = np.sum(_t6)
+    _t8 = 0.1 * _t7
+    _t9 = _t5 + _t8
     # reverse sweep
-    b_t7 = seed_scalar(_t7, 'loss')
+    b_t9 = seed_scalar(_t9, 'loss')
     # line 13: return np.sum((y - t) ** 2) + 0.1 * np.sum(x * x)
-    b_t3 = unbroadcast(b_t7, _t3)
-    b_t6 = unbroadcast(b_t7, _t6)
-    b_t5 = reduce_to(b_t6 * 0.1, _t5)
+    b_t5 = unbroadcast(b_t9, _t5)
+    b_t8 = unbroadcast(b_t9, _t8)
+    b_t7 = reduce_to(b_t8 * 0.1, _t7)
+    b_t6 = sum_vjp(b_t7, _t6, None, False)
+    bx = reduce_to(b_t6 * x, x)
+    bx += reduce_to(b_t6 * x, x)
     b_t4 = sum_vjp(b_t5, _t4, None, False)
-    bx = reduce_to(b_t4 * x, x)
-    bx += reduce_to(b_t4 * x, x)
-    b_t2 = sum_vjp(b_t3, _t2, None, False)
-    b_t1 = reduce_to(b_t2 * (2 * _t1), _t1)
-    by = unbroadcast(b_t1, y)
-    bt = reduce_to(-b_t1, t)
+    b_t3 = reduce_to(b_t4 * (2 * _t3), _t3)
+    by = unbroadcast(b_t3, y)
+    bt = reduce_to(-b_t3, t)
     # line 12: y = layer(x)
-    _b1 = rev_layer(_rec1, by)
-    bx = add(bx, _b1[0])
-    return (_t7, (like(bx, x), like(bt, t)))
+    bx = add(bx, matmul_vjp_b(reduce_to(by * (1.0 - _t1 * _t1), _t2), W, x))
+    return (_t9, (like(bx, x), like(bt, t)))
 
 
 def grad_mixed(x, y):
@@ -145,22 +147,3 @@ def value_and_grad_mixed(x, y):
     bx += reduce_to(b_t1 * y, x)
     by = reduce_to(b_t1 * x, y)
     return (_t3, (like(bx, x), like(by, y)))
-
-
-def fwd_layer(x):
-    """Forward half of layer's adjoint: (layer(x), the record rev_layer reads)."""
-    # forward sweep
-    _t1 = W @ x
-    _t2 = np.tanh(_t1)
-    return (_t2, (_t1, _t2, x))
-
-
-def rev_layer(_saved, _g):
-    """Reverse half of layer's adjoint: the adjoints of x, given fwd_layer's record and the
-    result's adjoint _g."""
-    _t1, _t2, x = _saved
-    # reverse sweep
-    bx = 0.0
-    # line 8: return np.tanh(W @ x)
-    bx = add(bx, matmul_vjp_b(reduce_to(_g * (1.0 - _t2 * _t2), _t1), W, x))
-    return (bx,)

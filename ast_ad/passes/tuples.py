@@ -1,0 +1,87 @@
+"""Tuples: a tuple built only to be taken apart again is never built.
+
+Input: a normalised function. Output: the same, where ``t = (a, b)`` (``t`` a temporary of
+ours, maybe copied into other temporaries) whose every use is ``v = t[k]`` with a constant
+``k``, in the same block, before ``a``/``b`` change, becomes ``v = a``: what returning
+``a, b`` from an inlined function and unpacking it at the call leaves behind.
+"""
+from __future__ import annotations
+
+import gast
+
+from ..walk import walk as fast_walk
+
+
+def forward_tuples(func: gast.FunctionDef, ours: set) -> None:
+    loads: dict = {}
+    for node in fast_walk(func):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            loads[node.id] = loads.get(node.id, 0) + 1
+    for block in _blocks(func):
+        _forward(block, ours, loads)
+
+
+def _blocks(func: gast.AST):
+    todo = [func]
+    while todo:
+        node = todo.pop()
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                yield block
+                todo.extend(s for s in block if isinstance(s, (gast.For, gast.While, gast.If)))
+
+
+def _target(stmt: gast.stmt) -> str | None:
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+        return stmt.targets[0].id
+    return None
+
+
+def _forward(block: list, ours: set, loads: dict) -> None:
+    k = 0
+    while k < len(block):
+        name = _target(block[k])
+        value = block[k].value if name else None
+        if name in ours and isinstance(value, gast.Tuple) and _take_apart(block, k, ours, loads):
+            continue
+        k += 1
+
+
+def _take_apart(block: list, k: int, ours: set, loads: dict) -> bool:
+    """Rewrite the reads of the tuple built at ``block[k]``; True if it could."""
+    elts = block[k].value.elts
+    names = {block[k].targets[0].id}
+    atoms = {e.id for e in elts if isinstance(e, gast.Name)}
+    uses, copies, seen = [], [], 0
+    for j in range(k + 1, len(block)):
+        stmt = block[j]
+        target, value = _target(stmt), getattr(stmt, "value", None)
+        if target in ours and isinstance(value, gast.Name) and value.id in names:
+            names.add(target)  # a copy into another temporary of ours
+            copies.append(j)
+            seen += 1
+            continue
+        if target and isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+                and value.value.id in names and isinstance(value.slice, gast.Constant) \
+                and isinstance(value.slice.value, int) and -len(elts) <= value.slice.value \
+                < len(elts):
+            uses.append(j)
+            seen += 1
+        elif any(isinstance(n, gast.Name) and n.id in names for n in fast_walk(stmt)):
+            return False
+        if target in atoms or (not target and isinstance(stmt, (gast.For, gast.While, gast.If))):
+            break
+        if seen == sum(loads.get(n, 0) for n in names):
+            break
+    if seen != sum(loads.get(n, 0) for n in names) or not uses:
+        return False
+    for j in uses:
+        index = block[j].value.slice.value
+        element = elts[index]
+        block[j].value = gast.Name(id=element.id, ctx=gast.Load(), annotation=None,
+                                   type_comment=None) if isinstance(element, gast.Name) \
+            else gast.Constant(value=element.value, kind=None)
+    for j in sorted(copies + [k], reverse=True):
+        del block[j]
+    return True
