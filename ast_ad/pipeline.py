@@ -23,12 +23,12 @@ from .naming import Namer, names_in
 from .passes.desugar import Desugar
 from .passes.inline import Inliner
 from .passes.jumps import Jumps
-from .passes.tuples import forward_tuples
 from .passes.normalize import Normalize
 from .passes.prune import prune
 from .passes.resolve import MISSING, Env, local_names, resolve
 from .passes.reverse import COTANGENT, Generated, Reverse
 from .passes.simplify import simplify
+from .passes.tuples import forward_tuples
 from .passes.validate import Validate
 from .source import Parsed, parse_function, register_source, to_source
 from .templates import HELPER, OBJECT, assign, helper, name
