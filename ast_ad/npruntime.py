@@ -89,13 +89,23 @@ def _sum_to(value, shape: tuple) -> np.ndarray:
     return value
 
 
+_FLOATS = (np.float64, np.float32, np.float16, np.longdouble)
+
+
 def unbroadcast(value, like):
     """Sum ``value`` down to the shape of ``like`` (undoing broadcasting); typed like ``like``."""
+    if type(like) is float and type(value) is float:
+        return value
     return to_like(_sum_to(value, np.shape(like)), like)
 
 
 def reduce_to(value, like):
     """``unbroadcast`` for a ``value`` just computed (not shared): no defensive copy."""
+    if type(value) is np.ndarray and type(like) is np.ndarray and value.shape == like.shape \
+            and value.dtype == like.dtype and like.dtype.type in _FLOATS:
+        return value  # the common case: same shape, same float dtype, nothing to do
+    if type(like) is float and type(value) is float:
+        return value
     return to_like(_sum_to(value, np.shape(like)), like, fresh=True)
 
 

@@ -50,7 +50,7 @@ class Aliasing:
         self.array_mode = array_mode
         self.inplace = {id(n) for nodes in norm.inplace.values() for n in nodes}
         self.mutated = self._mutated_names()
-        self.numeric = _numeric_names(norm.func, calls)
+        self.numeric = numeric_uses(norm.func, calls)
         self.origin: dict = {}  # temporary -> the container it was read out of
 
     def run(self) -> None:
@@ -215,7 +215,7 @@ def _join(a: dict, b: dict) -> dict:
     return out
 
 
-def _numeric_names(func: gast.FunctionDef, calls: dict) -> set:
+def numeric_uses(func: gast.FunctionDef, calls: dict) -> set:
     """Names whose every read is a direct operand of arithmetic (so they hold numbers)."""
     arithmetic: set = set()  # ids of Name nodes that are operands of arithmetic
     for node in walk_local(func):

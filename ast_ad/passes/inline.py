@@ -12,6 +12,7 @@ Its statements are reported at the call's line in comments and errors of the cal
 """
 from __future__ import annotations
 
+import copy
 import types
 
 import gast
@@ -48,25 +49,21 @@ class Inliner:
         self.array_mode = array_mode
         self.guards: list = []
         self.source = source or (lambda fn: live_source(fn, globals_))
+        self.cache: dict = {}  # fn -> (parsed, env, defaults, calls, guards), read once
 
     def body(self, fn: types.FunctionType, args: list, keywords: list, calls: dict,
              origin: gast.AST) -> tuple[list, gast.Name] | None:
         """The statements computing ``fn(*args, **keywords)`` into the returned name."""
-        found = self.source(fn)
+        found = self.read(fn)
         if found is None:
             return None
-        parsed, env, defaults = found
+        parsed, env, defaults, callee_calls, guards = found
         if not all(isinstance(d, (int, float, bool, str, type(None))) for d in defaults):
             return None
         key = (parsed.filename, parsed.func.lineno)
         func = parsed.func
         if key in self.stack or self._too_big(func) or func.args.kwonlyargs:
             return None
-        callee_calls, guards = resolve(parsed, env)
-        try:
-            Validate(parsed, callee_calls).run()
-        except TransformError:
-            return None  # not inlined: its split adjoint reports the error as its own
         if not self.array_mode and any(t.key and t.key.startswith("numpy.")
                                        for t in callee_calls.values()):
             return None
@@ -95,6 +92,31 @@ class Inliner:
                     gast.copy_location(node, origin)
         self.stack.append(key)
         return stmts, name(result)
+
+    def read(self, fn: object):
+        """The callee parsed, resolved and validated once; a fresh copy for each call site."""
+        key = id(fn)
+        if key not in self.cache:
+            found = self.source(fn)
+            if found is not None:
+                parsed, env, defaults = found
+                calls, guards = resolve(parsed, env)
+                try:
+                    Validate(parsed, calls).run()
+                except TransformError:
+                    found = None  # not inlined: its split adjoint reports the error itself
+                else:
+                    found = (parsed, env, defaults, calls, guards)
+            self.cache[key] = (fn, found)
+        found = self.cache[key][1]
+        if found is None:
+            return None
+        parsed, env, defaults, calls, guards = found
+        memo: dict = {}
+        copy_parsed = copy.deepcopy(parsed, memo)
+        copy_calls = {memo[id(node)]: target for node, target in calls.items()
+                      if id(node) in memo}
+        return copy_parsed, env, defaults, copy_calls, guards
 
     def done(self) -> None:
         self.stack.pop()

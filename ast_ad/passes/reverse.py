@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import gast
 
 from ..analysis.activity import Activity, container_base
+from ..analysis.aliasing import numeric_uses
 from ..analysis.kinds import listlike_names, numeric_names
 from ..analysis.overwrite import fresh_definitions
 from ..errors import MissingRule
@@ -73,7 +74,7 @@ class Reverse:
         self.local = local_names(norm.func)
         self.closure_vars = self.check_closures()
         self.materialized: set = set()
-        self._numeric_cache: dict = {}
+        self._numeric: set | None = None
         self.listlike = listlike_names(norm.func)
         self.temp_defs = _count_defs(norm.func, norm.temps)
         self.all_defs = _count_defs(norm.func, None)
@@ -160,22 +161,9 @@ class Reverse:
 
     def numeric_use(self, var: str) -> bool:
         """Is every use of ``var`` an operand of arithmetic (so it holds a number)?"""
-        if var not in self._numeric_cache:
-            self._numeric_cache[var] = self._numeric_use(var)
-        return self._numeric_cache[var]
-
-    def _numeric_use(self, var: str) -> bool:
-        uses = 0
-        for node in walk_local(self.norm.func):
-            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
-                op = classify(node.value, self.calls)
-                mine = [a for a, _ in op.args if isinstance(a, gast.Name) and a.id == var]
-                if mine and not (op.kind == "rule" and op.rule.partials and not op.rule.vjps):
-                    return False
-                uses += len(mine)
-        loads = sum(1 for n in walk_local(self.norm.func)
-                    if isinstance(n, gast.Name) and n.id == var and isinstance(n.ctx, gast.Load))
-        return uses == loads
+        if self._numeric is None:
+            self._numeric = numeric_uses(self.norm.func, self.calls)
+        return var in self._numeric
 
     def user_adjoints(self) -> set[str]:
         return {v for v in self.act.adjoint_names if v not in self.norm.temps}
