@@ -111,6 +111,9 @@ def like(adj: object, primal: object) -> object:
 
 def add(a: object, b: object) -> object:
     """``a + b`` for adjoints: elementwise for lists and dicts, zero-aware."""
+    kind = type(a)
+    if kind is type(b) and (kind is float or (kind is _np().ndarray and a.shape == b.shape)):
+        return a + b  # the common cases first: two numbers, two arrays of one shape
     if is_zero(b):
         return a if a is not None else b
     if is_zero(a):
