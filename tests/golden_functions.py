@@ -37,3 +37,13 @@ def loop_reassign(x):
     for i in range(3):
         y = math.sin(y) * x
     return y
+
+
+def inline_helper(u, scale):
+    v = u * scale
+    return v * v, v + 1.0
+
+
+def inline_caller(x):
+    a, b = inline_helper(x, 2.0)
+    return a + b

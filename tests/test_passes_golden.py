@@ -602,3 +602,69 @@ def test_golden_gradients_are_right(name: str) -> None:
         value, grad = ast_ad.value_and_grad(fn)(*point)
         assert value == fn(*point)
         assert grad == pytest.approx(expected, rel=1e-6, abs=1e-8)
+
+
+# ----------------------------------------------------------------------- inline and tuples
+
+def test_inline_and_tuples() -> None:
+    """A small helper of the same module is inlined (its names renamed apart, the constant
+    argument substituted), and the tuple it returns is never built."""
+    from ast_ad import pipeline
+    from ast_ad.passes.inline import Inliner
+    from ast_ad.passes.normalize import Normalize
+    from ast_ad.passes.resolve import Env, resolve
+    from ast_ad.passes.tuples import forward_tuples
+    from ast_ad.source import parse_function
+
+    parsed = parse_function(golden.inline_caller)
+    env = Env.of(golden.inline_caller)
+    calls, _ = resolve(parsed, env)
+    namer = pipeline.Namer(pipeline.names_in(parsed.func))
+    pipeline.Desugar(parsed.func, namer, calls, parsed.error).run()
+    inliner = Inliner(env.globals, namer, (parsed.filename, parsed.func.lineno), False)
+    norm = Normalize(parsed, calls, namer, False, inliner).run()
+    before = to_source(norm.func)
+    forward_tuples(norm.func, namer.made)
+    assert before == expect("""
+        def inline_caller(x):
+            v_1 = x * 2.0
+            _t2 = v_1 * v_1
+            _t3 = v_1 + 1.0
+            _t1 = (_t2, _t3)
+            _seq1 = _t1
+            a = _seq1[0]
+            b = _seq1[1]
+            _t4 = a + b
+            return _t4
+        """)
+    assert to_source(norm.func) == expect("""
+        def inline_caller(x):
+            v_1 = x * 2.0
+            _t2 = v_1 * v_1
+            _t3 = v_1 + 1.0
+            a = _t2
+            b = _t3
+            _t4 = a + b
+            return _t4
+        """)
+    assert ast_ad.source(golden.inline_caller) == expect("""
+        def grad_inline_caller(x):
+            # forward sweep
+            v_1 = x * 2.0
+            _t2 = v_1 * v_1
+            _t3 = v_1 + 1.0
+            a = _t2
+            b = _t3
+            _t4 = a + b
+            # reverse sweep
+            b_t4 = seed_scalar(_t4, 'inline_caller')
+            # line 49: return a + b
+            ba = b_t4
+            bb = b_t4
+            # line 48: a, b = inline_helper(x, 2.0)
+            bv_1 = bb
+            bv_1 += ba * v_1
+            bv_1 += ba * v_1
+            bx = bv_1 * 2.0
+            return bx
+        """)
