@@ -1,0 +1,115 @@
+"""Reverse pass, control flow: ``if`` on its saved test, ``for`` over the reversed range (or
+the first trip-count values), ``while`` as a ``for`` over its trip count; pure loop
+temporaries recomputed instead of taped."""
+from __future__ import annotations
+
+import gast
+
+from ..ops import classify
+from ..templates import assign, call, const, name
+from ..walk import walk as fast_walk
+from .sweeps import (
+    _changed_in,
+    _count,
+    _free_names,
+    _load_copy,
+    _names,
+)
+
+
+class LoopAdjoints:
+    """Mixin of :class:`Reverse`."""
+
+    # ------------------------------------------------------------------ control flow
+    def stmt_If(self, stmt: gast.If) -> tuple[list, list]:
+        body_f, body_r = self.block(stmt.body, stmt.lineno)
+        else_f, else_r = self.block(stmt.orelse, stmt.lineno)
+        fwd = gast.If(test=stmt.test, body=body_f, orelse=else_f)
+        rev = gast.If(test=_load_copy(stmt.test), body=body_r or [gast.Pass()], orelse=else_r)
+        return [fwd], ([rev] if body_r or else_r else [])
+
+    def loop_body(self, stmt: gast.stmt) -> tuple[list, list]:
+        self.depth += 1
+        try:
+            return self.block(stmt.body, stmt.lineno)
+        finally:
+            self.depth -= 1
+
+    def stmt_For(self, stmt: gast.For) -> tuple[list, list]:
+        body_f, body_r = self.loop_body(stmt)
+        var = stmt.target.id
+        body_f, body_r = self.recompute(stmt, body_f, body_r, {var})
+        if var in self.act.adjoint_names:
+            body_r.append(assign(self.adj(var), const(0.0)))
+        trip = self.norm.trips.get(stmt)
+        if trip is not None:
+            body_f = [_count(trip)] + body_f
+        fwd = gast.For(target=stmt.target, iter=stmt.iter, body=body_f, orelse=[],
+                       type_comment=None)
+        rev: list = []
+        if body_r:
+            reads = {n.id for s in body_r for n in fast_walk(s) if isinstance(n, gast.Name)}
+            rng = _load_copy(stmt.iter)
+            if trip is not None:  # the loop may have left early: replay the first _trip values
+                rng = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=name(trip),
+                                                                 step=None), ctx=gast.Load())
+            it = call("reversed", rng) if var in reads else rng
+            rev = [gast.For(target=name(var, store=True), iter=it, body=body_r, orelse=[],
+                            type_comment=None)]
+        return self.bracket(stmt.target, [fwd], rev)
+
+    def recompute(self, loop: gast.stmt, body_f: list, body_r: list,
+                  loop_vars: set) -> tuple[list, list]:
+        """Scalar mode: a temporary of the loop body that is a pure function of the loop
+        variable and of values the loop does not change is recomputed at the top of each
+        reverse iteration instead of being pushed and popped (cheaper than the tape)."""
+        if self.array_mode:
+            return body_f, body_r
+        changed = _changed_in(loop.body)
+        available = set(loop_vars) | (self.local - changed) | _free_names(loop, self.local)
+        pairs = {var: (push, pop) for push, pop, var in self.out.pairs
+                 if push is not None and any(push is s for s in body_f)}
+        steps: list = []
+        for stmt in loop.body:
+            target = stmt.targets[0].id if isinstance(stmt, gast.Assign) and isinstance(
+                stmt.targets[0], gast.Name) else None
+            if target is not None and self.all_defs.get(target) == 1 \
+                    and target not in self.norm.trips.values() \
+                    and self.pure(stmt.value) and _names(stmt.value) <= available:
+                available.add(target)
+                steps.append((target, stmt))
+        pops = {id(pop) for _, pop in pairs.values()}
+        read = {n.id for s in body_r if id(s) not in pops for n in fast_walk(s)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        needed = read & set(pairs) & {t for t, _ in steps}
+        for target, stmt in reversed(steps):  # what a needed recomputation reads is needed
+            if target in needed:
+                needed |= _names(stmt.value) & {t for t, _ in steps}
+        if not needed & set(pairs):
+            return body_f, body_r
+        drop = {id(s) for var in needed if var in pairs for s in pairs[var]}
+        self.out.pairs = [p for p in self.out.pairs if id(p[1]) not in drop]
+        redo = [assign(t, _load_copy(stmt.value)) for t, stmt in steps if t in needed]
+        return ([s for s in body_f if id(s) not in drop],
+                redo + [s for s in body_r if id(s) not in drop])
+
+    def pure(self, value: gast.expr) -> bool:
+        op = classify(value, self.calls)
+        if op.kind == "rule":
+            return op.key.split(".")[0] in ("operator", "math", "builtins")
+        return op.kind in ("getitem", "copy") or isinstance(value, (gast.Constant,
+                                                                      gast.Compare))
+
+    def stmt_While(self, stmt: gast.While) -> tuple[list, list]:
+        body_f, body_r = self.loop_body(stmt)
+        body_f, body_r = self.recompute(stmt, body_f, body_r, set())
+        trip = self.norm.trips[stmt]
+        fwd = gast.While(test=stmt.test, body=[_count(trip)] + body_f, orelse=[])
+        rev: list = []
+        if body_r:
+            rev = [gast.For(target=name(self.namer.exact("_"), store=True),
+                            iter=call("range", name(trip)), body=body_r, orelse=[],
+                            type_comment=None)]
+        return [fwd], rev
+
+
