@@ -47,14 +47,26 @@ __all__ = [
 
 # ================================================================ shapes and dtypes
 
+_F64 = np.dtype(np.float64)
+
+
 def _float_dtype(like: object) -> np.dtype:
+    if type(like) is float:
+        return _F64
     dtype = like.dtype if isinstance(like, (np.ndarray, np.generic)) else np.asarray(like).dtype
-    return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
+    return dtype if dtype.kind in "fc" else _F64
 
 
 def to_like(value, like, fresh=False):
     """``value`` (shaped like ``like``) as the kind of object as ``like``, of its float dtype.
     ``fresh``: ``value`` was just computed, so it need not be copied."""
+    if type(like) is np.ndarray and type(value) is np.ndarray and value.shape == like.shape:
+        dtype = like.dtype if like.dtype.kind in "fc" else _F64  # the common case, quickly
+        if value.dtype == dtype and fresh and value.base is None:
+            return value
+        return value.astype(dtype)
+    if type(like) is float:
+        return float(value)
     if isinstance(like, (list, tuple)):
         value = np.asarray(value)
         return [to_like(value[i], item) for i, item in enumerate(like)]
