@@ -54,16 +54,20 @@ class Adjoint:
         return self.function(args, kwargs)(*args, **kwargs)
 
 
+@functools.lru_cache(maxsize=1024)
+def _wrt_positions(code: object, wrt: Wrt) -> frozenset:
+    names = code.co_varnames[:code.co_argcount] if code is not None else ()
+    items = wrt if isinstance(wrt, tuple) else (wrt,)
+    return frozenset(i if isinstance(i, int) else names.index(i) if i in names else -1
+                     for i in items)
+
+
 def _refuse_integer_arrays(fn: Callable, args: tuple, wrt: Wrt) -> None:
     """An integer array we differentiate with respect to would get a silent zero: refuse."""
-    code = getattr(fn, "__code__", None)
-    names = code.co_varnames[:code.co_argcount] if code else ()
-    items = wrt if isinstance(wrt, tuple) else (wrt,)
-    positions = {i if isinstance(i, int) else names.index(i) if i in names else -1
-                 for i in items}
+    positions = _wrt_positions(getattr(fn, "__code__", None), wrt)
     for k, value in enumerate(args):
-        if (k in positions or k - len(args) in positions) and isinstance(value, np.ndarray) \
-                and not np.issubdtype(value.dtype, np.floating):
+        if type(value) is np.ndarray and value.dtype.kind != "f" and (
+                k in positions or k - len(args) in positions):
             name = getattr(fn, "__name__", "f")
             raise GradientError(
                 f"argument {k} of {name}() is an array of dtype {value.dtype}; gradients need "
