@@ -166,3 +166,20 @@ def helper_from_another_module(x):
 
 def test_functions_imported_from_other_modules() -> None:
     check_grad(helper_from_another_module, (0.7,))
+
+
+# ---------------------------------------------------------------------- combinations
+
+def test_inlined_helpers_with_early_returns_lists_and_loops() -> None:
+    import mix_cases
+    for args in [(0.3, 0.2), (0.9, -0.4), (-0.6, 0.5)]:
+        check_grad(mix_cases.mix1, args, wrt=(0, 1), rtol=1e-5, atol=1e-7)
+        value, _ = ast_ad.value_and_grad(mix_cases.mix1, wrt=(0, 1))(*args)
+        assert value == mix_cases.mix1(*args)
+
+
+def test_loop_variable_read_after_the_loop() -> None:
+    import mix_cases
+    xs, w = [0.3, -0.5, 0.8], 0.7
+    gxs, gw = ast_ad.grad(mix_cases.mix2, wrt=(0, 1))(xs, w)
+    assert gxs == pytest.approx([0.294, -0.49, 1.484]) and gw == pytest.approx(2.172)
