@@ -77,8 +77,18 @@ def is_zero(adj: object) -> bool:
     return adj is None or (type(adj) in (float, int) and adj == 0)
 
 
+_NUMBERS = frozenset({float, int})
+
+
 def zeros_like(value: object) -> object:
     """A zero adjoint shaped like ``value``."""
+    kind = type(value)
+    if kind is float:
+        return 0.0
+    if kind is list or kind is tuple:
+        if set(map(type, value)) <= _NUMBERS:  # a list of numbers, at C speed
+            return [0.0] * len(value)
+        return [zeros_like(v) for v in value]
     np = _np()
     if isinstance(value, (list, tuple)):
         return [zeros_like(v) for v in value]
