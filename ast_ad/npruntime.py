@@ -195,6 +195,8 @@ def log0(x):
 
 def sum_vjp(g, a, axis=None, keepdims=False):
     """Adjoint of ``np.sum(a, axis, keepdims=keepdims)``: ``g`` broadcast back."""
+    if axis is None and type(a) is np.ndarray and a.dtype == _F64 and np.ndim(g) == 0:
+        return np.full(a.shape, g, dtype=_F64)  # the whole array summed: g everywhere
     shape = np.shape(a)
     axes = _axes(axis, len(shape))
     return to_like(np.broadcast_to(_expand(g, axes, keepdims), shape), a)
@@ -469,6 +471,9 @@ def mT(x):
 
 
 def _matmul_grad(g, a, b, which: int) -> np.ndarray:
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(g) is np.ndarray \
+            and a.dtype == b.dtype == g.dtype == _F64 and a.ndim <= 2 and b.ndim <= 2:
+        return _matmul_grad_2d(g, a, b, which)  # plain matrices and vectors: directly
     A, B, G = _array(a), _array(b), np.asarray(g)
     A2 = A[None, :] if A.ndim == 1 else A
     B2 = B[:, None] if B.ndim == 1 else B
@@ -479,6 +484,16 @@ def _matmul_grad(g, a, b, which: int) -> np.ndarray:
     if which == 0:
         return _sum_to(G @ mT(B2), A2.shape).reshape(A.shape)
     return _sum_to(mT(A2) @ G, B2.shape).reshape(B.shape)
+
+
+def _matmul_grad_2d(g, a, b, which: int) -> np.ndarray:
+    if a.ndim == 2 and b.ndim == 2:
+        return g @ b.T if which == 0 else a.T @ g
+    if a.ndim == 2:  # matrix @ vector
+        return np.outer(g, b) if which == 0 else a.T @ g
+    if b.ndim == 2:  # vector @ matrix
+        return b @ g if which == 0 else np.outer(a, g)
+    return g * b if which == 0 else g * a  # vector @ vector (g is 0-d)
 
 
 def _matmul_grads(g, a, b) -> tuple[np.ndarray, np.ndarray]:
