@@ -56,3 +56,15 @@ def free_loads(nested: gast.FunctionDef, outer_locals: set) -> list:
            and isinstance(n.ctx, (gast.Store, gast.Param))}
     return [n for n in gast.walk(nested) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load) and n.id in outer_locals and n.id not in own]
+
+
+class Rename(gast.NodeTransformer):
+    """Rename variables in place: ``Rename({"x": "x_1"}).visit(tree)``."""
+
+    def __init__(self, renames: dict):
+        self.renames = renames
+
+    def visit_Name(self, node: gast.Name) -> gast.Name:
+        if node.id in self.renames:
+            node.id = self.renames[node.id]
+        return node

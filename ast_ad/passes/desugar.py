@@ -38,6 +38,7 @@ import gast
 from ..errors import TransformError
 from ..naming import Namer, names_in
 from ..templates import assign, call, const, name
+from ..walk import Rename
 from ..walk import walk as fast_walk
 
 
@@ -280,7 +281,7 @@ class Desugar(gast.NodeTransformer):
             for target in fast_walk(gen.target):
                 if isinstance(target, gast.Name):
                     renames[target.id] = self.namer.fresh("_" + target.id)
-        _Rename(renames).visit(node)
+        Rename(renames).visit(node)
         node.generators[0].iter = outer  # evaluated in the enclosing scope, not renamed
         for gen in reversed(node.generators):
             for cond in reversed(gen.ifs):
@@ -289,12 +290,3 @@ class Desugar(gast.NodeTransformer):
                              type_comment=None)]
         self.pre.extend(self.located(self.block(body), node))
 
-
-class _Rename(gast.NodeTransformer):
-    def __init__(self, renames: dict):
-        self.renames = renames
-
-    def visit_Name(self, node: gast.Name) -> gast.Name:
-        if node.id in self.renames:
-            node.id = self.renames[node.id]
-        return node

@@ -20,6 +20,7 @@ import gast
 from ..errors import TransformError
 from ..source import parse_function
 from ..templates import assign, const, name
+from ..walk import Rename
 from ..walk import walk as fast_walk
 from .desugar import Desugar
 from .jumps import Jumps
@@ -70,7 +71,7 @@ class Inliner:
         self.namer.taken |= {n.id for n in fast_walk(func) if isinstance(n, gast.Name)}
         renames = {v: self.namer.fresh(v + "_") for v in sorted(local_names(func))}
         self.original = {new: old for old, new in renames.items()}
-        _Rename(renames).visit(func)
+        Rename(renames).visit(func)
         calls.update(callee_calls)
         self.guards += [(env.globals, n, obj) for n, obj in guards]
         Desugar(func, self.namer, calls, parsed.error).run()
@@ -186,12 +187,3 @@ class _Substitute(gast.NodeTransformer):
             return gast.Constant(value=value.value, kind=None)
         return node
 
-
-class _Rename(gast.NodeTransformer):
-    def __init__(self, renames: dict):
-        self.renames = renames
-
-    def visit_Name(self, node: gast.Name) -> gast.Name:
-        if node.id in self.renames:
-            node.id = self.renames[node.id]
-        return node

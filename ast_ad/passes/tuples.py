@@ -10,6 +10,7 @@ from __future__ import annotations
 import gast
 
 from ..walk import walk as fast_walk
+from .simplify import _blocks as _block_owners
 
 
 def forward_tuples(func: gast.FunctionDef, ours: set) -> None:
@@ -17,19 +18,8 @@ def forward_tuples(func: gast.FunctionDef, ours: set) -> None:
     for node in fast_walk(func):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             loads[node.id] = loads.get(node.id, 0) + 1
-    for block in _blocks(func):
-        _forward(block, ours, loads)
-
-
-def _blocks(func: gast.AST):
-    todo = [func]
-    while todo:
-        node = todo.pop()
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
-                yield block
-                todo.extend(s for s in block if isinstance(s, (gast.For, gast.While, gast.If)))
+    for owner, field in _block_owners(func):
+        _forward(getattr(owner, field), ours, loads)
 
 
 def _target(stmt: gast.stmt) -> str | None:
