@@ -50,7 +50,7 @@ class Aliasing:
         self.array_mode = array_mode
         self.inplace = {id(n) for nodes in norm.inplace.values() for n in nodes}
         self.mutated = self._mutated_names()
-        self.numeric = numeric_uses(norm.func, calls)
+        self.numeric = numeric_uses(norm.func, calls) if self.mutated else set()
         self.origin: dict = {}  # temporary -> the container it was read out of
 
     def run(self) -> None:

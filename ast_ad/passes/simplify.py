@@ -47,8 +47,8 @@ def simplify(func: gast.FunctionDef, temps: set, arrays: bool) -> gast.FunctionD
     for owner, field in list(_blocks(func)):
         _first_writes(getattr(owner, field), arrays)
     loads, stores = _counts(func)
-    _forward_adjoints(func, loads, temps, stores)
-    _inline_by_sweep(func, temps)  # forwarding leaves more single-use temporaries
+    if _forward_adjoints(func, loads, temps, stores):
+        _inline_by_sweep(func, temps)  # forwarding leaves more single-use temporaries
     return func
 
 
@@ -263,9 +263,11 @@ def _replace(stmt: gast.stmt, name: str, value: gast.expr) -> None:
 
 # ---------------------------------------------------------------------- adjoints
 
-def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: dict) -> None:
+def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: dict) -> bool:
     """``b_t = n`` then uses of ``b_t`` while ``n`` keeps that value (in the same block):
-    use ``n`` and drop the copy; ``n = b_t`` in between changes nothing and goes too."""
+    use ``n`` and drop the copy; ``n = b_t`` in between changes nothing and goes too.
+    True if anything changed."""
+    changed = False
     for owner, field in list(_blocks(func)):
         block = getattr(owner, field)
         k = 0
@@ -274,8 +276,10 @@ def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: 
             if pair and pair[0] in temps and isinstance(pair[1], gast.Name) \
                     and stores.get(pair[0]) == 1 and _forward_one(block, k, pair, counts):
                 del block[k]
+                changed = True
                 continue
             k += 1
+    return changed
 
 
 def _forward_one(block: list, k: int, pair: tuple, counts: dict) -> bool:

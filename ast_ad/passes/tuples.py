@@ -15,7 +15,10 @@ from .simplify import _blocks as _block_owners
 
 def forward_tuples(func: gast.FunctionDef, ours: set) -> None:
     loads: dict = {}
-    for node in fast_walk(func):
+    nodes = list(fast_walk(func))
+    if not any(type(n) is gast.Tuple for n in nodes):
+        return
+    for node in nodes:
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             loads[node.id] = loads.get(node.id, 0) + 1
     for owner, field in _block_owners(func):
