@@ -89,8 +89,17 @@ def to_like(value, like, fresh=False):
 def _sum_to(value, shape: tuple) -> np.ndarray:
     """Sum a broadcast ``value`` down to ``shape`` (the inverse of broadcasting)."""
     value = np.asarray(value)
-    if value.shape == tuple(shape):
+    shape = tuple(shape)
+    if value.shape == shape:
         return value
+    lead = value.ndim - len(shape)
+    if lead >= 0:  # the usual case: value has at least shape's axes, just sum some away
+        reduced = value.sum(axis=tuple(range(lead))) if lead else value
+        ones = tuple(i for i, n in enumerate(shape) if n == 1 and reduced.shape[i] != 1)
+        if ones:
+            reduced = reduced.sum(axis=ones, keepdims=True)
+        if reduced.shape == shape:
+            return reduced
     value = np.broadcast_to(value, np.broadcast_shapes(value.shape, tuple(shape)))
     lead = value.ndim - len(shape)
     if lead:
