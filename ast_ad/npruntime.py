@@ -164,7 +164,12 @@ def _axes(axis, ndim: int) -> tuple[int, ...]:
 def _expand(g, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
     """``g`` with the reduced ``axes`` put back as size-1 axes."""
     g = np.asarray(g)
-    return g if keepdims or not axes else np.expand_dims(g, axes)
+    if keepdims or not axes:
+        return g
+    shape = list(g.shape)
+    for ax in axes:  # sorted, non-negative: each insertion keeps the later positions right
+        shape.insert(ax, 1)
+    return g.reshape(shape)
 
 
 def _zeros_if_none(g, like):
@@ -257,7 +262,7 @@ def extremum_vjp(g, a, ans, axis=None, keepdims=False):
     mask = arr == _expand(ans, axes, keepdims)
     count = mask.sum(axis=axes, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return to_like(mask * (_expand(g, axes, keepdims) / count), a)
+        return to_like(mask * (_expand(g, axes, keepdims) / count), a, fresh=True)
 
 
 def ptp_vjp(g, a, axis=None, keepdims=False):
