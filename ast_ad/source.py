@@ -161,11 +161,17 @@ def _unparse(tree: gast.AST) -> str:
         return ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(tree)))
 
 
+# Python 3.10's printer puts tuple targets in parentheses, later ones do not: print them
+# the later way on every version, so generated code is the same text everywhere
+_TUPLE_TARGET = re.compile(r"^(\s*)(for )?\(([\w, ]+)\)( = | in )")
+
+
 def to_source(tree: gast.AST) -> str:
     """Print a gast tree as Python source, turning comment markers into comments."""
     text = _unparse(tree)
     out = []
     for line in text.splitlines():
+        line = _TUPLE_TARGET.sub(lambda m: f"{m[1]}{m[2] or ''}{m[3]}{m[4]}", line)
         match = _COMMENT_LINE.match(line)
         if match:
             out.append(f"{match.group(1)}# {ast.literal_eval(match.group(2))}")
