@@ -32,6 +32,7 @@ from .passes.tuples import forward_tuples
 from .passes.validate import Validate
 from .source import Parsed, parse_function, register_source, to_source
 from .templates import HELPER, OBJECT, assign, helper, name
+from .walk import frozen
 from .walk import walk as fast_walk
 
 # what generated code may name besides the user's names: template modules, our runtime
@@ -85,12 +86,13 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     norm = Normalize(parsed, calls, namer, array_mode, inliner).run()
     forward_tuples(norm.func, namer.made)
     debug("normalize", norm.func)
-    check_aliasing(parsed, norm, calls, array_mode)
-    activity = analyze(parsed.module, norm.func, wrt_names, calls)
-    reverse = Reverse(parsed, norm, activity, calls, wrt_names, kind, {}, linker)
-    reverse.wrt_tuple = isinstance(wrt, (tuple, list))
-    reverse.array_mode = array_mode
-    generated = reverse.run()
+    with frozen(norm.func):  # the analyses and the reverse pass only read it
+        check_aliasing(parsed, norm, calls, array_mode)
+        activity = analyze(parsed.module, norm.func, wrt_names, calls)
+        reverse = Reverse(parsed, norm, activity, calls, wrt_names, kind, {}, linker)
+        reverse.wrt_tuple = isinstance(wrt, (tuple, list))
+        reverse.array_mode = array_mode
+        generated = reverse.run()
     func = prune(generated, maybe_unbound(norm.func), namer, kind)
     debug("reverse + prune", func)
     funcs = split(generated, params_of(norm.func)) if kind == "split" else [func]

@@ -2,15 +2,44 @@
 another function's business (they are transformed when they are called)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import gast
 
 NESTED = (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda)
 _AST = gast.AST
 
 
+_FROZEN: dict = {}  # id(root) -> [root, nodes of walk, nodes of walk_local]
+
+
+@contextmanager
+def frozen(root: gast.AST):
+    """While the tree under ``root`` does not change, walks of it are computed once."""
+    _FROZEN[id(root)] = [root, None, None]
+    try:
+        yield
+    finally:
+        del _FROZEN[id(root)]
+
+
+def _cached(root: gast.AST, slot: int, compute):
+    entry = _FROZEN.get(id(root))
+    if entry is None or entry[0] is not root:
+        return None
+    if entry[slot] is None:
+        entry[slot] = list(compute(root))
+    return entry[slot]
+
+
 def walk(root: gast.AST):
     """Every node under ``root`` (itself included), in no particular order: ``gast.walk``
     without its per-field generators, several times faster on our trees."""
+    nodes = _cached(root, 1, _walk) if _FROZEN else None
+    return iter(nodes) if nodes is not None else _walk(root)
+
+
+def _walk(root: gast.AST):
     stack = [root]
     pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
@@ -31,6 +60,11 @@ def names(root: gast.AST) -> set:
 
 def walk_local(root: gast.AST):
     """Like ``gast.walk(root)``, but yields a nested function's node without entering it."""
+    nodes = _cached(root, 2, _walk_local) if _FROZEN else None
+    return iter(nodes) if nodes is not None else _walk_local(root)
+
+
+def _walk_local(root: gast.AST):
     todo = [root]
     while todo:
         node = todo.pop()
