@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from . import rules
+from . import rules, walk
 from .rules import Rule
 
 BINOP_KEYS = {
@@ -43,7 +43,22 @@ class Op:
         return []
 
 
+_MEMO: dict = {}  # id(value) -> (value, calls, Op), while a tree is frozen (see walk.frozen)
+
+
 def classify(value: gast.expr, calls: dict) -> Op:
+    if walk._FROZEN:
+        hit = _MEMO.get(id(value))
+        if hit is not None and hit[0] is value and hit[1] is calls:
+            return hit[2]
+        op = _classify(value, calls)
+        _MEMO[id(value)] = (value, calls, op)
+        return op
+    _MEMO.clear()
+    return _classify(value, calls)
+
+
+def _classify(value: gast.expr, calls: dict) -> Op:
     if isinstance(value, gast.Name):
         return Op("copy", value)
     if isinstance(value, gast.Subscript):
