@@ -31,19 +31,17 @@ argument it is taken once, at the start.)
 """
 from __future__ import annotations
 
-import copy
-
 import gast
 
 from ..errors import TransformError
 from ..naming import Namer, names_in
-from ..templates import assign, call, const, name
+from ..templates import assign, call, clone, const, name
 from ..walk import Rename
 from ..walk import walk as fast_walk
 
 
 def _sub(base: gast.expr, index: gast.expr) -> gast.Subscript:
-    return gast.Subscript(value=copy.deepcopy(base), slice=index, ctx=gast.Load())
+    return gast.Subscript(value=clone(base), slice=index, ctx=gast.Load())
 
 
 def _builtin_call(expr: gast.expr, *names: str) -> bool:
@@ -194,20 +192,20 @@ class Desugar(gast.NodeTransformer):
         """``(setup statements, length expression, element(k) -> expression)`` for ``it``."""
         if _builtin_call(it, "enumerate") and len(it.args) == 1:
             out, length, inner = self.sequence(it.args[0], origin)
-            return out, length, lambda k: gast.Tuple(elts=[k, inner(copy.deepcopy(k))],
+            return out, length, lambda k: gast.Tuple(elts=[k, inner(clone(k))],
                                                      ctx=gast.Load())
         if _builtin_call(it, "zip") and it.args:
             parts = [self.sequence(a, origin) for a in it.args]
             out = [s for p in parts for s in p[0]]
             length = parts[0][1] if len(parts) == 1 else call("min", *[p[1] for p in parts])
             return out, length, lambda k: gast.Tuple(
-                elts=[p[2](copy.deepcopy(k)) for p in parts], ctx=gast.Load())
+                elts=[p[2](clone(k)) for p in parts], ctx=gast.Load())
         if _builtin_call(it, "reversed") and len(it.args) == 1:
             out, length, inner = self.sequence(it.args[0], origin)
             last = gast.BinOp(left=gast.UnaryOp(op=gast.USub(), operand=const(1)),
                               op=gast.Sub(), right=None)
             def element(k):
-                index = copy.deepcopy(last)
+                index = clone(last)
                 index.right = k
                 return inner(index)
             return out, length, element
@@ -220,7 +218,7 @@ class Desugar(gast.NodeTransformer):
                 key = _sub(name(keys), k)
                 if which == "keys":
                     return key
-                val = _sub(mapping, copy.deepcopy(key))
+                val = _sub(mapping, clone(key))
                 return val if which == "values" else gast.Tuple(elts=[key, val], ctx=gast.Load())
             return out, call("len", name(keys)), element
         # a list, tuple, array... or a dict (its keys), a set, an iterator (its items)
@@ -233,7 +231,7 @@ class Desugar(gast.NodeTransformer):
             seq, size = self.entry_seqs[it.id]
             return [], name(size), lambda k: _sub(name(seq), k)
         seq = self.hoist(self.sequence_call(it), force=True)
-        return [], call("len", copy.deepcopy(seq)), lambda k: _sub(seq, k)
+        return [], call("len", clone(seq)), lambda k: _sub(seq, k)
 
     def sequence_call(self, it: gast.expr) -> gast.Call:
         from .. import runtime
@@ -276,7 +274,7 @@ class Desugar(gast.NodeTransformer):
     def comprehension(self, node: gast.AST, body: list) -> None:
         """Nested loops for the generators, with their variables renamed apart."""
         renames = {}
-        outer = copy.deepcopy(node.generators[0].iter)
+        outer = clone(node.generators[0].iter)
         for gen in node.generators:
             for target in fast_walk(gen.target):
                 if isinstance(target, gast.Name):

@@ -26,14 +26,13 @@ def f(x, y):
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
 import gast
 
 from ..naming import Namer, names_in
 from ..source import Parsed
-from ..templates import assign, const, name
+from ..templates import assign, clone, const, name
 from ..walk import walk as fast_walk
 from .jumps import own_jumps
 from .methods import ARRAY_METHODS, method_as_function, transpose_attribute
@@ -367,7 +366,7 @@ class Normalize:
         args = [self.atomize(a, pre) for a in expr.args]
         acc = args[0]
         for arg in args[1:]:
-            step = gast.copy_location(gast.Call(func=copy.deepcopy(expr.func),
+            step = gast.copy_location(gast.Call(func=clone(expr.func),
                                                 args=[acc, arg], keywords=[]), expr)
             self.calls[step] = self.calls[expr]
             acc = self.temp(pre, step) if arg is not args[-1] else step
@@ -427,7 +426,7 @@ def assigned_names(stmts: list) -> set[str]:
 
 
 def load_copy(node: gast.expr) -> gast.expr:
-    node = copy.deepcopy(node)
+    node = clone(node)
     for sub in fast_walk(node):
         if isinstance(sub, gast.Name):
             sub.ctx = gast.Load()
