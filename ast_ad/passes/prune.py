@@ -28,6 +28,7 @@ def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionD
     if value is not None:  # the value is read before the reverse sweep: not a reverse read
         ret.value.elts[0] = const(None)
     while True:  # dropping restores can empty a reverse branch, which frees its test: repeat
+        _READS.clear()  # each round reads the block as it is now
         needed: set = set()
         _scan(reverse, set(), needed, restores)
         more = {id(s) for push, pop, _ in gen.pairs if id(pop) not in needed
@@ -62,9 +63,16 @@ def _bind(ident: str, value: gast.expr) -> gast.Assign:
     return gast.Assign(targets=[helper(ident, store=True)], value=value, type_comment=None)
 
 
+_READS: dict = {}  # id(node) -> (node, names): prune reads the same statements repeatedly
+
+
 def _reads(node: gast.AST) -> set[str]:
-    return {n.id for n in fast_walk(node) if isinstance(n, gast.Name)
-            and isinstance(n.ctx, gast.Load)}
+    hit = _READS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    names = {n.id for n in fast_walk(node) if type(n) is gast.Name and type(n.ctx) is gast.Load}
+    _READS[id(node)] = (node, names)
+    return names
 
 
 def _loop_reads(node: gast.AST) -> set:
