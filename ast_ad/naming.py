@@ -61,6 +61,5 @@ class Namer:
     def adjoint(self, var: str) -> str:
         """The adjoint name of user variable ``var`` (stable for the whole function)."""
         if var not in self.adjoints:
-            stem = "b" + var if not var.startswith("_") else "b" + var
-            self.adjoints[var] = self.exact(stem)
+            self.adjoints[var] = self.exact("b" + var)
         return self.adjoints[var]

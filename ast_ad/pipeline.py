@@ -32,7 +32,7 @@ from .passes.tuples import forward_tuples
 from .passes.validate import Validate
 from .source import Parsed, parse_function, register_source, to_source
 from .templates import HELPER, OBJECT, assign, helper, name
-from .walk import frozen
+from .walk import frozen, parameters
 from .walk import walk as fast_walk
 
 # what generated code may name besides the user's names: template modules, our runtime
@@ -89,7 +89,7 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     with frozen(norm.func):  # the analyses and the reverse pass only read it
         check_aliasing(parsed, norm, calls, array_mode)
         activity = analyze(parsed.module, norm.func, wrt_names, calls)
-        reverse = Reverse(parsed, norm, activity, calls, wrt_names, kind, {}, linker)
+        reverse = Reverse(parsed, norm, activity, calls, wrt_names, kind, linker)
         reverse.wrt_tuple = isinstance(wrt, (tuple, list))
         reverse.array_mode = array_mode
         generated = reverse.run()
@@ -180,10 +180,13 @@ def split(gen: Generated, params: list[str]) -> list:
 
 def _bound_at_top(stmts: list) -> set[str]:
     """Names certainly bound after ``stmts``: targets of top-level assignments."""
-    return {t.id for s in stmts if isinstance(s, gast.Assign) for t in s.targets
-            if isinstance(t, gast.Name)} | {t.id for s in stmts if isinstance(s, gast.Assign)
-                                            for e in s.targets if isinstance(e, gast.Tuple)
-                                            for t in e.elts if isinstance(t, gast.Name)}
+    bound = set()
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign):
+            for target in stmt.targets:
+                elts = target.elts if isinstance(target, gast.Tuple) else [target]
+                bound.update(t.id for t in elts if isinstance(t, gast.Name))
+    return bound
 
 
 def helpers_used(funcs: list, user_names: set, local: set, env: Env, namer: Namer) -> dict:
@@ -218,8 +221,7 @@ def helpers_used(funcs: list, user_names: set, local: set, env: Env, namer: Name
 
 
 def params_of(func: gast.FunctionDef) -> list[str]:
-    args = func.args
-    return [a.id for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)]
+    return [a.id for a in parameters(func)]
 
 
 def wrt_parameters(parsed: Parsed, wrt: object) -> list[str]:
@@ -383,14 +385,6 @@ def closure_split(fn: types.FunctionType, array_mode: bool = False) -> SplitEntr
     return entry
 
 
-def _holds(guard: tuple) -> bool:
-    namespace, key, obj = guard
-    current = namespace.get(key, MISSING)
-    if current is MISSING:
-        current = getattr(builtins, key, MISSING)
-    return current is obj
-
-
 def guards_hold(guards: list) -> bool:
     for namespace, key, obj in guards:
         if namespace.get(key, _BUILTIN) is not obj and not (
@@ -407,23 +401,31 @@ def compile_functions(built: Built, fn: types.FunctionType) -> Transformation:
     variables are closure cells; register the text for tracebacks."""
     funcs, parsed, injected = built.funcs, built.parsed, built.injected
     text = "\n\n".join(to_source(f).rstrip("\n") for f in funcs) + "\n"
-    freevars = sorted(set(injected) | set(fn.__code__.co_freevars))
-    factory = f"def {FACTORY}({', '.join(freevars)}):\n"
-    factory += "".join("    " + line + "\n" if line else "\n" for line in text.splitlines())
-    factory += f"    return {', '.join(f.name for f in funcs)}\n"
     filename = (f"<ast_ad {funcs[0].name} wrt {','.join(built.wrt)} "
                 f"of {parsed.filename}:{parsed.func.lineno}>")
-    register_source(filename, factory)
     try:
-        module_code = compile(factory, filename, "exec")
+        codes = compile_factory(text, [f.name for f in funcs], set(injected), fn, filename)
     except SyntaxError as exc:  # a bug in a pass, never the user's fault
         raise TransformError(f"internal error: generated code does not compile ({exc}); "
                              "please report this with the function's source") from exc
-    factory_code = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
-    inner = {c.co_name: c for c in factory_code.co_consts if isinstance(c, types.CodeType)}
-    codes = [inner[f.name] for f in funcs]
     used = {v: injected[v] for c in codes for v in c.co_freevars if v in injected}
     return Transformation(codes, text, filename, used, built.guards, built.array_mode)
+
+
+def compile_factory(text: str, names: list[str], injected: set, fn: types.FunctionType,
+                    filename: str) -> list[types.CodeType]:
+    """The code objects of the functions ``names`` defined by ``text``, compiled inside a
+    factory whose parameters (the injected names and ``fn``'s closure variables) make
+    their free names closure cells. The factory's text is registered for tracebacks."""
+    freevars = sorted(injected | set(fn.__code__.co_freevars))
+    factory = f"def {FACTORY}({', '.join(freevars)}):\n"
+    factory += "".join("    " + line + "\n" if line else "\n" for line in text.splitlines())
+    factory += f"    return {', '.join(names)}\n"
+    register_source(filename, factory)
+    module_code = compile(factory, filename, "exec")
+    factory_code = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
+    inner = {c.co_name: c for c in factory_code.co_consts if isinstance(c, types.CodeType)}
+    return [inner[n] for n in names]
 
 
 def debug(stage: str, tree: gast.AST) -> None:

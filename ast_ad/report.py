@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .api import Adjoint
-from .pipeline import FACTORY, has_arrays
+from .pipeline import Transformation, compile_factory, has_arrays
 
 _PUSH = re.compile(r"^\s*_push(?:_\d+)?\((.*)\)\s*$")
 
@@ -90,20 +90,10 @@ def tape_report(fn: Callable, *args: Any, wrt: Any = 0, **kwargs: Any) -> TapeRe
     return report
 
 
-def _compile(text: str, t, fn: types.FunctionType, factory: Callable) -> Callable:
+def _compile(text: str, t: Transformation, fn: types.FunctionType,
+             factory: Callable) -> Callable:
+    """``t``'s first function compiled from ``text``, with ``_counting_tape`` injected."""
     injected = dict(t.injected, _counting_tape=factory)
-    freevars = sorted(set(injected) | set(fn.__code__.co_freevars))
-    body = "".join("    " + line + "\n" if line else "\n" for line in text.splitlines())
     name = t.codes[0].co_name
-    source = f"def {FACTORY}({', '.join(freevars)}):\n{body}    return {name}\n"
-    module = compile(source, t.filename + " (tape report)", "exec")
-    factory_code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
-    code = next(c for c in factory_code.co_consts
-                if isinstance(c, types.CodeType) and c.co_name == name)
-    user = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
-    cells = tuple(user[v] if v in user else _cell(injected[v]) for v in code.co_freevars)
-    return types.FunctionType(code, fn.__globals__, name, fn.__defaults__, cells)
-
-
-def _cell(obj: object) -> types.CellType:
-    return obj if isinstance(obj, types.CellType) else types.CellType(obj)
+    codes = compile_factory(text, [name], set(injected), fn, t.filename + " (tape report)")
+    return Transformation(codes, text, t.filename, injected, t.guards).instantiate(fn)[0]

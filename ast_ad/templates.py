@@ -35,29 +35,23 @@ def _parse_expr(text: str) -> gast.expr:
 OBJECT = "_ast_ad_object"  # attribute: the object a user rule's free name stands for
 
 
-def fill(text: str, holes: dict[str, gast.expr], modules: dict[str, str],
-         namespace: dict | None = None) -> gast.expr:
+def fill(text: str, holes: dict[str, gast.expr], namespace: dict | None = None) -> gast.expr:
     """The expression ``text`` with each hole name replaced by a copy of its node.
 
-    ``modules`` renames module names used by the template (``math``) to the name
-    under which the generated code sees that module; ``namespace`` (a user rule's)
-    says what its other free names are.
+    ``namespace`` (a user rule's) says what the template's other free names are.
     """
     tree = clone(_parse_expr(text))
-    return _Filler(holes, modules, namespace or {}).visit(tree)
+    return _Filler(holes, namespace or {}).visit(tree)
 
 
 class _Filler(gast.NodeTransformer):
-    def __init__(self, holes: dict[str, gast.expr], modules: dict[str, str], namespace: dict):
+    def __init__(self, holes: dict[str, gast.expr], namespace: dict):
         self.holes = holes
-        self.modules = modules
         self.namespace = namespace
 
     def visit_Name(self, node: gast.Name) -> gast.expr:
         if node.id in self.holes:
             return load(clone(self.holes[node.id]))
-        if node.id in self.modules:
-            node.id = self.modules[node.id]
         setattr(node, HELPER, True)
         if node.id in self.namespace:
             setattr(node, OBJECT, self.namespace[node.id])

@@ -79,6 +79,12 @@ def _walk_local(root: gast.AST):
                 todo.append(value)
 
 
+def parameters(func: gast.FunctionDef) -> list[gast.Name]:
+    """The parameter nodes of ``func`` in order: positional-only, positional, keyword-only."""
+    args = func.args
+    return list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
+
+
 def nested_functions(func: gast.FunctionDef) -> list:
     """The function definitions directly inside ``func`` (at any statement depth)."""
     return [n for n in walk_local(func) if n is not func and isinstance(n, gast.FunctionDef)]

@@ -17,7 +17,7 @@ import gast
 
 from ..ops import classify
 from ..passes.normalize import MUTATING, is_method
-from ..walk import free_loads, nested_functions, walk_local
+from ..walk import free_loads, nested_functions, parameters, walk_local
 from ..walk import walk as fast_walk
 
 
@@ -46,7 +46,7 @@ def analyze(module: gast.Module, func: gast.FunctionDef, wrt: list[str], calls: 
         for target in targets:
             back.setdefault(target, []).append(use)
 
-    params = [a for a in _params(func) if a.id in wrt]
+    params = [a for a in parameters(func) if a.id in wrt]
     varied = _closure(params, lambda d: [t for u in users.get(d, []) for t in flow.get(u, ())])
     seeds = [d for use in _returned(func) for d in reaching.get(use, [])]
     useful = _closure(seeds, lambda d: [r for u in back.get(d, []) for r in reaching.get(u, [])])
@@ -70,11 +70,6 @@ def _closure(start: list, step) -> set:
                 seen.add(nxt)
                 todo.append(nxt)
     return seen
-
-
-def _params(func: gast.FunctionDef) -> list:
-    args = func.args
-    return list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
 
 
 def _returned(func: gast.FunctionDef) -> list:

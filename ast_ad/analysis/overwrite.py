@@ -17,15 +17,11 @@ from __future__ import annotations
 
 import gast
 
-from ..walk import walk as fast_walk
-
-
-def params_of(func: gast.FunctionDef) -> set[str]:
-    return {a.id for a in fast_walk(func.args) if isinstance(a, gast.Name)}
+from ..walk import parameters
 
 
 def fresh_definitions(func: gast.FunctionDef) -> set:
-    params = params_of(func)
+    params = {a.id for a in parameters(func)}
     seen: set[str] = set()
     fresh = set()
     for node, in_loop, _ in _definitions(func.body, False, 0):
@@ -36,7 +32,7 @@ def fresh_definitions(func: gast.FunctionDef) -> set:
 
 
 def maybe_unbound(func: gast.FunctionDef) -> set[str]:
-    params = params_of(func)
+    params = {a.id for a in parameters(func)}
     first_depth: dict[str, int] = {}
     for node, _, depth in _definitions(func.body, False, 0):
         first_depth.setdefault(node.id, depth)

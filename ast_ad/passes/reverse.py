@@ -53,7 +53,7 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
     """Build forward and reverse sweeps statement by statement."""
 
     def __init__(self, parsed: Parsed, norm: Normalized, activity: Activity, calls: dict,
-                 wrt: list[str], kind: str, modules: dict[str, str], linker=None):
+                 wrt: list[str], kind: str, linker=None):
         self.linker = linker
         self.depth = 0
         self.wrt_tuple = False
@@ -64,7 +64,6 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
         self.calls = calls
         self.wrt = wrt
         self.kind = kind
-        self.modules = modules
         self.namer = norm.namer
         self.fresh = fresh_definitions(norm.func)
         self.numeric = numeric_names(norm.func, calls)
@@ -73,8 +72,7 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
         self.materialized: set = set()
         self._numeric: set | None = None
         self.listlike = listlike_names(norm.func)
-        self.temp_defs = _count_defs(norm.func, norm.temps)
-        self.all_defs = _count_defs(norm.func, None)
+        self.all_defs = _count_defs(norm.func)
         self.out = Generated(func=None)
         self.returned: gast.expr | None = None
 
@@ -213,7 +211,7 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
         """Must ``bv = 0`` follow this assignment's adjoint? Not for a first write, nor for a
         temporary written once (its adjoint is assigned afresh at its single use)."""
         if target.id in self.norm.temps:
-            return self.temp_defs.get(target.id, 0) > 1 and target not in self.fresh
+            return self.all_defs.get(target.id, 0) > 1 and target not in self.fresh
         return target not in self.fresh
 
     def adjoint_of(self, var: str, value: gast.expr, increment: bool) -> list:
@@ -244,7 +242,7 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
             else:
                 holes_here = dict(holes, **{param: atom}) if op.rule.variadic else holes
                 form, text = op.rule.expression(param)
-                filled = fill(text, holes_here, self.modules, op.rule.namespace)
+                filled = fill(text, holes_here, op.rule.namespace)
                 contribution = fold(times(g, filled) if form == "partial" else filled)
                 if form == "partial" and self.array_mode and not op.key.startswith(SCALAR):
                     shared = isinstance(contribution, gast.Name)  # g itself: must be copied
@@ -266,10 +264,10 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
             return assign(target, call(ADD, name(target), value))
         return aug_add(target, value)
 
-def _count_defs(func: gast.FunctionDef, names: set | None) -> dict:
+def _count_defs(func: gast.FunctionDef) -> dict:
+    """How many times each name is written (parameters included)."""
     counts: dict = {}
     for node in fast_walk(func):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)) \
-                and (names is None or node.id in names):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             counts[node.id] = counts.get(node.id, 0) + 1
     return counts

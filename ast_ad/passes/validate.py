@@ -128,7 +128,7 @@ class Validate:
     def stmt_Assign(self, stmt: gast.Assign) -> None:
         for target in stmt.targets:
             self.target(target, stmt.value)
-        self.expression(stmt.value, allow_tuple=True)
+        self.expression(stmt.value)
 
     def stmt_AugAssign(self, stmt: gast.AugAssign) -> None:
         self.target(stmt.target, None)
@@ -140,7 +140,7 @@ class Validate:
             self.expression(stmt.value)
 
     def stmt_Expr(self, stmt: gast.Expr) -> None:
-        self.expression(stmt.value, allow_tuple=True)
+        self.expression(stmt.value)
 
     def stmt_Pass(self, stmt: gast.Pass) -> None:
         pass
@@ -187,7 +187,7 @@ class Validate:
 
     def stmt_Return(self, stmt: gast.Return) -> None:
         if stmt.value is not None:
-            self.expression(stmt.value, allow_tuple=True)
+            self.expression(stmt.value)
 
     def module_attribute(self, node: gast.Attribute) -> bool:
         """``math.pi``, ``np.linalg.norm``: a dotted name rooted in a free (module) name."""
@@ -237,7 +237,7 @@ class Validate:
         if isinstance(target, gast.Subscript):
             base = target
             while isinstance(base, gast.Subscript):
-                self.expression(base.slice, allow_tuple=True)
+                self.expression(base.slice)
                 base = base.value
             if isinstance(base, gast.Name):
                 self.mutation(base, "item assignment")
@@ -255,7 +255,7 @@ class Validate:
         self.refuse(target, "a loop target other than names", "Loop over plain names.")
 
     # ------------------------------------------------------------------ expressions
-    def expression(self, expr: gast.expr, allow_tuple: bool = False) -> None:
+    def expression(self, expr: gast.expr) -> None:
         for node in _walk_skipping(expr, self.literal_args):
             kind = type(node)
             if kind in REFUSED_EXPRESSIONS:
