@@ -228,28 +228,27 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
                 holes.setdefault(param, gast.parse(default, mode="eval").body)
         holes["ans"] = name(var)
         holes["g"] = g
-        out: list = []
-        written: set = set()
+        contributions: list = []
         for atom, param in op.diff_args():
             if not isinstance(atom, gast.Name) or atom.id not in self.act.adjoint_names:
                 continue
             if increment and atom.id == var:
                 continue
             if param is None:  # a copy
-                generic = atom.id not in self.numeric
-                out.append(self.accumulate(atom.id, g, written, generic=generic))
+                contributions.append((atom.id, g, atom.id not in self.numeric))
                 continue
-            else:
-                holes_here = dict(holes, **{param: atom}) if op.rule.variadic else holes
-                form, text = op.rule.expression(param)
-                filled = fill(text, holes_here, op.rule.namespace)
-                contribution = fold(times(g, filled) if form == "partial" else filled)
-                if form == "partial" and self.array_mode and not op.key.startswith(SCALAR):
-                    shared = isinstance(contribution, gast.Name)  # g itself: must be copied
-                    contribution = call("unbroadcast" if shared else "reduce_to", contribution,
-                                        name(atom.id))
-            out.append(self.accumulate(atom.id, contribution, written, generic=form == "vjp"))
-        return out
+            holes_here = dict(holes, **{param: atom}) if op.rule.variadic else holes
+            form, text = op.rule.expression(param)
+            filled = fill(text, holes_here, op.rule.namespace)
+            contribution = fold(times(g, filled) if form == "partial" else filled)
+            if form == "partial" and self.array_mode and not op.key.startswith(SCALAR):
+                shared = isinstance(contribution, gast.Name)  # g itself: must be copied
+                contribution = call("unbroadcast" if shared else "reduce_to", contribution,
+                                    name(atom.id))
+            contributions.append((atom.id, contribution, form == "vjp"))
+        written: set = set()
+        return [self.accumulate(v, value, written, generic=generic)
+                for v, value, generic in _merged(contributions)]
 
     # ------------------------------------------------------------------ containers
     def accumulate(self, var: str, value: gast.expr, written: set,
@@ -263,6 +262,21 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
         if generic:
             return assign(target, call(ADD, name(target), value))
         return aug_add(target, value)
+
+def _merged(contributions: list) -> list:
+    """``contributions`` with identical numeric ones to the same variable summed once:
+    ``x * x`` gives ``bx += 2 * (g * x)``, not the same product computed and added twice
+    (``a + a == 2 * a`` exactly in floating point). Containers' (``generic``) stay apart."""
+    groups: dict = {}
+    for var, value, generic in contributions:
+        groups.setdefault((var, gast.dump(value), generic), []).append(value)
+    out = []
+    for (var, _, generic), values in groups.items():
+        if len(values) > 1 and not generic:
+            values = [gast.BinOp(left=const(len(values)), op=gast.Mult(), right=values[0])]
+        out.extend((var, value, generic) for value in values)
+    return out
+
 
 def _count_defs(func: gast.FunctionDef) -> dict:
     """How many times each name is written (parameters included)."""
