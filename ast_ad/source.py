@@ -163,7 +163,7 @@ def _unparse(tree: gast.AST) -> str:
 
 # Python 3.10's printer puts tuple targets in parentheses, later ones do not: print them
 # the later way on every version, so generated code is the same text everywhere
-_TUPLE_TARGET = re.compile(r"^(\s*)(for )?\(([\w, ]+)\)( = | in )")
+_TUPLE_TARGET = re.compile(r"^(\s*)(?:\(([\w, ]+)\)( = )|(for )\(([\w, ]+)\)( in ))")
 
 
 def to_source(tree: gast.AST) -> str:
@@ -171,13 +171,18 @@ def to_source(tree: gast.AST) -> str:
     text = _unparse(tree)
     out = []
     for line in text.splitlines():
-        line = _TUPLE_TARGET.sub(lambda m: f"{m[1]}{m[2] or ''}{m[3]}{m[4]}", line)
+        line = _TUPLE_TARGET.sub(_unparenthesized, line)
         match = _COMMENT_LINE.match(line)
         if match:
             out.append(f"{match.group(1)}# {ast.literal_eval(match.group(2))}")
         else:
             out.append(line)
     return "\n".join(out) + "\n"
+
+
+def _unparenthesized(match: re.Match) -> str:
+    indent, names, eq, loop, loop_names, in_ = match.groups()
+    return indent + (f"{names}{eq}" if eq else f"{loop}{loop_names}{in_}")
 
 
 def register_source(filename: str, text: str) -> None:
