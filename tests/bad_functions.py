@@ -8,6 +8,9 @@ values, and none of these functions is meant to be useful.
 # ruff: noqa: F401, F841, B009, B018, E731
 import functools
 import math
+import random
+
+import numpy as np
 
 COUNTER = 0
 OPTIONS = {"base": 2.0}
@@ -148,6 +151,24 @@ def bad_list_repeat(x):
     v = [x]
     w = v * 3  # HERE
     return w[0]
+
+
+def bad_out(x):
+    y = np.zeros(3)
+    np.multiply(x, 2.0, out=y)  # HERE
+    return y.sum()
+
+
+def bad_shuffle(x):
+    v = [x, 2.0 * x, 3.0 * x]
+    random.shuffle(v)  # HERE
+    return v[0]
+
+
+def bad_np_shuffle(x):
+    v = x * np.ones(3)
+    np.random.shuffle(v)  # HERE
+    return v[0]
 
 
 def bad_setcomp(x):

@@ -73,6 +73,11 @@ REFUSED = [
     Refusal("bad_eval", "a call to eval()", "eval"),
     Refusal("bad_list_concat", "list concatenation with '+'", "v + v", in_function=False),
     Refusal("bad_list_repeat", "list repetition with '*'", "v * 3", in_function=False),
+    Refusal("bad_out", "a call with 'out=' (it writes into an existing array)", "np.multiply"),
+    Refusal("bad_shuffle", "a call to random.shuffle(), which changes its argument in place",
+            "random.shuffle"),
+    Refusal("bad_np_shuffle", "a call to np.random.shuffle(), which changes its argument "
+            "in place", "np.random.shuffle"),
     # targets and signature
     Refusal("bad_starred_target", "starred unpacking", "*b"),
     Refusal("bad_aug_attribute", "assignment to the attribute '.real'", "x.real"),

@@ -124,17 +124,26 @@ def test_tape_report_counts_what_is_recorded() -> None:
 
 # ---------------------------------------------------------------------- aliasing
 
-@pytest.mark.parametrize("name, since", [("alias_list", "b = a"), ("alias_row", "row = grid[0]"),
-                                         ("alias_array", "v = a[0:2]"),
-                                         ("inplace_param_array", "def inplace_param_array")])
-def test_changing_a_shared_container_is_refused(name: str, since: str) -> None:
+@pytest.mark.parametrize("name, since, change", [
+    ("alias_list", "b = a", "b[0] = x * x * x"),
+    ("alias_row", "row = grid[0]", "row[1] = x * 5.0"),
+    ("alias_array", "v = a[0:2]", "v[0] = 10.0 * x[0]"),
+    ("inplace_param_array", "def inplace_param_array", "y += 1.0")])
+def test_changing_a_shared_container_is_refused(name: str, since: str, change: str) -> None:
+    import inspect
+
     import alias_cases
     import numpy as np
     fn = getattr(alias_cases, name)
     arg = np.array([0.3, 0.5, 0.9]) if "array" in name else 0.7
     with pytest.raises(ast_ad.TransformError, match="changed in place but may share") as info:
         ast_ad.grad(fn)(arg)
-    assert since in info.value.message
+    err = info.value
+    assert since in err.message
+    lines, first = inspect.getsourcelines(fn)
+    line = next(k for k, text in enumerate(lines) if text.strip() == change)
+    assert (err.filename, err.lineno, err.col) == (inspect.getsourcefile(fn), first + line,
+                                                   lines[line].index(change))
 
 
 def test_rebinding_after_sharing_is_fine() -> None:
