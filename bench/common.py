@@ -1,5 +1,5 @@
 """Helpers shared by the workloads and the runner: flattening gradients of any tool to one
-float vector for comparison, and fixed-seed inputs."""
+float vector for comparison, fixed-seed inputs, and the peers' shared run wrappers."""
 from __future__ import annotations
 
 import numpy as np
@@ -97,3 +97,31 @@ def directional_error(f, args: tuple, wrt: object, grads: object, seed: int = 0,
     numeric = (float(f(*shifted(args, wrt, directions, eps)))
                - float(f(*shifted(args, wrt, directions, -eps)))) / (2 * eps)
     return abs(analytic - numeric) / max(1.0, abs(analytic), abs(numeric))
+
+
+def tangent_runner(fn, wrt: tuple, args: tuple):
+    """tangent-ad's gradient of ``fn`` as a benchmark run: ``() -> (value, grads)``, with one
+    gradient (not a tuple) when ``wrt`` has one position, like the hand-written ones."""
+    import tangent
+    df = tangent.grad(fn, wrt=wrt, preserve_result=True, verbose=0)
+    if len(wrt) == 1:
+        def run():
+            g, value = df(*args)
+            return value, g
+        return run
+
+    def run_many():
+        *grads, value = df(*args)
+        return value, tuple(grads)
+    return run_many
+
+
+def torch_runner(f, params: list):
+    """PyTorch eager reverse mode of ``f(*params)`` as a benchmark run."""
+    def run():
+        for p in params:
+            p.grad = None
+        loss = f(*params)
+        loss.backward()
+        return loss.detach(), tuple(p.grad for p in params)
+    return run

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.common import rng
+from bench.common import rng, tangent_runner, torch_runner
 
 NAME = "gmm"
 KIND = "vectorised"
@@ -94,13 +94,7 @@ def autograd_peer(args):
 
 
 def tangent_peer(args):
-    import tangent
-    df = tangent.grad(primal, wrt=(0, 1, 2), preserve_result=True, verbose=0)
-
-    def run():
-        *grads, value = df(*args)
-        return value, tuple(grads)
-    return run
+    return tangent_runner(primal, (0, 1, 2), args)
 
 
 def torch_peer(args):
@@ -120,13 +114,7 @@ def torch_peer(args):
         m = torch.amax(a, dim=1, keepdim=True)
         return torch.sum(torch.log(torch.sum(torch.exp(a - m), dim=1)) + m[:, 0])
 
-    def run():
-        for p in params:
-            p.grad = None
-        loss = f(*params)
-        loss.backward()
-        return loss.detach(), tuple(p.grad for p in params)
-    return run
+    return torch_runner(f, params)
 
 
 def _jax(jit: bool):

@@ -2,7 +2,7 @@
 evaluated with Horner's rule in a loop over the data points and the coefficients."""
 from __future__ import annotations
 
-from bench.common import rng
+from bench.common import rng, tangent_runner
 
 NAME = "horner"
 KIND = "scalar"
@@ -81,13 +81,7 @@ def autograd_peer(args):
 
 
 def tangent_peer(args):
-    import tangent
-    df = tangent.grad(primal_indexed, wrt=(0,), preserve_result=True, verbose=0)
-
-    def run():
-        g, value = df(*args)
-        return value, g
-    return run
+    return tangent_runner(primal_indexed, (0,), args)
 
 
 def torch_peer(args):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.common import rng
+from bench.common import rng, tangent_runner
 
 NAME = "logreg"
 KIND = "vectorised"
@@ -62,13 +62,7 @@ def autograd_peer(args):
 
 
 def tangent_peer(args):
-    import tangent
-    df = tangent.grad(primal, wrt=(0, 1), preserve_result=True, verbose=0)
-
-    def run():
-        gw, gb, value = df(*args)
-        return value, (gw, gb)
-    return run
+    return tangent_runner(primal, (0, 1), args)
 
 
 def torch_peer(args):

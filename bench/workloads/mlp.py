@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.common import rng
+from bench.common import rng, tangent_runner, torch_runner
 
 NAME = "mlp"
 KIND = "vectorised"
@@ -85,13 +85,7 @@ def autograd_peer(args):
 
 
 def tangent_peer(args):
-    import tangent
-    df = tangent.grad(primal, wrt=(0, 1, 2, 3), preserve_result=True, verbose=0)
-
-    def run():
-        *grads, value = df(*args)
-        return value, tuple(grads)
-    return run
+    return tangent_runner(primal, (0, 1, 2, 3), args)
 
 
 def torch_peer(args):
@@ -108,13 +102,7 @@ def torch_peer(args):
         picked = torch.sum(logits * labels, dim=1)
         return torch.mean(lse - picked)
 
-    def run():
-        for p in params:
-            p.grad = None
-        loss = f(*params)
-        loss.backward()
-        return loss.detach(), tuple(p.grad for p in params)
-    return run
+    return torch_runner(f, params)
 
 
 def _jax(jit: bool):

@@ -4,6 +4,8 @@ step; the loss is the squared norm of the final state, differentiated with respe
 four parameters and the initial state."""
 from __future__ import annotations
 
+from bench.common import tangent_runner
+
 NAME = "rk4"
 KIND = "scalar"
 SIZES = {"small": 20, "large": 500}
@@ -140,13 +142,7 @@ def autograd_peer(args):
 
 
 def tangent_peer(args):
-    import tangent
-    df = tangent.grad(primal, wrt=(0, 1), preserve_result=True, verbose=0)
-
-    def run():
-        gp, gy, value = df(*args)
-        return value, (gp, gy)
-    return run
+    return tangent_runner(primal, (0, 1), args)
 
 
 def torch_peer(args):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.common import rng
+from bench.common import rng, tangent_runner, torch_runner
 
 NAME = "rnn"
 KIND = "array-loop"
@@ -106,13 +106,7 @@ def primal_tangent(W, U, b, V, xs, targets):
 
 
 def tangent_peer(args):
-    import tangent
-    df = tangent.grad(primal_tangent, wrt=(0, 1, 2, 3), preserve_result=True, verbose=0)
-
-    def run():
-        *grads, value = df(*args)
-        return value, tuple(grads)
-    return run
+    return tangent_runner(primal_tangent, (0, 1, 2, 3), args)
 
 
 def torch_peer(args):
@@ -130,13 +124,7 @@ def torch_peer(args):
             loss = loss + torch.sum((out - targets[t]) ** 2)
         return loss
 
-    def run():
-        for p in params:
-            p.grad = None
-        loss = f(*params)
-        loss.backward()
-        return loss.detach(), tuple(p.grad for p in params)
-    return run
+    return torch_runner(f, params)
 
 
 def _jax(jit: bool):

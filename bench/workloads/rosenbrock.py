@@ -2,7 +2,7 @@
 list and a dozen float operations per step."""
 from __future__ import annotations
 
-from bench.common import rng
+from bench.common import rng, tangent_runner
 
 NAME = "rosenbrock"
 KIND = "scalar"
@@ -58,13 +58,7 @@ def autograd_peer(args):
 
 
 def tangent_peer(args):
-    import tangent
-    df = tangent.grad(primal, wrt=(0,), preserve_result=True, verbose=0)
-
-    def run():
-        g, value = df(*args)
-        return value, g
-    return run
+    return tangent_runner(primal, (0,), args)
 
 
 def torch_peer(args):
