@@ -267,6 +267,8 @@ def _merged(contributions: list) -> list:
     """``contributions`` with identical numeric ones to the same variable summed once:
     ``x * x`` gives ``bx += 2 * (g * x)``, not the same product computed and added twice
     (``a + a == 2 * a`` exactly in floating point). Containers' (``generic``) stay apart."""
+    if len({var for var, _, _ in contributions}) == len(contributions):
+        return contributions  # the common case: one contribution per variable
     groups: dict = {}
     for var, value, generic in contributions:
         groups.setdefault((var, gast.dump(value), generic), []).append(value)
