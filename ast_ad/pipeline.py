@@ -118,18 +118,23 @@ def uses_arrays(parsed: Parsed, calls: dict, env: Env) -> bool:
     return False
 
 
-_PLAIN = (float, int, bool, str, type(None))
+_PLAIN = frozenset((float, int, bool, str, type(None)))
 
 
 def has_arrays(values) -> bool:
-    """Are any of the run-time arguments arrays (or lists/tuples holding arrays)?"""
+    """Are any of the run-time arguments arrays, or containers (lists, tuples, dicts, at any
+    depth) holding one? Every item is looked at: one array anywhere needs array mode. A
+    container of plain numbers is passed over at C speed (``map(type, ...)``)."""
     for v in values:
-        if type(v) in _PLAIN:
+        kind = type(v)
+        if kind in _PLAIN:
             continue
         if isinstance(v, (numpy.ndarray, numpy.generic)):
             return True
-        if isinstance(v, (list, tuple)) and v and (  # first and last item: O(1) per call
-                isinstance(v[0], numpy.ndarray) or isinstance(v[-1], numpy.ndarray)):
+        if kind is list or kind is tuple or isinstance(v, (list, tuple)):
+            if not _PLAIN.issuperset(map(type, v)) and has_arrays(v):
+                return True
+        elif isinstance(v, dict) and has_arrays(v.values()):
             return True
     return False
 

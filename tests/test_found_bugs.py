@@ -10,6 +10,7 @@ import itertools
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 import ast_ad
@@ -131,3 +132,27 @@ def test_local_function_called_through_an_alias(load) -> None:
     except ast_ad.TransformError:
         return  # refusing it would be fine too
     assert grad == pytest.approx(central_difference(module.f, x), rel=1e-5)
+
+
+def _middle_array_sum(xs, w):
+    y = xs[1] + w
+    return y[0] + y[1]
+
+
+def _dict_array_sum(d, w):
+    y = d["a"] + w
+    return y[0] + y[1]
+
+
+@pytest.mark.parametrize("fn, container", [
+    (_middle_array_sum, [2.0, np.array([1.0, 2.0, 3.0]), 3.0]),
+    (_dict_array_sum, {"a": np.array([1.0, 2.0, 3.0])}),
+])
+def test_array_inside_a_container_argument_selects_array_mode(fn, container) -> None:
+    """An array in the middle of a list (or in a dict) argument was missed by the per-call
+    check, which looked at a list's first and last items only: scalar mode then returned
+    the un-reduced adjoint [1, 1, 0] for a float parameter whose gradient is 2."""
+    g = ast_ad.grad(fn, wrt=1)(container, 0.5)
+    h = 1e-6
+    fd = (fn(container, 0.5 + h) - fn(container, 0.5 - h)) / (2 * h)
+    assert type(g) is float and g == pytest.approx(fd) and g == 2.0

@@ -52,7 +52,11 @@ def test_float32_gradient_of_float32_input_stays_float32() -> None:
     ((np.float64(1.0),), True),
     (([1.0, 2.0],), False),
     (([np.ones(2), np.ones(2)],), True),
-    (((1.0, np.ones(2)),), True),   # the last item is an array
+    (((1.0, np.ones(2)),), True),
+    (([1.0, np.ones(2), 3.0],), True),            # an array between numbers
+    (([[1.0], [2.0, np.ones(2)]],), True),        # nested
+    (({"a": np.ones(2), "b": 1.0},), True),       # a dict's values
+    (({"a": [1.0, 2.0]},), False),
     (([],), False),
 ])
 def test_has_arrays(args: tuple, expected: bool) -> None:
