@@ -107,13 +107,14 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
 
 
 def uses_arrays(parsed: Parsed, calls: dict, env: Env) -> bool:
-    """Does the function call NumPy, or read a global or closure value that is an array?"""
+    """Does the function call NumPy, or read a global or closure value that is or holds an
+    array?"""
     if any(t.key and t.key.startswith("numpy.") for t in calls.values()):
         return True
     for node in fast_walk(parsed.func):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             value = env.lookup(node.id)[0]
-            if value is numpy or isinstance(value, (numpy.ndarray, numpy.generic)):
+            if value is numpy or has_arrays((value,)):
                 return True
     return False
 

@@ -156,3 +156,18 @@ def test_array_inside_a_container_argument_selects_array_mode(fn, container) -> 
     h = 1e-6
     fd = (fn(container, 0.5 + h) - fn(container, 0.5 - h)) / (2 * h)
     assert type(g) is float and g == pytest.approx(fd) and g == 2.0
+
+
+GLOBAL_ROWS = [1.0, np.array([1.0, 2.0, 3.0])]
+
+
+def _global_container_of_arrays(x):
+    y = GLOBAL_ROWS[1] * x
+    return y[0] + y[1]
+
+
+def test_array_inside_a_global_container_selects_array_mode() -> None:
+    """A global list holding an array was not seen as array data: scalar mode returned
+    [1, 2, 0] for a float parameter whose gradient is 3."""
+    g = ast_ad.grad(_global_container_of_arrays)(0.5)
+    assert type(g) is float and g == 3.0
