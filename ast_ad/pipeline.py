@@ -116,7 +116,28 @@ def uses_arrays(parsed: Parsed, calls: dict, env: Env) -> bool:
             value = env.lookup(node.id)[0]
             if value is numpy or has_arrays((value,)):
                 return True
-    return False
+    seen: set = set()
+    return any(_calls_arrays(t.obj, seen) for t in calls.values() if t.kind == "function")
+
+
+def _calls_arrays(fn: object, seen: set) -> bool:
+    """Does the user function ``fn``, or one it calls, read NumPy or an array (or a container
+    of arrays) from its globals or closure? Its results may then be arrays even though the
+    caller never names one (``y = make_row() * x``)."""
+    if not isinstance(fn, types.FunctionType) or fn in seen:
+        return False
+    seen.add(fn)
+    values = [fn.__globals__[n] for n in _global_names(fn.__code__) if n in fn.__globals__]
+    values += Env.of(fn).closure.values()
+    return any(v is numpy or has_arrays((v,)) or _calls_arrays(v, seen) for v in values)
+
+
+def _global_names(code: types.CodeType) -> set:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
 
 
 _PLAIN = frozenset((float, int, bool, str, type(None)))

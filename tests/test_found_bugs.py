@@ -171,3 +171,19 @@ def test_array_inside_a_global_container_selects_array_mode() -> None:
     [1, 2, 0] for a float parameter whose gradient is 3."""
     g = ast_ad.grad(_global_container_of_arrays)(0.5)
     assert type(g) is float and g == 3.0
+
+
+def _make_row():
+    return GLOBAL_ROWS[1]
+
+
+def _array_from_a_helper(x):
+    y = _make_row() * x
+    return y[0] + y[1]
+
+
+def test_array_returned_by_a_helper_selects_array_mode() -> None:
+    """The caller names no array; the helper it calls returns a global one. Scalar mode
+    returned [1, 2, 0] for a float parameter whose gradient is 3."""
+    g = ast_ad.grad(_array_from_a_helper)(0.5)
+    assert type(g) is float and g == 3.0
