@@ -114,10 +114,29 @@ def uses_arrays(parsed: Parsed, calls: dict, env: Env) -> bool:
     for node in fast_walk(parsed.func):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             value = env.lookup(node.id)[0]
-            if value is numpy or has_arrays((value,)):
-                return True
+        elif isinstance(node, gast.Attribute):
+            value = _module_attribute(node, env)  # ``config.ROW``
+        else:
+            continue
+        if value is numpy or has_arrays((value,)):
+            return True
     seen: set = set()
     return any(_calls_arrays(t.obj, seen) for t in calls.values() if t.kind == "function")
+
+
+def _module_attribute(node: gast.Attribute, env: Env) -> object:
+    """The value of ``mod.sub.NAME`` when every object before the last dot is a module
+    (nothing is evaluated but module attribute lookups); else None."""
+    base = node.value
+    if isinstance(base, gast.Name):
+        owner = env.lookup(base.id)[0]
+    elif isinstance(base, gast.Attribute):
+        owner = _module_attribute(base, env)
+    else:
+        return None
+    if not isinstance(owner, types.ModuleType):
+        return None
+    return getattr(owner, node.attr, None)
 
 
 def _calls_arrays(fn: object, seen: set) -> bool:

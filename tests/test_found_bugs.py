@@ -10,6 +10,7 @@ import itertools
 import sys
 import textwrap
 
+import array_constants
 import numpy as np
 import pytest
 
@@ -186,4 +187,16 @@ def test_array_returned_by_a_helper_selects_array_mode() -> None:
     """The caller names no array; the helper it calls returns a global one. Scalar mode
     returned [1, 2, 0] for a float parameter whose gradient is 3."""
     g = ast_ad.grad(_array_from_a_helper)(0.5)
+    assert type(g) is float and g == 3.0
+
+
+def _read_module_row(x):
+    y = array_constants.ROW * x
+    return y[0] + y[1]
+
+
+def test_array_read_as_a_module_attribute_selects_array_mode() -> None:
+    """``mod.ROW * x``: the array is reached through a module attribute, which the choice of
+    array mode did not look at; scalar mode returned [1, 2, 0] instead of 3."""
+    g = ast_ad.grad(_read_module_row)(0.5)
     assert type(g) is float and g == 3.0
