@@ -25,7 +25,8 @@ __all__ = [
     # elementwise partials
     "clip_select", "dsinc", "log0",
     # reductions
-    "sum_vjp", "mean_vjp", "prod_vjp", "extremum_vjp", "ptp_vjp", "var_vjp", "std_vjp",
+    "sum_vjp", "sum_expand", "mean_vjp", "mean_expand", "prod_vjp", "extremum_vjp", "ptp_vjp",
+    "var_vjp", "std_vjp",
     "nansum_vjp", "nanmean_vjp", "nanprod_vjp", "nanvar_vjp", "nanstd_vjp",
     "cumsum_vjp", "cumprod_vjp", "average_vjp", "quantile_vjp",
     # products
@@ -217,6 +218,23 @@ def sum_vjp(g, a, axis=None, keepdims=False):
     shape = np.shape(a)
     axes = _axes(axis, len(shape))
     return to_like(np.broadcast_to(_expand(g, axes, keepdims), shape), a)
+
+
+def sum_expand(g, a, axis=None, keepdims=False):
+    """``sum_vjp`` for an adjoint that is an operand of arithmetic: ``g`` with the summed
+    axes put back as size-1 axes (broadcasting does the rest), not a full array of copies."""
+    if type(a) is not np.ndarray or a.dtype.kind not in "fc":
+        return sum_vjp(g, a, axis, keepdims)
+    g = np.asarray(g, dtype=a.dtype)
+    return g if axis is None else _expand(g, _axes(axis, a.ndim), keepdims)
+
+
+def mean_expand(g, a, axis=None, keepdims=False):
+    """``mean_vjp`` in the form of :func:`sum_expand`."""
+    if type(a) is not np.ndarray or a.dtype.kind not in "fc":
+        return mean_vjp(g, a, axis, keepdims)
+    count = math.prod(a.shape[ax] for ax in _axes(axis, a.ndim))
+    return sum_expand(np.asarray(g) / count, a, axis, keepdims)
 
 
 def mean_vjp(g, a, axis=None, keepdims=False):

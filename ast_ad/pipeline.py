@@ -24,6 +24,7 @@ from .passes.desugar import Desugar
 from .passes.inline import Inliner
 from .passes.jumps import Jumps
 from .passes.normalize import Normalize
+from .passes.peephole import peephole
 from .passes.prune import prune
 from .passes.resolve import MISSING, Env, local_names, resolve
 from .passes.reverse import COTANGENT, Generated, Reverse
@@ -99,6 +100,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     temps = norm.temps | {namer.adjoint(t) for t in norm.temps if t in namer.adjoints}
     funcs = [simplify(f, temps, array_mode) for f in funcs]
     debug("simplify", funcs[-1])
+    funcs = [peephole(f, array_mode) for f in funcs]
+    debug("peephole", funcs[-1])
     injected = dict(linker.injected)
     injected.update(helpers_used(funcs, user_names, local_names(norm.func), env, namer))
     guards = _unique([(env.globals, n, obj) for n, obj in guards if obj is not MISSING]

@@ -464,7 +464,7 @@ PIPELINE = {
                 bx += 2 * (by * x)
             else:
                 # line 18: y = -x
-                bx += -by
+                bx -= by
                 by = 0.0
             return bx
         """),

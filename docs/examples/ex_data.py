@@ -49,3 +49,7 @@ def outer(x, w):
     def scaled(t):
         return t * w
     return scaled(x) + scaled(x * x)
+
+
+def spread(x, scale):
+    return np.sum(np.sum(x ** 2, axis=1) / scale)

@@ -1,0 +1,116 @@
+"""Peephole: cheaper forms of adjoint expressions that compute exactly the same values.
+
+Input: a simplified adjoint function. Output: the same function with
+
+* **negations moved outwards** (array mode): ``g * (-a / b)`` is ``-(g * (a / b))`` and
+  ``reduce_to(-e, x)`` is ``-reduce_to(e, x)``, so that a negation applies to the reduced
+  (smaller) value, not to every element of the broadcast one. In both modes ``bx += -e``
+  is ``bx -= e``. IEEE negation is exact and commutes with products, quotients and sums:
+  the same bits;
+* **sums not broadcast back** (array mode): in ``reduce_to(sum_vjp(g, a, 1) * e, x)`` the
+  adjoint of a sum is an operand of arithmetic, so ``sum_expand`` gives ``g`` with the
+  summed axes put back as size-1 axes and broadcasting does the rest, instead of a full
+  array of copies of ``g``. ``reduce_to``/``unbroadcast`` restore ``x``'s shape either way.
+
+>>> import gast
+>>> from ast_ad.source import to_source
+>>> src = "def f(g, a, x, bm):\\n    bm += reduce_to(-(g * (-a / x)), x)"
+>>> print(to_source(peephole(gast.parse(src).body[0], arrays=True)), end="")
+def f(g, a, x, bm):
+    bm += reduce_to(g * (a / x), x)
+>>> src = "def f(g, a, x):\\n    return reduce_to(sum_vjp(g, a, 2, False) * (2 * x), x)"
+>>> print(to_source(peephole(gast.parse(src).body[0], arrays=True)), end="")
+def f(g, a, x):
+    return reduce_to(sum_expand(g, a, 2, False) * 2 * x, x)
+"""
+from __future__ import annotations
+
+import gast
+
+from ..templates import helper
+
+_REDUCERS = ("reduce_to", "unbroadcast")
+_EXPANDERS = {"sum_vjp": "sum_expand", "mean_vjp": "mean_expand"}
+
+
+def peephole(func: gast.FunctionDef, arrays: bool) -> gast.FunctionDef:
+    """Rewrite ``func`` in place (see the module docstring) and return it."""
+    _Peephole(arrays).visit(func)
+    return func
+
+
+def _neg(node: gast.expr) -> bool:
+    return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
+
+
+def _negate(node: gast.expr) -> gast.expr:
+    return node.operand if _neg(node) else gast.UnaryOp(op=gast.USub(), operand=node)
+
+
+def _call_to(node: gast.expr, names) -> str | None:
+    if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+            and node.func.id in names and not node.keywords:
+        return node.func.id
+    return None
+
+
+def _two(node: gast.expr) -> bool:
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float) \
+        and node.value == 2
+
+
+def _scale_small_first(node: gast.BinOp) -> gast.BinOp:
+    """``sum_expand(...) * (2 * x)`` is ``sum_expand(...) * 2 * x``: the small operand is
+    scaled, not the large one (the same bits: doubling only moves the exponent, the ``x ** 2``
+    rule's factor)."""
+    right = node.right
+    if isinstance(node.op, gast.Mult) and _call_to(node.left, ("sum_expand", "mean_expand")) \
+            and isinstance(right, gast.BinOp) and isinstance(right.op, gast.Mult) \
+            and _two(right.left):
+        scaled = gast.BinOp(left=node.left, op=gast.Mult(), right=right.left)
+        return gast.BinOp(left=scaled, op=gast.Mult(), right=right.right)
+    return node
+
+
+class _Peephole(gast.NodeTransformer):
+    def __init__(self, arrays: bool):
+        self.arrays = arrays
+
+    def visit_BinOp(self, node: gast.BinOp) -> gast.expr:
+        self.generic_visit(node)
+        if not isinstance(node.op, (gast.Mult, gast.Div)):
+            return node
+        if self.arrays:
+            for side in ("left", "right"):
+                operand = getattr(node, side)
+                fn = _call_to(operand, _EXPANDERS)
+                if fn:
+                    operand.func = helper(_EXPANDERS[fn])
+            node = _scale_small_first(node)
+        negations = _neg(node.left) + _neg(node.right)
+        if negations == 0 or not self.arrays:
+            return node
+        node.left, node.right = _negate(node.left) if _neg(node.left) else node.left, \
+            _negate(node.right) if _neg(node.right) else node.right
+        return node if negations == 2 else gast.UnaryOp(op=gast.USub(), operand=node)
+
+    def visit_Call(self, node: gast.Call) -> gast.expr:
+        self.generic_visit(node)
+        fn = _call_to(node, _REDUCERS)
+        if fn and self.arrays and len(node.args) == 2 and _neg(node.args[0]):
+            node.args[0] = node.args[0].operand
+            node.func = helper("reduce_to")  # the negation makes a new value: no copy needed
+            return gast.UnaryOp(op=gast.USub(), operand=node)
+        return node
+
+    def visit_UnaryOp(self, node: gast.UnaryOp) -> gast.expr:
+        self.generic_visit(node)
+        if _neg(node) and _neg(node.operand):
+            return node.operand.operand
+        return node
+
+    def visit_AugAssign(self, node: gast.AugAssign) -> gast.AugAssign:
+        self.generic_visit(node)
+        if isinstance(node.op, gast.Add) and _neg(node.value):
+            node.op, node.value = gast.Sub(), node.value.operand
+        return node
