@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = [
     # shapes and dtypes
-    "to_like", "unbroadcast", "reduce_to", "gather_vjp",
+    "to_like", "unbroadcast", "reduce_to", "gather_vjp", "shape_only",
     # elementwise partials
     "clip_select", "dsinc", "log0",
     # reductions
@@ -85,6 +85,17 @@ def to_like(value, like, fresh=False):
     if isinstance(like, (int, float)):
         return float(arr)
     return arr.astype(dtype)
+
+
+_STAND_IN_BYTES = 1 << 16  # smaller arrays are kept: a stand-in would save next to nothing
+
+
+def shape_only(value):
+    """A stand-in for ``value`` where only its type, shape and dtype are read later: for a
+    large array, a read-only broadcast zero that holds no memory; anything else as it is."""
+    if type(value) is np.ndarray and value.nbytes >= _STAND_IN_BYTES:
+        return np.broadcast_to(np.zeros((), value.dtype), value.shape)
+    return value
 
 
 def _sum_to(value, shape: tuple) -> np.ndarray:

@@ -26,6 +26,7 @@ from .passes.jumps import Jumps
 from .passes.normalize import Normalize
 from .passes.peephole import peephole
 from .passes.prune import prune
+from .passes.release import release
 from .passes.resolve import MISSING, Env, local_names, resolve
 from .passes.reverse import COTANGENT, Generated, Reverse
 from .passes.simplify import simplify
@@ -102,6 +103,9 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     debug("simplify", funcs[-1])
     funcs = [peephole(f, array_mode) for f in funcs]
     debug("peephole", funcs[-1])
+    if array_mode and kind != "split":
+        funcs = [release(f) for f in funcs]
+        debug("release", funcs[-1])
     injected = dict(linker.injected)
     injected.update(helpers_used(funcs, user_names, local_names(norm.func), env, namer))
     guards = _unique([(env.globals, n, obj) for n, obj in guards if obj is not MISSING]

@@ -94,6 +94,16 @@ def helper(ident: str, store: bool = False) -> gast.Name:
     return node
 
 
+def parse_generated(source: str, helpers: set) -> gast.FunctionDef:
+    """The function in ``source`` as if a pass had made it: its Names in ``helpers`` are
+    marked as our helpers (for tests of the passes that only touch our helpers' calls)."""
+    func = gast.parse(source).body[0]
+    for node in fast_walk(func):
+        if type(node) is gast.Name and node.id in helpers:
+            setattr(node, HELPER, True)
+    return func
+
+
 def call(func: str, *args: gast.expr) -> gast.Call:
     """``func(*args)``; ``func`` is one of our helpers (or a builtin), never a user name."""
     return gast.Call(func=helper(func), args=list(args), keywords=[])

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import textwrap
 
-import gast
 import numpy as np
 import pytest
 
@@ -11,6 +10,7 @@ import ast_ad
 from ast_ad.npruntime import mean_expand, mean_vjp, reduce_to, sum_expand, sum_vjp
 from ast_ad.passes.peephole import peephole
 from ast_ad.source import to_source
+from ast_ad.templates import parse_generated
 
 BEFORE = """
 def f(g, a, x, s, bm, bx, v):
@@ -59,7 +59,9 @@ def f(g, a, x, s, bm, bx, v):
 
 
 def _run(arrays: bool) -> str:
-    return to_source(peephole(gast.parse(textwrap.dedent(BEFORE)).body[0], arrays))
+    func = parse_generated(textwrap.dedent(BEFORE), {"reduce_to", "unbroadcast", "sum_vjp",
+                                                     "mean_vjp"})
+    return to_source(peephole(func, arrays))
 
 
 def test_golden_arrays() -> None:

@@ -12,14 +12,15 @@ Input: a simplified adjoint function. Output: the same function with
   summed axes put back as size-1 axes and broadcasting does the rest, instead of a full
   array of copies of ``g``. ``reduce_to``/``unbroadcast`` restore ``x``'s shape either way.
 
->>> import gast
 >>> from ast_ad.source import to_source
+>>> from ast_ad.templates import parse_generated
+>>> ours = {"reduce_to", "sum_vjp"}
 >>> src = "def f(g, a, x, bm):\\n    bm += reduce_to(-(g * (-a / x)), x)"
->>> print(to_source(peephole(gast.parse(src).body[0], arrays=True)), end="")
+>>> print(to_source(peephole(parse_generated(src, ours), arrays=True)), end="")
 def f(g, a, x, bm):
     bm += reduce_to(g * (a / x), x)
 >>> src = "def f(g, a, x):\\n    return reduce_to(sum_vjp(g, a, 2, False) * (2 * x), x)"
->>> print(to_source(peephole(gast.parse(src).body[0], arrays=True)), end="")
+>>> print(to_source(peephole(parse_generated(src, ours), arrays=True)), end="")
 def f(g, a, x):
     return reduce_to(sum_expand(g, a, 2, False) * 2 * x, x)
 """
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import gast
 
-from ..templates import helper
+from ..templates import HELPER, helper
 
 _REDUCERS = ("reduce_to", "unbroadcast")
 _EXPANDERS = {"sum_vjp": "sum_expand", "mean_vjp": "mean_expand"}
@@ -49,7 +50,7 @@ def _negate(node: gast.expr) -> gast.expr:
 
 def _call_to(node: gast.expr, names) -> str | None:
     if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
-            and node.func.id in names and not node.keywords:
+            and getattr(node.func, HELPER, False) and node.func.id in names and not node.keywords:
         return node.func.id
     return None
 
