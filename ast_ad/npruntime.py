@@ -30,7 +30,8 @@ __all__ = [
     "nansum_vjp", "nanmean_vjp", "nanprod_vjp", "nanvar_vjp", "nanstd_vjp",
     "cumsum_vjp", "cumprod_vjp", "average_vjp", "quantile_vjp",
     # products
-    "dot_vjp_a", "dot_vjp_b", "matmul_vjp_a", "matmul_vjp_b", "tensordot_vjp_a",
+    "dot_vjp_a", "dot_vjp_b", "matmul_vjp_a", "matmul_vjp_b", "matmul_vjp_a_many",
+    "matmul_vjp_b_many", "dot_vjp_a_many", "dot_vjp_b_many", "tensordot_vjp_a",
     "tensordot_vjp_b", "inner_vjp_a", "inner_vjp_b", "outer_vjp_a", "outer_vjp_b",
     "vdot_vjp_a", "vdot_vjp_b", "einsum_vjp", "kron_vjp_a", "kron_vjp_b", "cross_vjp_a",
     "cross_vjp_b", "trace_vjp", "convolve_vjp", "correlate_vjp",
@@ -554,6 +555,73 @@ def matmul_vjp_a(g, a, b):
 def matmul_vjp_b(g, a, b):
     """Adjoint of ``a @ b`` for ``b``."""
     return to_like(_matmul_grad(g, a, b, 1), b, fresh=True)
+
+
+def _batched(pairs: list, like, which: int):
+    """``sum_t`` of the matrix-product adjoint for ``like`` (the 2-D operand ``which``) over
+    ``pairs`` of (g_t, other operand_t), as one matrix product; None if the pairs are not
+    all vectors or matrices of ``like``'s float dtype that fit it."""
+    if type(like) is not np.ndarray or like.ndim != 2 or like.dtype.kind != "f" \
+            or not pairs:
+        return None
+    dtype, (m, n) = like.dtype, like.shape
+    gs, others = [], []
+    for g, other in pairs:
+        if type(g) is not np.ndarray or type(other) is not np.ndarray or g.dtype != dtype \
+                or other.dtype != dtype or g.ndim != other.ndim or g.ndim not in (1, 2):
+            return None
+        gs.append(g)
+        others.append(other)
+    try:
+        if which == 0:  # like @ other: d like = sum_t g_t @ other_t.T, columns side by side
+            G = np.concatenate([g.reshape(m, -1) for g in gs], axis=1)
+            B = np.concatenate([b.reshape(n, -1) for b in others], axis=1)
+            return G @ B.T
+        A = np.concatenate([a.reshape(-1, m) for a in others], axis=0)  # other @ like
+        G = np.concatenate([g.reshape(-1, n) for g in gs], axis=0)
+        return A.T @ G
+    except ValueError:
+        return None
+
+
+def matmul_vjp_a_many(pairs: list, a):
+    """``sum`` of ``matmul_vjp_a(g, a, b)`` over ``pairs`` of ``(g, b)`` (zero if none)."""
+    total = _batched(pairs, a, 0)
+    if total is not None:
+        return to_like(total, a, fresh=True)
+    return _sum_each(matmul_vjp_a(g, a, b) for g, b in pairs)
+
+
+def matmul_vjp_b_many(pairs: list, b):
+    """``sum`` of ``matmul_vjp_b(g, a, b)`` over ``pairs`` of ``(g, a)``."""
+    total = _batched(pairs, b, 1)
+    if total is not None:
+        return to_like(total, b, fresh=True)
+    return _sum_each(matmul_vjp_b(g, a, b) for g, a in pairs)
+
+
+def dot_vjp_a_many(pairs: list, a):
+    """``sum`` of ``dot_vjp_a(g, a, b)`` over ``pairs`` of ``(g, b)`` (for 2-D ``a`` and
+    1-D or 2-D ``b``, ``np.dot`` is a matrix product)."""
+    total = _batched(pairs, a, 0)
+    if total is not None:
+        return to_like(total, a, fresh=True)
+    return _sum_each(dot_vjp_a(g, a, b) for g, b in pairs)
+
+
+def dot_vjp_b_many(pairs: list, b):
+    """``sum`` of ``dot_vjp_b(g, a, b)`` over ``pairs`` of ``(g, a)``."""
+    total = _batched(pairs, b, 1)
+    if total is not None:
+        return to_like(total, b, fresh=True)
+    return _sum_each(dot_vjp_b(g, a, b) for g, a in pairs)
+
+
+def _sum_each(terms):
+    total = 0.0
+    for term in terms:
+        total = term if type(total) is float else total + term
+    return total
 
 
 def _inner_grads(g, a, b):

@@ -20,6 +20,7 @@ from .analysis.aliasing import check_aliasing
 from .analysis.overwrite import maybe_unbound
 from .errors import Location, TransformError
 from .naming import Namer, names_in
+from .passes.batch import batch
 from .passes.desugar import Desugar
 from .passes.inline import Inliner
 from .passes.jumps import Jumps
@@ -103,6 +104,9 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     debug("simplify", funcs[-1])
     funcs = [peephole(f, array_mode) for f in funcs]
     debug("peephole", funcs[-1])
+    if array_mode:
+        funcs = [batch(f, namer) for f in funcs]
+        debug("batch", funcs[-1])
     if array_mode and kind != "split":
         funcs = [release(f) for f in funcs]
         debug("release", funcs[-1])

@@ -50,17 +50,39 @@ def _positions(f: Callable, wrt: Wrt, nargs: int) -> tuple[list[int], list[str]]
     return indices, labels
 
 
-def _partial(f: Callable, args: Sequence[Any], index: int, step: float) -> float:
-    """d f / d args[index] by central differences, extrapolated (Richardson)."""
+def _partial(f: Callable, args: Sequence[Any], index: int, step: float) -> Any:
+    """d f / d args[index] by central differences, extrapolated (Richardson): a float for a
+    number, an array of the same shape for a float NumPy array (one element at a time)."""
     x = args[index]
+    if _is_float_array(x):
+        import numpy as np
+        out = np.empty(x.shape, dtype=float)
+        for position in np.ndindex(x.shape):
+            out[position] = _partial_at(f, args, index, step, position)
+        return out
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise TypeError(f"cannot take finite differences in argument {index} of type "
-                        f"{type(x).__name__}; it must be a float")
-    x = float(x)
+                        f"{type(x).__name__}; it must be a float or a float NumPy array")
+    return _partial_at(f, args, index, step, None)
+
+
+def _is_float_array(x: Any) -> bool:
+    return type(x).__module__ == "numpy" and type(x).__name__ == "ndarray" \
+        and x.dtype.kind == "f"
+
+
+def _partial_at(f: Callable, args: Sequence[Any], index: int, step: float,
+                position: tuple | None) -> float:
+    """The derivative in the number ``args[index]`` (or in its element ``position``)."""
+    x = float(args[index] if position is None else args[index][position])
 
     def at(value: float) -> float:
         moved = list(args)
-        moved[index] = value
+        if position is None:
+            moved[index] = value
+        else:
+            moved[index] = args[index].copy()
+            moved[index][position] = value
         return float(f(*moved))
 
     def central(h: float) -> float:
@@ -73,7 +95,7 @@ def _partial(f: Callable, args: Sequence[Any], index: int, step: float) -> float
 
 
 def numerical_grad(f: Callable, args: Sequence[Any], wrt: Wrt = 0,
-                   step: float = DEFAULT_STEP) -> float | tuple[float, ...]:
+                   step: float = DEFAULT_STEP) -> Any:
     """The gradient of ``f`` at ``args`` by finite differences, shaped like ``ast_ad.grad``'s:
     a float for a single ``wrt``, a tuple for a tuple ``wrt``.
 
@@ -86,10 +108,11 @@ def numerical_grad(f: Callable, args: Sequence[Any], wrt: Wrt = 0,
 
 
 def check_grad(f: Callable, args: Sequence[Any], wrt: Wrt = 0, rtol: float = 1e-6,
-               atol: float = 1e-8, step: float = DEFAULT_STEP) -> float | tuple[float, ...]:
+               atol: float = 1e-8, step: float = DEFAULT_STEP) -> Any:
     """Assert that ``ast_ad.grad(f, wrt=wrt)(*args)`` matches finite differences.
 
-    Each component must satisfy ``|ad - fd| <= atol + rtol * max(|ad|, |fd|)``.
+    Arguments may be floats or float NumPy arrays (checked element by element). Each
+    component must satisfy ``|ad - fd| <= atol + rtol * max(|ad|, |fd|)``.
     Raises ``AssertionError`` naming every argument that fails, with both values;
     returns the AD gradient otherwise.
     """
@@ -105,18 +128,39 @@ def check_grad(f: Callable, args: Sequence[Any], wrt: Wrt = 0, rtol: float = 1e-
                              f"wrt={wrt!r}, expected {len(fd_items)}")
     problems = []
     for label, a, n in zip(labels, ad_items, fd_items):
-        a = float(a)
-        ok = math.isfinite(a) and abs(a - n) <= atol + rtol * max(abs(a), abs(n))
-        if not ok and not (math.isnan(a) and math.isnan(n)):
-            err = abs(a - n)
-            problems.append(f"  {label}: AD {a!r} vs FD {n!r} (abs err {err:.3g}, "
-                            f"rel err {err / max(abs(a), abs(n), 1e-300):.3g})")
+        for where, a_item, n_item in _items(a, n):
+            problem = _mismatch(float(a_item), float(n_item), rtol, atol)
+            if problem:
+                problems.append(f"  {label}{where}: {problem}")
+                break  # the first wrong element of an array is enough
     if problems:
         name = getattr(f, "__qualname__", repr(f))
         raise AssertionError(f"gradient of {name} at {args!r} (wrt={wrt!r}) disagrees with "
                              f"finite differences (rtol={rtol}, atol={atol}):\n"
                              + "\n".join(problems))
     return ad
+
+
+def _items(ad: Any, fd: Any):
+    """(position label, AD value, FD value) for a number, or each element of an array."""
+    if not _is_float_array(fd):
+        yield "", ad, fd
+        return
+    import numpy as np
+    ad = np.asarray(ad)
+    if ad.shape != fd.shape:
+        raise AssertionError(f"ast_ad.grad gave shape {ad.shape}, the argument has {fd.shape}")
+    for position in np.ndindex(fd.shape):
+        yield f" element {position}", ad[position], fd[position]
+
+
+def _mismatch(a: float, n: float, rtol: float, atol: float) -> str | None:
+    ok = math.isfinite(a) and abs(a - n) <= atol + rtol * max(abs(a), abs(n))
+    if ok or (math.isnan(a) and math.isnan(n)):
+        return None
+    err = abs(a - n)
+    return (f"AD {a!r} vs FD {n!r} (abs err {err:.3g}, "
+            f"rel err {err / max(abs(a), abs(n), 1e-300):.3g})")
 
 
 def check_rule(fn: Callable, *args: float, rtol: float = 1e-6, atol: float = 1e-8) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import corpus
+import numpy as np
 import pytest
 from dual import dual_grad, dual_namespace, dual_value
 from hypothesis import given, settings
@@ -119,6 +120,24 @@ def test_numerical_grad_shapes() -> None:
 def test_check_grad_reports_disagreement() -> None:
     with pytest.raises(AssertionError, match=r"argument 0 \('x'\).*AD .* vs FD"):
         check_grad(corpus.mul_both, (1.5, 2.0), wrt=0, rtol=-1.0, atol=0.0)
+
+
+def _weighted(w, x):
+    return np.sum(np.tanh(w @ x) ** 2)
+
+
+def test_check_grad_on_arrays() -> None:
+    """Float arrays are checked element by element; a wrong element is named."""
+    r = np.random.default_rng(0)
+    w, x = r.normal(size=(2, 3)), r.normal(size=3)
+    gw, gx = check_grad(_weighted, (w, x), wrt=(0, 1))
+    assert gw.shape == (2, 3) and gx.shape == (3,)
+    fw = numerical_grad(_weighted, (w, x), wrt=0)
+    assert fw.shape == (2, 3) and np.allclose(fw, gw, rtol=1e-7)
+    with pytest.raises(AssertionError, match=r"argument 1 \('x'\) element \(0,\): AD .* vs FD"):
+        check_grad(_weighted, (w, x), wrt=1, rtol=-1.0, atol=0.0)
+    with pytest.raises(TypeError, match="float or a float NumPy array"):
+        numerical_grad(_weighted, (w, x.astype(int)), wrt=1)
 
 
 # ------------------------------------------------------------------ property tests

@@ -46,6 +46,8 @@ def simplify(func: gast.FunctionDef, temps: set, arrays: bool) -> gast.FunctionD
     _inline_by_sweep(func, temps)
     for owner, field in list(_blocks(func)):
         _first_writes(getattr(owner, field), arrays)
+    for owner, field in list(_blocks(func)):
+        _loop_first_writes(getattr(owner, field), arrays)
     loads, stores = _counts(func)
     if _forward_adjoints(func, loads, temps, stores):
         _inline_by_sweep(func, temps)  # forwarding leaves more single-use temporaries
@@ -334,6 +336,38 @@ def _first_writes(block: list, arrays: bool) -> None:
                 del mentions[k]
                 continue
         k += 1
+
+
+def _loop_first_writes(block: list, arrays: bool) -> None:
+    """In a loop whose body starts each adjoint ``bx`` at zero (``bx = 0.0`` last thing before
+    the loop, and last thing in the body, with no ``break``/``continue`` to skip it), the
+    body's first ``bx += e`` is ``bx = e``."""
+    for k, loop in enumerate(block):
+        if not isinstance(loop, (gast.For, gast.While)) or loop.orelse or any(
+                isinstance(n, (gast.Break, gast.Continue)) for n in fast_walk(loop)):
+            continue
+        body, mentions = loop.body, [_names(s) for s in loop.body]
+        for name in _zero_at_entry(block, k):
+            last = max((j for j, m in enumerate(mentions) if name in m), default=None)
+            if last is None or not (_single_assign(body[last])
+                                    and _is_zero(body[last].value)):
+                continue
+            first = _first_use([None] + body, 0, name, arrays, [set()] + mentions)
+            if first is not None and first - 1 != last:
+                target = body[first - 1]
+                body[first - 1] = gast.copy_location(gast.Assign(
+                    targets=[target.target], value=target.value, type_comment=None), target)
+
+
+def _zero_at_entry(block: list, k: int) -> set:
+    """Adjoint names whose last mention before ``block[k]`` is ``b = 0.0``."""
+    zero, seen = set(), set()
+    for stmt in reversed(block[:k]):
+        pair = _single_assign(stmt)
+        if pair and _is_zero(pair[1]) and pair[0].startswith("b") and pair[0] not in seen:
+            zero.add(pair[0])
+        seen |= _names(stmt)
+    return zero
 
 
 def _first_use(block: list, k: int, name: str, arrays: bool, mentions: list) -> int | None:
