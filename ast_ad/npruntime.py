@@ -124,6 +124,7 @@ def _sum_to(value, shape: tuple) -> np.ndarray:
 
 
 _FLOATS = (np.float64, np.float32, np.float16, np.longdouble)
+_SCALARS = (float, np.float64)  # a float adjoint of either is the like's type, exactly
 
 
 def unbroadcast(value, like):
@@ -131,8 +132,9 @@ def unbroadcast(value, like):
     if type(value) is np.ndarray and type(like) is np.ndarray and value.shape == like.shape \
             and value.dtype == like.dtype and like.dtype.type in _FLOATS:
         return value.copy()  # the common case: a copy (the caller may add into it in place)
-    if type(like) is float and type(value) is float:
-        return value
+    kind = type(like)
+    if kind in _SCALARS and type(value) in _SCALARS:  # numbers: immutable, nothing to sum
+        return value if type(value) is kind else kind(value)
     return to_like(_sum_to(value, np.shape(like)), like)
 
 
@@ -141,8 +143,9 @@ def reduce_to(value, like):
     if type(value) is np.ndarray and type(like) is np.ndarray and value.shape == like.shape \
             and value.dtype == like.dtype and like.dtype.type in _FLOATS:
         return value  # the common case: same shape, same float dtype, nothing to do
-    if type(like) is float and type(value) is float:
-        return value
+    kind = type(like)
+    if kind in _SCALARS and type(value) in _SCALARS:
+        return value if type(value) is kind else kind(value)
     return to_like(_sum_to(value, np.shape(like)), like, fresh=True)
 
 

@@ -24,13 +24,15 @@ def f(g, a, x, s, bm, bx, v):
     v = reduce_to(sum_vjp(g, a, 2, False) * (3 * x), x)
     v = sum_vjp(g, a, 2, False)
     v = reduce_to(x * (2 * sum_vjp(g, a, 2, False)), x)
+    v = unbroadcast(-(g * (-a / s)), s)
+    v = reduce_to(g * (a * x), x) + reduce_to(g / x, x) + reduce_to(g * (a / x), s)
     return v
 """
 
 AFTER_ARRAYS = """
 def f(g, a, x, s, bm, bx, v):
     bx -= g * x
-    bm += reduce_to(g * (a / x), x)
+    bm += reduce_to(g * a, x) / x
     v = -reduce_to(g, x)
     v = -(g * (a / s)) + -(x / s)
     v = g
@@ -39,6 +41,8 @@ def f(g, a, x, s, bm, bx, v):
     v = reduce_to(sum_expand(g, a, 2, False) * (3 * x), x)
     v = sum_vjp(g, a, 2, False)
     v = reduce_to(x * (2 * sum_expand(g, a, 2, False)), x)
+    v = reduce_to(g * a, s) / s
+    v = reduce_to(g * (a * x), x) + reduce_to(g / x, x) + reduce_to(g * (a / x), s)
     return v
 """
 
@@ -54,6 +58,8 @@ def f(g, a, x, s, bm, bx, v):
     v = reduce_to(sum_vjp(g, a, 2, False) * (3 * x), x)
     v = sum_vjp(g, a, 2, False)
     v = reduce_to(x * (2 * sum_vjp(g, a, 2, False)), x)
+    v = unbroadcast(-(g * (-a / s)), s)
+    v = reduce_to(g * (a * x), x) + reduce_to(g / x, x) + reduce_to(g * (a / x), s)
     return v
 """
 
@@ -90,6 +96,18 @@ def test_expand_gives_the_same_bits(dtype, axis, keepdims) -> None:
         assert np.array_equal(got, want)
         small = reduce_to(new(g, a, axis, keepdims) * dtype(3.0), a)  # nothing full-size
         assert np.array_equal(small, reduce_to(old(g, a, axis, keepdims) * dtype(3.0), a))
+
+
+def test_factored_quotient_adjoint_matches() -> None:
+    """``reduce_to(g * a, x) / x`` equals ``reduce_to(g * (a / x), x)`` up to rounding, for
+    a broadcast divisor of each kind (size-1 axes, fewer axes, a number)."""
+    r = np.random.default_rng(4)
+    g, a = r.normal(size=(5, 3, 4)), r.normal(size=(5, 3, 4))
+    for x in (r.uniform(1, 2, size=(1, 3, 4)), r.uniform(1, 2, size=(4,)), 1.7,
+              r.uniform(1, 2, size=(5, 1, 1))):
+        got, want = reduce_to(g * a, x) / x, reduce_to(g * (a / x), x)
+        assert type(got) is type(want)
+        np.testing.assert_allclose(got, want, rtol=1e-13)
 
 
 def test_expand_of_a_list_falls_back() -> None:

@@ -7,6 +7,9 @@ Input: a simplified adjoint function. Output: the same function with
   (smaller) value, not to every element of the broadcast one. In both modes ``bx += -e``
   is ``bx -= e``. IEEE negation is exact and commutes with products, quotients and sums:
   the same bits;
+* **factors taken out of reductions** (array mode): ``reduce_to(g * (a / x), x)`` is
+  ``reduce_to(g * a, x) / x`` (``x`` is constant along the summed axes; the same value
+  up to rounding, one pass over the large array fewer);
 * **sums not broadcast back** (array mode): in ``reduce_to(sum_vjp(g, a, 1) * e, x)`` the
   adjoint of a sum is an operand of arithmetic, so ``sum_expand`` gives ``g`` with the
   summed axes put back as size-1 axes and broadcasting does the rest, instead of a full
@@ -18,7 +21,7 @@ Input: a simplified adjoint function. Output: the same function with
 >>> src = "def f(g, a, x, bm):\\n    bm += reduce_to(-(g * (-a / x)), x)"
 >>> print(to_source(peephole(parse_generated(src, ours), arrays=True)), end="")
 def f(g, a, x, bm):
-    bm += reduce_to(g * (a / x), x)
+    bm += reduce_to(g * a, x) / x
 >>> src = "def f(g, a, x):\\n    return reduce_to(sum_vjp(g, a, 2, False) * (2 * x), x)"
 >>> print(to_source(peephole(parse_generated(src, ours), arrays=True)), end="")
 def f(g, a, x):
@@ -73,6 +76,27 @@ def _scale_small_first(node: gast.BinOp) -> gast.BinOp:
     return node
 
 
+def _is_name(node: gast.expr, ident: str) -> bool:
+    return type(node) is gast.Name and node.id == ident
+
+
+def _factor_out(node: gast.Call) -> gast.expr:
+    """``reduce_to(g * (a / x), x)`` (the quotient rule's adjoint for the divisor) is
+    ``reduce_to(g * a, x) / x``: ``x`` is the same along every axis the reduction sums
+    over, so it can divide the (small) sum instead of every element. The same value up to
+    rounding, with one pass over the large array fewer, and never more passes: the
+    product ``g * a`` is at least as large as ``x`` wherever ``x`` was broadcast."""
+    value, like = node.args
+    if not (type(like) is gast.Name and isinstance(value, gast.BinOp)
+            and isinstance(value.op, gast.Mult) and isinstance(value.right, gast.BinOp)
+            and isinstance(value.right.op, gast.Div) and _is_name(value.right.right, like.id)):
+        return node
+    node.args[0] = gast.BinOp(left=value.left, op=gast.Mult(), right=value.right.left)
+    node.func = helper("reduce_to")  # the product below is a new value
+    return gast.BinOp(left=node, op=gast.Div(), right=gast.Name(
+        id=like.id, ctx=gast.Load(), annotation=None, type_comment=None))
+
+
 class _Peephole(gast.NodeTransformer):
     def __init__(self, arrays: bool):
         self.arrays = arrays
@@ -98,11 +122,13 @@ class _Peephole(gast.NodeTransformer):
     def visit_Call(self, node: gast.Call) -> gast.expr:
         self.generic_visit(node)
         fn = _call_to(node, _REDUCERS)
-        if fn and self.arrays and len(node.args) == 2 and _neg(node.args[0]):
+        if not (fn and self.arrays and len(node.args) == 2):
+            return node
+        if _neg(node.args[0]):
             node.args[0] = node.args[0].operand
             node.func = helper("reduce_to")  # the negation makes a new value: no copy needed
-            return gast.UnaryOp(op=gast.USub(), operand=node)
-        return node
+            return gast.UnaryOp(op=gast.USub(), operand=self.visit_Call(node))
+        return _factor_out(node)
 
     def visit_UnaryOp(self, node: gast.UnaryOp) -> gast.expr:
         self.generic_visit(node)
