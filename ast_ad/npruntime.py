@@ -228,8 +228,10 @@ def log0(x):
 
 def sum_vjp(g, a, axis=None, keepdims=False):
     """Adjoint of ``np.sum(a, axis, keepdims=keepdims)``: ``g`` broadcast back."""
-    if axis is None and type(a) is np.ndarray and a.dtype == _F64 and np.ndim(g) == 0:
-        return np.full(a.shape, g, dtype=_F64)  # the whole array summed: g everywhere
+    if type(a) is np.ndarray and a.dtype.kind == "f":  # the common case, quickly
+        out = np.empty(a.shape, dtype=a.dtype)
+        out[...] = g if axis is None else _expand(g, _axes(axis, a.ndim), keepdims)
+        return out
     shape = np.shape(a)
     axes = _axes(axis, len(shape))
     return to_like(np.broadcast_to(_expand(g, axes, keepdims), shape), a)
@@ -254,10 +256,11 @@ def mean_expand(g, a, axis=None, keepdims=False):
 
 def mean_vjp(g, a, axis=None, keepdims=False):
     """Adjoint of ``np.mean``."""
+    if axis is None and type(a) is np.ndarray:
+        return sum_vjp(np.true_divide(g, a.size), a)
     shape = np.shape(a)
-    axes = _axes(axis, len(shape))
-    count = math.prod(shape[ax] for ax in axes)
-    return sum_vjp(np.asarray(g) / count, a, axis, keepdims)
+    count = math.prod(shape[ax] for ax in _axes(axis, len(shape)))
+    return sum_vjp(np.true_divide(g, count), a, axis, keepdims)
 
 
 def _to_last(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, tuple]:
@@ -293,10 +296,13 @@ def prod_vjp(g, a, axis=None, keepdims=False):
 
 def extremum_vjp(g, a, ans, axis=None, keepdims=False):
     """Adjoint of max/min (``ans``) over ``axis``: shared evenly among the elements equal to it."""
-    arr = _array(a)
+    arr = a if type(a) is np.ndarray else _array(a)
     axes = _axes(axis, arr.ndim)
     mask = arr == _expand(ans, axes, keepdims)
     count = mask.sum(axis=axes, keepdims=True)
+    if type(a) is np.ndarray and a.dtype.kind == "f" and count.all():  # no NaN: quickly
+        share = _expand(g, axes, keepdims) / count
+        return (mask * share).astype(a.dtype, copy=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         return to_like(mask * (_expand(g, axes, keepdims) / count), a, fresh=True)
 

@@ -42,6 +42,8 @@ def seed_scalar(value: object, fname: str) -> object:
     if type(value) is float:
         return 1.0
     np = _np()
+    if type(value) is np.float64:
+        return np.float64(1.0)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.ndarray)):
         raise GradientError(
             f"grad needs {fname}() to return a real scalar, but it returned "
@@ -176,7 +178,10 @@ def add_at(adj: object, primal: object, path: tuple, g: object) -> object:
         adj = zeros_like(primal)
     box, last = _walk(adj, path), path[-1]
     if isinstance(box, np.ndarray):
-        np.add.at(box, last, g)
+        if _basic(last):
+            box[last] += g  # no index can repeat: a plain in-place sum
+        else:
+            np.add.at(box, last, g)
     elif isinstance(last, slice):
         for pos, value in zip(range(len(box))[last], g):
             box[pos] = add(box[pos], value)
@@ -185,6 +190,17 @@ def add_at(adj: object, primal: object, path: tuple, g: object) -> object:
     else:
         box[last] = add(box[last], g)
     return adj
+
+
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def _basic(index: object) -> bool:
+    """Is ``index`` NumPy basic indexing (ints, slices, None, ...), where no element can be
+    selected twice?"""
+    if type(index) is tuple:
+        return all(type(i) in _BASIC for i in index)
+    return type(index) in _BASIC
 
 
 def item_at(adj: object, path: tuple) -> object:

@@ -5,8 +5,9 @@ import gast
 import numpy as np
 import pytest
 
-from ast_ad.npruntime import reduce_to, unbroadcast
+from ast_ad.npruntime import extremum_vjp, mean_vjp, reduce_to, sum_vjp, unbroadcast
 from ast_ad.pipeline import has_arrays
+from ast_ad.runtime import add_at, seed_scalar
 from ast_ad.source import to_source
 
 
@@ -61,3 +62,44 @@ def test_float32_gradient_of_float32_input_stays_float32() -> None:
 ])
 def test_has_arrays(args: tuple, expected: bool) -> None:
     assert has_arrays(args) is expected
+
+
+@pytest.mark.parametrize("path", [(0,), (slice(1, 3),), ((slice(None), 0),), ((None, 1),),
+                                  ((Ellipsis, 2),), (np.array([1, 1, 2]),), ([0, 0],),
+                                  ((np.array([0, 0]), slice(None)),)])
+def test_add_at_basic_and_fancy_indices(path: tuple) -> None:
+    """Basic indices (no element twice) take a plain ``+=``; fancy ones ``np.add.at``: the
+    same sums either way, repeated elements counted each time."""
+    primal = np.zeros((3, 4))
+    g = np.ones_like(primal[path[-1]]) * 2.0
+    expected = np.zeros((3, 4))
+    np.add.at(expected, path[-1], g)
+    assert np.array_equal(add_at(None, primal, path, g), expected)
+    start = np.full((3, 4), 0.5)
+    assert add_at(start, primal, path, g) is start
+    assert np.array_equal(start, expected + 0.5)
+
+
+@pytest.mark.parametrize("value,kind", [(2.0, float), (np.float64(2.0), np.float64),
+                                        (np.float32(2.0), np.float32), (np.array(2.0), np.ndarray)])
+def test_seed_has_the_result_type(value, kind) -> None:
+    seed = seed_scalar(value, "f")
+    assert type(seed) is kind and seed == 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (0, False), ((0, 2), True), (-1, False)])
+def test_sum_and_mean_adjoints(dtype, axis, keepdims) -> None:
+    a = np.arange(24.0).reshape(2, 3, 4).astype(dtype)
+    g = np.sum(a, axis=axis, keepdims=keepdims) * 0 + dtype(1.5)
+    s, m = sum_vjp(g, a, axis, keepdims), mean_vjp(g, a, axis, keepdims)
+    count = a.size // np.size(g)
+    assert s.dtype == m.dtype == dtype and s.shape == m.shape == a.shape
+    assert np.all(s == 1.5) and np.allclose(m, 1.5 / count)
+    assert not np.shares_memory(s, g)
+
+
+def test_extremum_adjoint_ties_and_nan() -> None:
+    a = np.array([[1.0, 3.0, 3.0], [np.nan, 1.0, 2.0]])
+    got = extremum_vjp(np.ones(2), a, np.max(a, axis=1), 1)
+    assert np.array_equal(got[0], [0.0, 0.5, 0.5]) and np.isnan(got[1]).all()
