@@ -22,6 +22,7 @@ from .errors import Location, TransformError
 from .naming import Namer, names_in
 from .passes.batch import batch
 from .passes.desugar import Desugar
+from .passes.fuse import fuse
 from .passes.inline import Inliner
 from .passes.jumps import Jumps
 from .passes.normalize import Normalize
@@ -98,6 +99,9 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         generated = reverse.run()
     func = prune(generated, maybe_unbound(norm.func), namer, kind)
     debug("reverse + prune", func)
+    if not array_mode and kind in ("grad", "value_and_grad"):
+        func = fuse(func, set(namer.adjoints.values()))
+        debug("fuse", func)
     funcs = split(generated, params_of(norm.func)) if kind == "split" else [func]
     temps = norm.temps | {namer.adjoint(t) for t in norm.temps if t in namer.adjoints}
     funcs = [simplify(f, temps, array_mode) for f in funcs]

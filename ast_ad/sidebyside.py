@@ -1,8 +1,10 @@
 """Primal and adjoint side by side: each primal line next to the reverse blocks made from it.
 
 Generated code heads each reverse block with ``# line N: <primal statement>``; a
-block runs until the next such comment or until the code returns to a shallower
-indentation (the enclosing block resumes there, as after an ``if``'s body).
+block runs until the next such comment, until the code returns to a shallower
+indentation (the enclosing block resumes there, as after an ``if``'s body), or until
+another comment at the function's top level (``# reverse sweep``, or the heading of a
+loop that runs its own adjoint, whose forward statements belong to no block).
 
 >>> blocks = adjoint_blocks('''def grad_f(x):
 ...     # reverse sweep
@@ -37,7 +39,9 @@ def adjoint_blocks(code: str) -> dict[int, list[str]]:
         while open_blocks and (open_blocks[-1][0] > indent
                                or (match and open_blocks[-1][0] >= indent)):
             open_blocks.pop()
-        if match:
+        if indent == body_indent and line.lstrip().startswith("#") and not match:
+            open_blocks.clear()  # "# reverse sweep", or a fused loop's forward part: no block
+        elif match:
             open_blocks.append((indent, int(match.group(2))))
             blocks.setdefault(int(match.group(2)), [])
         elif indent == body_indent and line.lstrip().startswith("return "):

@@ -34,7 +34,7 @@ def f(g, a, x, s, bm, bx, v):
     bx -= g * x
     bm += reduce_to(g * a, x) / x
     v = -reduce_to(g, x)
-    v = -(g * (a / s)) + -(x / s)
+    v = -(g * (a / s)) - x / s
     v = g
     v = reduce_to(sum_expand(g, a, 2, False) * 2 * x, x)
     v = reduce_to(mean_expand(g, a, None, False) / x, x)

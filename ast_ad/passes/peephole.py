@@ -51,6 +51,18 @@ def _negate(node: gast.expr) -> gast.expr:
     return node.operand if _neg(node) else gast.UnaryOp(op=gast.USub(), operand=node)
 
 
+def _signs(node: gast.BinOp) -> gast.expr:
+    """``a + -b`` is ``a - b``, ``-a + -b`` is ``-(a + b)``, ``a - -b`` is ``a + b`` (all
+    exact: IEEE addition is symmetric under negation)."""
+    left, right, add = node.left, node.right, isinstance(node.op, gast.Add)
+    if _neg(right):
+        node.op, node.right = (gast.Sub() if add else gast.Add()), right.operand
+        return _signs(node)
+    if _neg(left) and add:  # -a + b: b - a
+        return gast.BinOp(left=right, op=gast.Sub(), right=left.operand)
+    return node
+
+
 def _call_to(node: gast.expr, names) -> str | None:
     if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
             and getattr(node.func, HELPER, False) and node.func.id in names and not node.keywords:
@@ -103,6 +115,8 @@ class _Peephole(gast.NodeTransformer):
 
     def visit_BinOp(self, node: gast.BinOp) -> gast.expr:
         self.generic_visit(node)
+        if isinstance(node.op, (gast.Add, gast.Sub)):
+            return _signs(node)
         if not isinstance(node.op, (gast.Mult, gast.Div)):
             return node
         if self.arrays:
@@ -138,6 +152,17 @@ class _Peephole(gast.NodeTransformer):
 
     def visit_AugAssign(self, node: gast.AugAssign) -> gast.AugAssign:
         self.generic_visit(node)
-        if isinstance(node.op, gast.Add) and _neg(node.value):
-            node.op, node.value = gast.Sub(), node.value.operand
+        value = node.value
+        if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Sub) \
+                and _neg(value.left):  # bx += -a - b: bx -= a + b
+            value = node.value = _negate(gast.BinOp(left=value.left.operand, op=gast.Add(),
+                                                    right=value.right))
+        if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Mult, gast.Div)) \
+                and _neg(value.left) != _neg(value.right):  # bx += -a * b: bx -= a * b
+            value.left, value.right = _negate(value.left) if _neg(value.left) else \
+                value.left, _negate(value.right) if _neg(value.right) else value.right
+            value = node.value = _negate(value)
+        if isinstance(node.op, (gast.Add, gast.Sub)) and _neg(value):
+            node.op = gast.Sub() if isinstance(node.op, gast.Add) else gast.Add()
+            node.value = value.operand
         return node

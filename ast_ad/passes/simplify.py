@@ -45,9 +45,9 @@ def simplify(func: gast.FunctionDef, temps: set, arrays: bool) -> gast.FunctionD
     may be inlined or forwarded; user names never are)."""
     _inline_by_sweep(func, temps)
     for owner, field in list(_blocks(func)):
-        _first_writes(getattr(owner, field), arrays)
+        first_writes(getattr(owner, field), arrays)
     for owner, field in list(_blocks(func)):
-        _loop_first_writes(getattr(owner, field), arrays)
+        loop_first_writes(getattr(owner, field), arrays)
     loads, stores = _counts(func)
     if _forward_adjoints(func, loads, temps, stores):
         _inline_by_sweep(func, temps)  # forwarding leaves more single-use temporaries
@@ -318,7 +318,7 @@ def _forward_one(block: list, k: int, pair: tuple, counts: dict) -> bool:
     return True
 
 
-def _first_writes(block: list, arrays: bool) -> None:
+def first_writes(block: list, arrays: bool) -> None:
     """``bx = 0.0`` ... ``bx += e`` (first use, same block) is ``bx = e``."""
     if not any(_single_assign(s) and _is_zero(s.value) for s in block):
         return
@@ -338,7 +338,7 @@ def _first_writes(block: list, arrays: bool) -> None:
         k += 1
 
 
-def _loop_first_writes(block: list, arrays: bool) -> None:
+def loop_first_writes(block: list, arrays: bool) -> None:
     """In a loop whose body starts each adjoint ``bx`` at zero (``bx = 0.0`` last thing before
     the loop, and last thing in the body, with no ``break``/``continue`` to skip it), the
     body's first ``bx += e`` is ``bx = e``."""

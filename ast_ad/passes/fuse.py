@@ -1,0 +1,289 @@
+"""Fuse: run a loop's adjoint inside the loop itself, when its iterations do not depend on
+each other in the reverse sweep.
+
+Input: a pruned scalar-mode adjoint (kind "grad" or "value_and_grad"). Output: the same
+function where the last loop of the forward sweep and its reverse loop are one loop, if
+
+* the reverse loop reads nothing from the tape, and the primal values it recomputes are
+  the forward body's own (the same statement, its inputs unchanged since);
+* its adjoints are either set in the iteration before they are read (``b_t7 = ...``), or
+  only accumulated (``bx[i] += e``, ``bw -= e``: sums, whose order does not matter), or
+  not changed in the loop at all (``bs``, known before the loop);
+* everything the reverse sweep does before that loop (the seed, zero adjoints, the
+  adjoints of statements after the loop) reads nothing the loop changes (pure forward
+  statements after the loop that do not depend on it, ``_t6 = len(xs)``, move before it).
+
+This is the common ``for i in range(n): loss += term(x[i], ...)`` loop: each term's
+adjoint needs only the seed, so it is added while the term is computed, as a hand-written
+gradient does, and nothing is computed twice. The seed (always 1 for a number) is set
+before the loop; ``seed_scalar`` still checks the result after it. Sums are accumulated in
+the forward order instead of the reverse one: the same up to rounding.
+"""
+from __future__ import annotations
+
+import gast
+
+from ..source import comment, is_comment
+from ..templates import HELPER, const, name
+from ..walk import names as _names
+from ..walk import walk as fast_walk
+from .simplify import first_writes, loop_first_writes
+
+PURE_HELPERS = {"add", "unbroadcast", "reduce_to", "like", "zeros_like", "len", "range",
+                "reversed", "min", "max", "abs"}
+PURE_MODULES = {"math"}
+BUILTINS = {"len", "min", "max", "abs"}
+
+
+def fuse(func: gast.FunctionDef, adjoints: set) -> gast.FunctionDef:
+    """Fuse the last forward loop with its reverse loop when that is safe (see above).
+    ``adjoints``: the names of adjoint variables."""
+    first_writes(func.body, False)  # bx = 0.0 ... bx += e: bx = e, so that bx is a local
+    loop_first_writes(func.body, False)
+    plan = _Plan.of(func, adjoints)
+    if plan is not None:
+        func.body = plan.fused()
+    return func
+
+
+class _Plan:
+    """The pieces of ``func.body`` and the checks that allow fusing them."""
+
+    def __init__(self, body: list, marks: tuple, loops: tuple, adjoints: set):
+        self.body, self.adjoints = body, adjoints
+        self.fwd_mark, self.rev_mark = marks
+        self.fwd_at, self.rev_at = loops
+        self.fwd, self.rev = body[self.fwd_at], body[self.rev_at]
+
+    @classmethod
+    def of(cls, func: gast.FunctionDef, adjoints: set) -> _Plan | None:
+        body = func.body
+        marks = [k for k, s in enumerate(body) if is_comment(s)
+                 and s.value.args[0].value in ("forward sweep", "reverse sweep")]
+        if len(marks) != 2:
+            return None
+        fwd_at = max((k for k in range(marks[0], marks[1])
+                      if isinstance(body[k], gast.For)), default=None)
+        rev_at = next((k for k in range(marks[1], len(body))
+                       if isinstance(body[k], (gast.For, gast.While, gast.If))), None)
+        if fwd_at is None or rev_at is None:
+            return None
+        plan = cls(body, tuple(marks), (fwd_at, rev_at), adjoints)
+        return plan if plan.allowed() else None
+
+    # ------------------------------------------------------------------ the checks
+
+    def allowed(self) -> bool:
+        return (self._loops_match() and self._seed() is not None
+                and self._reverse_body_is_independent() and self._preamble_is_early())
+
+    def _loops_match(self) -> bool:
+        fwd, rev = self.fwd, self.rev
+        if not (isinstance(rev, gast.For) and not fwd.orelse and not rev.orelse
+                and type(fwd.target) is gast.Name and gast.dump(fwd.target) == gast.dump(
+                    rev.target)):
+            return False
+        reverse_range = _call(rev.iter, "reversed")  # or the same range, if order is free
+        inner = reverse_range.args[0] if reverse_range and len(reverse_range.args) == 1 \
+            else rev.iter
+        if _call(fwd.iter, "range") is None or gast.dump(inner) != gast.dump(fwd.iter):
+            return False
+        jumps = (gast.Break, gast.Continue, gast.Return)
+        return not any(isinstance(n, jumps) for n in fast_walk(fwd))
+
+    def _seed(self) -> tuple[str, gast.Call] | None:
+        stmt = self.body[self.rev_mark + 1]
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                and type(stmt.targets[0]) is gast.Name and _call(stmt.value, "seed_scalar"):
+            return stmt.targets[0].id, stmt.value
+        return None
+
+    def _hoisted(self) -> tuple[list, list]:
+        """The forward statements after the loop, split into those that can run before it
+        (pure assignments that read nothing the loop or a kept statement changes, like
+        ``_t6 = len(xs)``) and those that stay after it."""
+        changed = _stored(self.fwd)
+        loop_reads = _reads(self.fwd)
+        early: list = []
+        late: list = []
+        for stmt in self.body[self.fwd_at + 1:self.rev_mark]:
+            if isinstance(stmt, gast.Assign) and _pure(stmt) and not _reads(stmt) & changed \
+                    and not _stored(stmt) & (loop_reads | changed):
+                early.append(stmt)
+            else:
+                late.append(stmt)
+                changed |= _stored(stmt)
+        return early, late
+
+    def _changed_by_forward(self) -> set:
+        """Names the forward loop, or a statement that stays after it, assigns."""
+        out = _stored(self.fwd)
+        for stmt in self._hoisted()[1]:
+            out |= _stored(stmt)
+        return out
+
+    def _preamble_is_early(self) -> bool:
+        """The reverse statements before the reverse loop can run before the forward loop."""
+        changed = self._changed_by_forward()
+        seed = self._seed()[0]
+        for stmt in self.body[self.rev_mark + 2:self.rev_at]:
+            if is_comment(stmt):
+                continue
+            if not isinstance(stmt, (gast.Assign, gast.AugAssign)) or not _pure(stmt) \
+                    or _reads(stmt) & changed or _stored(stmt) & self._forward_reads():
+                return False
+        return seed not in self._forward_reads()
+
+    def _forward_reads(self) -> set:
+        out: set = set()
+        for stmt in self.body[self.fwd_at:self.rev_mark]:
+            out |= _reads(stmt)
+        return out
+
+    def _reverse_body_is_independent(self) -> bool:
+        body = [s for s in self.rev.body if not is_comment(s)]
+        if not all(isinstance(s, (gast.Assign, gast.AugAssign)) and _pure(s) for s in body):
+            return False
+        fwd_body = self.fwd.body
+        changed_in_loop = set().union(*(_stored(s) for s in fwd_body))
+        local: set = set()  # adjoints set earlier in this iteration
+        read: set = set()   # names read so far in this iteration
+        accumulated = self._accumulated(body)
+        if accumulated is None:
+            return False
+        later = set().union(set(), *(_reads(s) for s in self.body[self.rev_at + 1:]))
+        for stmt in body:
+            target = _target_name(stmt)
+            if isinstance(stmt, gast.Assign) and target not in self.adjoints:
+                if not self._recomputed(stmt, fwd_body):
+                    return False
+                continue
+            reads = _reads(stmt) - local - {target}
+            if reads & accumulated or reads & (changed_in_loop - self._recomputed_names()):
+                return False
+            if isinstance(stmt, gast.Assign):
+                if type(stmt.targets[0]) is not gast.Name or target in accumulated \
+                        or target in later or (target in read | _reads(stmt.value)
+                                               and target not in local):
+                    return False  # read before it is set: it carries over between iterations
+                local.add(target)
+            read |= reads
+        return True
+
+    def _accumulated(self, body: list) -> set | None:
+        """Adjoints only ever summed into (``b += e``, ``b[i] -= e``); None if one of them is
+        also read or set in another way."""
+        acc = {_target_name(s) for s in body if isinstance(s, gast.AugAssign)
+               and isinstance(s.op, (gast.Add, gast.Sub))}
+        if None in acc or not acc <= self.adjoints:
+            return None
+        for stmt in body:
+            if isinstance(stmt, gast.AugAssign):
+                if not isinstance(stmt.op, (gast.Add, gast.Sub)) \
+                        or _reads(stmt.value) & acc or _index_reads(stmt.target) & acc:
+                    return None
+            elif _names(stmt) & acc:
+                return None
+        return acc
+
+    def _recomputed(self, stmt: gast.Assign, fwd_body: list) -> bool:
+        """Is ``stmt`` (``t = e`` in the reverse loop) a statement of the forward body whose
+        target and inputs no later forward statement changes?"""
+        text = gast.dump(stmt)
+        for k in range(len(fwd_body) - 1, -1, -1):
+            if text == gast.dump(fwd_body[k]):
+                after = set().union(set(), *(_stored(s) for s in fwd_body[k + 1:]))
+                return not (_names(stmt) & after)
+            if _stored(fwd_body[k]) & _stored(stmt):
+                return False
+        return False
+
+    def _recomputed_names(self) -> set:
+        return {_target_name(s) for s in self.rev.body if isinstance(s, gast.Assign)
+                and _target_name(s) not in self.adjoints}
+
+    # ------------------------------------------------------------------ the result
+
+    def fused(self) -> list:
+        body = self.body
+        seed_name, seed_call = self._seed()
+        adjoint = [s for s in self.rev.body
+                   if is_comment(s) or _target_name(s) in self.adjoints]
+        self.fwd.body = self.fwd.body + adjoint
+        preamble = body[self.rev_mark + 2:self.rev_at]
+        if preamble and is_comment(preamble[-1]):  # the reverse loop's "# line N: for ...":
+            preamble = preamble[:-1]               # the loop is the forward one now
+        start = [comment("the loop below runs its own adjoint: the adjoints start here"),
+                 gast.Assign(targets=[name(seed_name, store=True)], value=const(1.0),
+                             type_comment=None)]
+        heading = comment("loop and adjoint in one (the terms of the loop are independent)")
+        check = gast.Expr(value=seed_call)
+        early, late = self._hoisted()
+        return (body[:self.fwd_at] + early + start + preamble + [heading, self.fwd] + late
+                + [body[self.rev_mark], check] + body[self.rev_at + 1:])
+
+
+def _call(node: gast.expr, fn: str) -> gast.Call | None:
+    if isinstance(node, gast.Call) and type(node.func) is gast.Name and node.func.id == fn \
+            and not node.keywords:
+        return node
+    return None
+
+
+def _pure(stmt: gast.stmt) -> bool:
+    """Only arithmetic, subscripts and calls of pure helpers, ``math`` functions or the
+    builtins ``len``/``min``/``max``/``abs``."""
+    for node in fast_walk(stmt):
+        if isinstance(node, gast.Call) and not _pure_call(node):
+            return False
+        if isinstance(node, (gast.Lambda, gast.NamedExpr, gast.Yield, gast.Await)):
+            return False
+    return True
+
+
+def _pure_call(node: gast.Call) -> bool:
+    func = node.func
+    if type(func) is gast.Name:
+        return func.id in PURE_HELPERS if getattr(func, HELPER, False) else func.id in BUILTINS
+    return isinstance(func, gast.Attribute) and type(func.value) is gast.Name \
+        and func.value.id in PURE_MODULES
+
+
+def _target_name(stmt: gast.stmt) -> str | None:
+    target = stmt.targets[0] if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+        else getattr(stmt, "target", None)
+    while isinstance(target, gast.Subscript):
+        target = target.value
+    return target.id if type(target) is gast.Name else None
+
+
+def _index_reads(target: gast.expr) -> set:
+    out: set = set()
+    while isinstance(target, gast.Subscript):
+        out |= _names(target.slice)
+        target = target.value
+    return out
+
+
+def _reads(node: gast.AST) -> set:
+    return {n.id for n in fast_walk(node) if type(n) is gast.Name
+            and isinstance(n.ctx, gast.Load)}
+
+
+def _stored(node: gast.AST) -> set:
+    """Names ``node`` may change: assigned, item- or attribute-assigned, or handed to a call
+    that may change them (``xs.append(v)``, a function of yours)."""
+    out = {n.id for n in fast_walk(node) if type(n) is gast.Name
+           and not isinstance(n.ctx, gast.Load)}
+    for sub in fast_walk(node):
+        if isinstance(sub, (gast.Assign, gast.AugAssign)):
+            for target in getattr(sub, "targets", None) or [sub.target]:
+                root = target
+                while isinstance(root, (gast.Subscript, gast.Attribute)):
+                    root = root.value
+                if type(root) is gast.Name and root is not target:
+                    out.add(root.id)
+        elif isinstance(sub, gast.Call) and not _pure_call(sub):
+            out |= {n.id for part in [sub.func] + sub.args + [k.value for k in sub.keywords]
+                    for n in fast_walk(part) if type(n) is gast.Name}
+    return out
