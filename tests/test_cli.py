@@ -246,9 +246,12 @@ def test_show_side_by_side(tmp_path: Path, capsys, monkeypatch) -> None:
         "  11  def energy(x, y):           │",
         "  12      z = shrink(x) * y       │ bx += bz * y * RATE",
         "  13      if z > 0.0:             │ if _cond1:",
-        "  14          z = z + math.sin(x) │ bx += bz * math.cos(x)",
+        "  14          z = z + math.sin(x) │ bx = bz * math.cos(x)",
         "  15      return z                │"]
     assert out.startswith("primal" + " " * 28 + "│ adjoint (reverse sweep)\n")
+    docs = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
+    shown = docs.split("$ ast-ad show small.py:energy --side-by-side\n", 1)[1].split("```")[0]
+    assert shown == out  # the page shows this very output
     page = tmp_path / "energy.html"
     status, out, _ = run(capsys, "show", f"{SRC / 'small.py'}:energy", "--html", "-o", page)
     assert status == 0 and out == ""

@@ -461,10 +461,10 @@ PIPELINE = {
             # line 15: if x > 0.0:
             if _cond1:
                 # line 16: y = x * x
-                bx += 2 * (by * x)
+                bx = 2 * (by * x)
             else:
                 # line 18: y = -x
-                bx -= by
+                bx = -by
                 by = 0.0
             return bx
         """),

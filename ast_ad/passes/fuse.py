@@ -27,7 +27,7 @@ from ..source import comment, is_comment
 from ..templates import HELPER, const, name
 from ..walk import names as _names
 from ..walk import walk as fast_walk
-from .simplify import first_writes, loop_first_writes
+from .simplify import zero_writes
 
 PURE_HELPERS = {"add", "unbroadcast", "reduce_to", "like", "zeros_like", "len", "range",
                 "reversed", "min", "max", "abs"}
@@ -38,8 +38,7 @@ BUILTINS = {"len", "min", "max", "abs"}
 def fuse(func: gast.FunctionDef, adjoints: set) -> gast.FunctionDef:
     """Fuse the last forward loop with its reverse loop when that is safe (see above).
     ``adjoints``: the names of adjoint variables."""
-    first_writes(func.body, False)  # bx = 0.0 ... bx += e: bx = e, so that bx is a local
-    loop_first_writes(func.body, False)
+    zero_writes(func, False)  # bx = 0.0 ... bx += e: bx = e, so that bx is a local
     plan = _Plan.of(func, adjoints)
     if plan is not None:
         func.body = plan.fused()

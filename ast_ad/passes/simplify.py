@@ -44,10 +44,7 @@ def simplify(func: gast.FunctionDef, temps: set, arrays: bool) -> gast.FunctionD
     """``temps``: the temporaries normalisation made and their adjoints' names (only those
     may be inlined or forwarded; user names never are)."""
     _inline_by_sweep(func, temps)
-    for owner, field in list(_blocks(func)):
-        first_writes(getattr(owner, field), arrays)
-    for owner, field in list(_blocks(func)):
-        loop_first_writes(getattr(owner, field), arrays)
+    zero_writes(func, arrays)
     loads, stores = _counts(func)
     if _forward_adjoints(func, loads, temps, stores):
         _inline_by_sweep(func, temps)  # forwarding leaves more single-use temporaries
@@ -318,6 +315,16 @@ def _forward_one(block: list, k: int, pair: tuple, counts: dict) -> bool:
     return True
 
 
+def zero_writes(func: gast.FunctionDef, arrays: bool) -> None:
+    """First writes as assignments: ``bx = 0.0`` then ``bx += e`` in one block is ``bx =
+    e`` (the zero goes), then ``bx += e`` wherever ``bx`` is known to be zero (loops)."""
+    for owner, field in list(_blocks(func)):
+        first_writes(getattr(owner, field), arrays)
+    for owner, _ in list(_blocks(func)):
+        if isinstance(owner, gast.FunctionDef):
+            loop_first_writes(owner.body, arrays)
+
+
 def first_writes(block: list, arrays: bool) -> None:
     """``bx = 0.0`` ... ``bx += e`` (first use, same block) is ``bx = e``."""
     if not any(_single_assign(s) and _is_zero(s.value) for s in block):
@@ -338,36 +345,79 @@ def first_writes(block: list, arrays: bool) -> None:
         k += 1
 
 
-def loop_first_writes(block: list, arrays: bool) -> None:
-    """In a loop whose body starts each adjoint ``bx`` at zero (``bx = 0.0`` last thing before
-    the loop, and last thing in the body, with no ``break``/``continue`` to skip it), the
-    body's first ``bx += e`` is ``bx = e``."""
-    for k, loop in enumerate(block):
-        if not isinstance(loop, (gast.For, gast.While)) or loop.orelse or any(
-                isinstance(n, (gast.Break, gast.Continue)) for n in fast_walk(loop)):
-            continue
-        body, mentions = loop.body, [_names(s) for s in loop.body]
-        for name in _zero_at_entry(block, k):
-            last = max((j for j, m in enumerate(mentions) if name in m), default=None)
-            if last is None or not (_single_assign(body[last])
-                                    and _is_zero(body[last].value)):
-                continue
-            first = _first_use([None] + body, 0, name, arrays, [set()] + mentions)
-            if first is not None and first - 1 != last:
-                target = body[first - 1]
-                body[first - 1] = gast.copy_location(gast.Assign(
-                    targets=[target.target], value=target.value, type_comment=None), target)
-
-
-def _zero_at_entry(block: list, k: int) -> set:
-    """Adjoint names whose last mention before ``block[k]`` is ``b = 0.0``."""
-    zero, seen = set(), set()
-    for stmt in reversed(block[:k]):
+def loop_first_writes(block: list, arrays: bool, zero: frozenset = frozenset()) -> None:
+    """``bx += e`` where ``bx`` is known to be zero is ``bx = e``: after ``bx = 0.0`` in an
+    enclosing block, also in loops whose iterations all leave ``bx`` at zero again (the body
+    ends with ``bx = 0.0``, or with a loop that does), at any depth. ``zero``: the adjoints
+    known to be zero on entry to ``block``."""
+    known = set(zero)
+    for k, stmt in enumerate(block):
         pair = _single_assign(stmt)
-        if pair and _is_zero(pair[1]) and pair[0].startswith("b") and pair[0] not in seen:
-            zero.add(pair[0])
-        seen |= _names(stmt)
-    return zero
+        if pair and _is_zero(pair[1]) and pair[0].startswith("b"):
+            known.add(pair[0])
+        elif _zero_use(stmt, known, arrays):
+            block[k] = gast.copy_location(gast.Assign(
+                targets=[stmt.target], value=stmt.value, type_comment=None), stmt)
+            known.discard(stmt.target.id)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            entry = _zero_each_iteration(stmt, known)
+            loop_first_writes(stmt.body, arrays, frozenset(entry))
+            known = _zero_after_loop(stmt, known, entry)
+        elif isinstance(stmt, gast.If):
+            loop_first_writes(stmt.body, arrays, frozenset(known))
+            loop_first_writes(stmt.orelse, arrays, frozenset(known))
+            known = _zero_after(stmt.body, known) & _zero_after(stmt.orelse, known)
+        else:
+            known -= _stored_names(stmt)
+
+
+def _zero_use(stmt: gast.stmt, known: set, arrays: bool) -> bool:
+    return isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) \
+        and type(stmt.target) is gast.Name and stmt.target.id in known \
+        and stmt.target.id not in _names(stmt.value) \
+        and not (arrays and isinstance(stmt.value, (gast.Name, gast.Subscript)))
+
+
+def _stored_names(stmt: gast.AST) -> set:
+    return {n.id for n in fast_walk(stmt) if type(n) is gast.Name
+            and not isinstance(n.ctx, gast.Load)}
+
+
+def _zero_after(block: list, zero: set) -> set:
+    """The adjoints known to be zero after ``block``, given ``zero`` before it."""
+    known = set(zero)
+    for stmt in block:
+        pair = _single_assign(stmt)
+        if pair and _is_zero(pair[1]) and pair[0].startswith("b"):
+            known.add(pair[0])
+        elif isinstance(stmt, (gast.For, gast.While)):
+            known = _zero_after_loop(stmt, known, _zero_each_iteration(stmt, known))
+        elif isinstance(stmt, gast.If):
+            known = _zero_after(stmt.body, known) & _zero_after(stmt.orelse, known)
+        else:
+            known -= _stored_names(stmt)
+    return known
+
+
+def _zero_each_iteration(loop: gast.stmt, known: set) -> set:
+    """The adjoints zero at the start of every iteration: zero before the loop, and zero
+    again at the end of the body (a fixpoint), with no jump that could skip the end."""
+    if loop.orelse or any(isinstance(n, (gast.Break, gast.Continue)) for n in fast_walk(loop)):
+        return known - _stored_names(loop)
+    entry = set(known)
+    while True:
+        kept = entry & _zero_after(loop.body, entry)
+        kept |= known - _stored_names(loop)
+        if kept == entry:
+            return entry
+        entry = kept
+
+
+def _zero_after_loop(loop: gast.stmt, known: set, entry: set) -> set:
+    """After the loop: what every iteration leaves at zero (or the loop never ran)."""
+    if loop.orelse or any(isinstance(n, (gast.Break, gast.Continue)) for n in fast_walk(loop)):
+        return known - _stored_names(loop)
+    return (known - _stored_names(loop)) | (entry & _zero_after(loop.body, entry) & known)
 
 
 def _first_use(block: list, k: int, name: str, arrays: bool, mentions: list) -> int | None:

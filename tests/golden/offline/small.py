@@ -61,7 +61,7 @@ def grad_energy(x, y):
     # line 13: if z > 0.0:
     if _cond1:
         # line 14: z = z + math.sin(x)
-        bx += bz * math.cos(x)
+        bx = bz * math.cos(x)
     # line 12: z = shrink(x) * y
     b_t1 = bz * y
     by = bz * _t1
@@ -83,7 +83,7 @@ def value_and_grad_energy(x, y):
     # line 13: if z > 0.0:
     if _cond1:
         # line 14: z = z + math.sin(x)
-        bx += bz * math.cos(x)
+        bx = bz * math.cos(x)
     # line 12: z = shrink(x) * y
     b_t1 = bz * y
     by = bz * _t1
