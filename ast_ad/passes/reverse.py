@@ -136,8 +136,9 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
 
     def gradient(self, param: str) -> gast.expr:
         """``bx``; with arrays, ``like(bx, x)`` (the shape and float dtype of ``x``)."""
-        if param not in self.act.adjoint_names:
-            return call("zeros_like", name(param)) if self.array_mode else const(0.0)
+        if param not in self.act.adjoint_names:  # zeros shaped like it (a list: a list)
+            return call("zeros_like", name(param)) if self.array_mode or self.kind != "split" \
+                else const(0.0)
         if self.array_mode and self.kind != "split":
             return call("like", name(self.adj(param)), name(param))
         return name(self.adj(param))

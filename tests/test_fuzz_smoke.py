@@ -1,0 +1,20 @@
+"""A few seeds of the random loop programs of ``tests/fuzz_loops.py`` (the long run is
+``python tests/fuzz_loops.py --n 500``)."""
+from __future__ import annotations
+
+import fuzz_loops
+
+
+def test_random_loop_programs_match_finite_differences() -> None:
+    failures = fuzz_loops.run(40, seed=3)
+    assert not failures, "\n".join(failures[:3])
+
+
+def test_inactive_list_argument_gets_a_list_of_zeros() -> None:
+    """A list that only steers control flow has a zero gradient of its own shape."""
+    import ast_ad
+
+    source = "def f(a, xs):\n    s = a * 2.0\n    for x in xs:\n        if x > 1.5:\n" \
+             "            break\n    return s\n"
+    f = fuzz_loops.load(source, fuzz_loops.Path(__import__("tempfile").mkdtemp()), 0)
+    assert ast_ad.grad(f, wrt=(0, 1))(1.0, [1.0, 2.0]) == (2.0, [0.0, 0.0])
