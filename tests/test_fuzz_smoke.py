@@ -1,5 +1,6 @@
-"""A few seeds of the random loop programs of ``tests/fuzz_loops.py`` (the long run is
-``python tests/fuzz_loops.py --n 500``)."""
+"""A few seeds of the random programs of ``tests/fuzz_loops.py`` and
+``tests/fuzz_numpy.py`` (the long runs: ``python tests/fuzz_loops.py --n 500`` and
+``python tests/fuzz_numpy.py --n 300``)."""
 from __future__ import annotations
 
 import fuzz_loops
@@ -18,3 +19,10 @@ def test_inactive_list_argument_gets_a_list_of_zeros() -> None:
              "            break\n    return s\n"
     f = fuzz_loops.load(source, fuzz_loops.Path(__import__("tempfile").mkdtemp()), 0)
     assert ast_ad.grad(f, wrt=(0, 1))(1.0, [1.0, 2.0]) == (2.0, [0.0, 0.0])
+
+
+def test_random_numpy_programs_match_finite_differences() -> None:
+    import fuzz_numpy
+
+    failures = fuzz_numpy.run(15, seed=2)
+    assert not failures, "\n".join(failures[:3])
