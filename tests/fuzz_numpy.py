@@ -21,9 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from fuzz_loops import load  # noqa: E402
+
 import ast_ad  # noqa: E402
 from ast_ad.testing import numerical_grad  # noqa: E402
-from fuzz_loops import load  # noqa: E402
 
 STARTS = ["A = X @ W.T", "A = np.tanh(X @ W.T + v)", "A = np.dot(X, W.T) * s"]
 STEPS = ["A = A * v", "A = A / (1.5 + v ** 2)", "A = np.exp(0.1 * A)", "A = A ** 2",
