@@ -77,4 +77,4 @@ def test_side_by_side_of_a_fused_loop() -> None:
     from ast_ad.sidebyside import adjoint_blocks
     blocks = adjoint_blocks(ast_ad.source(cases.fit, wrt=(0, 1)))
     assert blocks == {16: ["b_t4 = br", "br = 0.0", "bb += b_t4", "ba += b_t4 * _t2"],
-                      17: ["br = 2 * (bloss * r)"], 18: ["bloss = b_t8 * (1.0 / _t7)"]}
+                      17: ["br = 2.0 * (bloss * r)"], 18: ["bloss = b_t8 * (1.0 / _t7)"]}

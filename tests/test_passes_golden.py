@@ -461,7 +461,7 @@ PIPELINE = {
             # line 15: if x > 0.0:
             if _cond1:
                 # line 16: y = x * x
-                bx = 2 * (by * x)
+                bx = 2.0 * (by * x)
             else:
                 # line 18: y = -x
                 bx = -by
@@ -663,7 +663,7 @@ def test_inline_and_tuples() -> None:
             bb = b_t4
             # line 48: a, b = inline_helper(x, 2.0)
             bv_1 = bb
-            bv_1 += 2 * (ba * v_1)
+            bv_1 += 2.0 * (ba * v_1)
             bx = bv_1 * 2.0
             return bx
         """)

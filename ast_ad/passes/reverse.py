@@ -266,7 +266,7 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
 
 def _merged(contributions: list) -> list:
     """``contributions`` with identical numeric ones to the same variable summed once:
-    ``x * x`` gives ``bx += 2 * (g * x)``, not the same product computed and added twice
+    ``x * x`` gives ``bx += 2.0 * (g * x)``, not the same product computed and added twice
     (``a + a == 2 * a`` exactly in floating point). Containers' (``generic``) stay apart."""
     if len({var for var, _, _ in contributions}) == len(contributions):
         return contributions  # the common case: one contribution per variable
@@ -276,7 +276,8 @@ def _merged(contributions: list) -> list:
     out = []
     for (var, _, generic), values in groups.items():
         if len(values) > 1 and not generic:
-            values = [gast.BinOp(left=const(len(values)), op=gast.Mult(), right=values[0])]
+            values = [gast.BinOp(left=const(float(len(values))), op=gast.Mult(),
+                                 right=values[0])]
         out.extend((var, value, generic) for value in values)
     return out
 
