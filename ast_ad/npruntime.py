@@ -135,6 +135,8 @@ def unbroadcast(value, like):
     kind = type(like)
     if kind in _SCALARS and type(value) in _SCALARS:  # numbers: immutable, nothing to sum
         return value if type(value) is kind else kind(value)
+    if kind is float and type(value) is np.ndarray:  # a number broadcast: the total
+        return float(value.sum())
     return to_like(_sum_to(value, np.shape(like)), like)
 
 
@@ -146,6 +148,8 @@ def reduce_to(value, like):
     kind = type(like)
     if kind in _SCALARS and type(value) in _SCALARS:
         return value if type(value) is kind else kind(value)
+    if kind is float and type(value) is np.ndarray:
+        return float(value.sum())
     return to_like(_sum_to(value, np.shape(like)), like, fresh=True)
 
 

@@ -21,6 +21,7 @@ from .analysis.overwrite import maybe_unbound
 from .errors import Location, TransformError
 from .naming import Namer, names_in
 from .passes.batch import batch
+from .passes.copies import drop_copies
 from .passes.desugar import Desugar
 from .passes.fuse import fuse
 from .passes.inline import Inliner
@@ -110,7 +111,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     debug("peephole", funcs[-1])
     if array_mode:
         funcs = [batch(f, namer) for f in funcs]
-        debug("batch", funcs[-1])
+        funcs = [drop_copies(f) for f in funcs]
+        debug("batch + copies", funcs[-1])
     if array_mode and kind != "split":
         funcs = [release(f) for f in funcs]
         debug("release", funcs[-1])

@@ -63,7 +63,7 @@ def test_golden_two_products_in_one_loop() -> None:
     "y = g[0]\n            y += 1.0",    # ... through a view
     "y = add(bm, reduce_to(g, h))\n            y += 1.0",  # ... through helpers that pass it on
     "g[0] = 1.0",                        # item assignment
-    "bm = add_at(bm, g, (0,), 1.0)",     # a helper that changes its first argument
+    "bm = add_at(g, W, (0,), 1.0)",      # a helper that changes its first argument
     "keep(g)",                           # handed to a function we do not know
     "W = W * 2.0",                       # the matrix changes in the loop
     "print(bW)",                         # the adjoint is read in the loop

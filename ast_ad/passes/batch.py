@@ -55,6 +55,8 @@ PURE = {"unbroadcast", "reduce_to", "sum_vjp", "sum_expand", "mean_vjp", "mean_e
 FRESH = {"unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a",
          "dot_vjp_b", "extremum_vjp", "zeros_like"}
 PURE_MODULES = {"np", "math"}
+# helpers that change their first argument in place and only read the others
+FIRST_CHANGED = {"add_at"}
 
 
 def batch(func: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
@@ -160,8 +162,9 @@ def _unsafe_names(body: list) -> set:
                     else:
                         changed |= _roots(target)
             elif isinstance(node, gast.Call) and not _pure(node):
-                changed |= {n.id for arg in node.args + [k.value for k in node.keywords]
-                            for n in fast_walk(arg) if type(n) is gast.Name}
+                args = node.args[:1] if _helper_call(node) in FIRST_CHANGED else \
+                    node.args + [k.value for k in node.keywords]
+                changed |= {n.id for arg in args for n in fast_walk(arg) if type(n) is gast.Name}
             elif isinstance(node, (gast.For, gast.comprehension)):
                 changed |= _names(node.target)
     grown = True
@@ -191,8 +194,10 @@ def _pure(node: gast.Call) -> bool:
         and func.value.id in PURE_MODULES
 
 
-# helpers whose result may be one of their arguments (``add(a, 0.0)`` is ``a``)
-PASS_THROUGH = {"add", "reduce_to", "like", "to_like", "shape_only"}
+# helpers whose result may be one of their arguments (``add(a, 0.0)`` is ``a``): all of
+# them, or only the first (``reduce_to(v, like)`` may be ``v``, never ``like``)
+PASS_THROUGH = {"add"}
+PASS_FIRST = {"reduce_to", "like", "to_like", "shape_only", "add_at"}
 
 
 def _may_share(value: gast.expr) -> set:
@@ -207,6 +212,8 @@ def _may_share(value: gast.expr) -> set:
         fn = _helper_call(value)
         if fn in FRESH:
             return set()
+        if fn in PASS_FIRST and value.args:
+            return _may_share(value.args[0])
         if fn in PASS_THROUGH or (fn is None and _pure(value)):  # np.reshape(x): a view of x
             return set().union(*(_may_share(arg) for arg in value.args))
     return {n.id for n in fast_walk(value) if type(n) is gast.Name}

@@ -101,7 +101,8 @@ def _factor_out(node: gast.Call) -> gast.expr:
     value, like = node.args
     if not (type(like) is gast.Name and isinstance(value, gast.BinOp)
             and isinstance(value.op, gast.Mult) and isinstance(value.right, gast.BinOp)
-            and isinstance(value.right.op, gast.Div) and _is_name(value.right.right, like.id)):
+            and isinstance(value.right.op, gast.Div) and _is_name(value.right.right, like.id)
+            and not isinstance(value.right.left, gast.Constant)):  # g * (1.0 / x): as it is
         return node
     node.args[0] = gast.BinOp(left=value.left, op=gast.Mult(), right=value.right.left)
     node.func = helper("reduce_to")  # the product below is a new value

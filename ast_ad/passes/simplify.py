@@ -36,6 +36,7 @@ import copy
 import gast
 
 from ..source import is_comment
+from ..templates import HELPER
 from ..walk import names as _names
 from ..walk import walk as fast_walk
 
@@ -367,6 +368,9 @@ def loop_first_writes(block: list, arrays: bool, zero: frozenset = frozenset()) 
             block[k] = gast.copy_location(gast.Assign(
                 targets=[stmt.target], value=stmt.value, type_comment=None), stmt)
             known.discard(stmt.target.id)
+        elif _zero_add(stmt, known) is not None:
+            stmt.value = _zero_add(stmt, known)
+            known.discard(stmt.targets[0].id)
         elif isinstance(stmt, (gast.For, gast.While)):
             entry = _zero_each_iteration(stmt, known)
             loop_first_writes(stmt.body, arrays, frozenset(entry))
@@ -379,11 +383,39 @@ def loop_first_writes(block: list, arrays: bool, zero: frozenset = frozenset()) 
             known -= _stored_names(stmt)
 
 
+# helpers whose result is a new value (for arrays: never one of their arguments, nor a view)
+FRESH = {"unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a",
+         "dot_vjp_b", "extremum_vjp", "zeros_like", "matmul_vjp_a_many", "matmul_vjp_b_many",
+         "dot_vjp_a_many", "dot_vjp_b_many"}
+
+
 def _zero_use(stmt: gast.stmt, known: set, arrays: bool) -> bool:
     return isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) \
         and type(stmt.target) is gast.Name and stmt.target.id in known \
         and stmt.target.id not in _names(stmt.value) \
         and not (arrays and isinstance(stmt.value, (gast.Name, gast.Subscript)))
+
+
+def _zero_add(stmt: gast.stmt, known: set) -> gast.expr | None:
+    """``e`` of ``bx = add(bx, e)`` when ``bx`` is zero and ``e`` is a call of a helper
+    that makes a new value (``add`` would only copy it)."""
+    pair = _single_assign(stmt)
+    if pair is None or pair[0] not in known:
+        return None
+    value = pair[1]
+    if not (isinstance(value, gast.Call) and _helper_id(value) == "add" and len(value.args) == 2
+            and type(value.args[0]) is gast.Name and value.args[0].id == pair[0]):
+        return None
+    term = value.args[1]
+    if isinstance(term, gast.Call) and _helper_id(term) in FRESH \
+            and pair[0] not in _names(term):
+        return term
+    return None
+
+
+def _helper_id(call: gast.Call) -> str | None:
+    func = call.func
+    return func.id if type(func) is gast.Name and getattr(func, HELPER, False) else None
 
 
 def _stored_names(stmt: gast.AST) -> set:

@@ -39,7 +39,7 @@ def grad_layer(x):
     b_t2 = seed_scalar(_t2, 'layer')
     bx = 0.0
     # line 8: return np.tanh(W @ x)
-    bx = add(bx, matmul_vjp_b(reduce_to(b_t2 * (1.0 - _t2 * _t2), _t1), W, x))
+    bx = matmul_vjp_b(reduce_to(b_t2 * (1.0 - _t2 * _t2), _t1), W, x)
     return like(bx, x)
 
 
@@ -53,7 +53,7 @@ def value_and_grad_layer(x):
     b_t2 = seed_scalar(_t2, 'layer')
     bx = 0.0
     # line 8: return np.tanh(W @ x)
-    bx = add(bx, matmul_vjp_b(reduce_to(b_t2 * (1.0 - _t2 * _t2), _t1), W, x))
+    bx = matmul_vjp_b(reduce_to(b_t2 * (1.0 - _t2 * _t2), _t1), W, x)
     return (_t2, like(bx, x))
 
 
@@ -80,13 +80,13 @@ def grad_loss(x, t):
     # reverse sweep
     b_t9 = seed_scalar(_t9, 'loss')
     # line 13: return np.sum((y - t) ** 2) + 0.1 * np.sum(x * x)
-    b_t5 = unbroadcast(b_t9, _t5)
-    b_t8 = unbroadcast(b_t9, _t8)
+    b_t5 = reduce_to(b_t9, _t5)
+    b_t8 = reduce_to(b_t9, _t8)
     b_t7 = reduce_to(b_t8 * 0.1, _t7)
     bx = 2.0 * reduce_to(sum_expand(b_t7, _t6, None, False) * x, x)
     b_t4 = sum_vjp(b_t5, _t4, None, False)
     b_t3 = reduce_to(b_t4 * (2.0 * _t3), _t3)
-    by = unbroadcast(b_t3, y)
+    by = reduce_to(b_t3, y)
     bt = -reduce_to(b_t3, t)
     # line 12: y = layer(x)
     bx = add(bx, matmul_vjp_b(reduce_to(by * (1.0 - _t1 * _t1), _t2), W, x))
@@ -122,7 +122,7 @@ def value_and_grad_loss(x, t):
     bx = 2.0 * reduce_to(sum_expand(b_t7, _t6, None, False) * x, x)
     b_t4 = sum_vjp(b_t5, _t4, None, False)
     b_t3 = reduce_to(b_t4 * (2.0 * _t3), _t3)
-    by = unbroadcast(b_t3, y)
+    by = reduce_to(b_t3, y)
     bt = -reduce_to(b_t3, t)
     # line 12: y = layer(x)
     bx = add(bx, matmul_vjp_b(reduce_to(by * (1.0 - _t1 * _t1), _t2), W, x))
@@ -140,7 +140,7 @@ def grad_mixed(x, y):
     # reverse sweep
     b_t3 = seed_scalar(_t3, 'mixed')
     # line 17: return x * y + np.sin(x)
-    b_t1 = unbroadcast(b_t3, _t1)
+    b_t1 = reduce_to(b_t3, _t1)
     bx = reduce_to(unbroadcast(b_t3, _t2) * np.cos(x), x)
     bx += reduce_to(b_t1 * y, x)
     by = reduce_to(b_t1 * x, y)
