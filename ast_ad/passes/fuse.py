@@ -38,10 +38,15 @@ BUILTINS = {"len", "min", "max", "abs"}
 def fuse(func: gast.FunctionDef, adjoints: set) -> gast.FunctionDef:
     """Fuse the last forward loop with its reverse loop when that is safe (see above).
     ``adjoints``: the names of adjoint variables."""
+    if _Plan.of(func, adjoints, shape_only=True) is None:
+        return func  # no forward loop with a matching reverse loop: nothing to try
     zero_writes(func, False)  # bx = 0.0 ... bx += e: bx = e, so that bx is a local
-    plan = _Plan.of(func, adjoints)
-    if plan is not None:
-        func.body = plan.fused()
+    try:
+        plan = _Plan.of(func, adjoints)
+        if plan is not None:
+            func.body = plan.fused()
+    finally:
+        _DUMPS.clear()
     return func
 
 
@@ -55,7 +60,8 @@ class _Plan:
         self.fwd, self.rev = body[self.fwd_at], body[self.rev_at]
 
     @classmethod
-    def of(cls, func: gast.FunctionDef, adjoints: set) -> _Plan | None:
+    def of(cls, func: gast.FunctionDef, adjoints: set, shape_only: bool = False) -> _Plan | None:
+        """The plan, if ``func`` may be fused; with ``shape_only``, if its loops match."""
         body = func.body
         marks = [k for k, s in enumerate(body) if is_comment(s)
                  and s.value.args[0].value in ("forward sweep", "reverse sweep")]
@@ -68,6 +74,8 @@ class _Plan:
         if fwd_at is None or rev_at is None:
             return None
         plan = cls(body, tuple(marks), (fwd_at, rev_at), adjoints)
+        if shape_only:
+            return plan if plan._loops_match() and plan._seed() is not None else None
         return plan if plan.allowed() else None
 
     # ------------------------------------------------------------------ the checks
@@ -190,7 +198,7 @@ class _Plan:
         target and inputs no later forward statement changes?"""
         text = gast.dump(stmt)
         for k in range(len(fwd_body) - 1, -1, -1):
-            if text == gast.dump(fwd_body[k]):
+            if _dump(fwd_body[k]) == text:
                 after = set().union(set(), *(_stored(s) for s in fwd_body[k + 1:]))
                 return not (_names(stmt) & after)
             if _stored(fwd_body[k]) & _stored(stmt):
@@ -220,6 +228,16 @@ class _Plan:
         early, late = self._hoisted()
         return (body[:self.fwd_at] + early + start + preamble + [heading, self.fwd] + late
                 + [body[self.rev_mark], check] + body[self.rev_at + 1:])
+
+
+_DUMPS: dict = {}
+
+
+def _dump(stmt: gast.stmt) -> str:
+    hit = _DUMPS.get(id(stmt))
+    if hit is None or hit[0] is not stmt:
+        hit = _DUMPS[id(stmt)] = (stmt, gast.dump(stmt))
+    return hit[1]
 
 
 def _call(node: gast.expr, fn: str) -> gast.Call | None:

@@ -329,9 +329,12 @@ def zero_writes(func: gast.FunctionDef, arrays: bool) -> None:
     e`` (the zero goes), then ``bx += e`` wherever ``bx`` is known to be zero (loops)."""
     for owner, field in list(_blocks(func)):
         first_writes(getattr(owner, field), arrays)
-    for owner, _ in list(_blocks(func)):
-        if isinstance(owner, gast.FunctionDef):
-            loop_first_writes(owner.body, arrays)
+    try:
+        for owner, _ in list(_blocks(func)):
+            if isinstance(owner, gast.FunctionDef):
+                loop_first_writes(owner.body, arrays)
+    finally:
+        _STORED.clear()  # statements may change after this pass: forget them
 
 
 def first_writes(block: list, arrays: bool) -> None:
@@ -418,9 +421,17 @@ def _helper_id(call: gast.Call) -> str | None:
     return func.id if type(func) is gast.Name and getattr(func, HELPER, False) else None
 
 
+_STORED: dict = {}  # id(statement) -> (statement, names): zero_writes asks again and again
+
+
 def _stored_names(stmt: gast.AST) -> set:
-    return {n.id for n in fast_walk(stmt) if type(n) is gast.Name
-            and not isinstance(n.ctx, gast.Load)}
+    hit = _STORED.get(id(stmt))
+    if hit is not None and hit[0] is stmt:
+        return hit[1]
+    names = {n.id for n in fast_walk(stmt) if type(n) is gast.Name
+             and not isinstance(n.ctx, gast.Load)}
+    _STORED[id(stmt)] = (stmt, names)
+    return names
 
 
 def _zero_after(block: list, zero: set) -> set:
@@ -442,8 +453,11 @@ def _zero_after(block: list, zero: set) -> set:
 def _zero_each_iteration(loop: gast.stmt, known: set) -> set:
     """The adjoints zero at the start of every iteration: zero before the loop, and zero
     again at the end of the body (a fixpoint), with no jump that could skip the end."""
+    stored = _stored_names(loop)
+    if not known & stored:
+        return set(known)  # nothing known to be zero changes in the loop
     if loop.orelse or any(isinstance(n, (gast.Break, gast.Continue)) for n in fast_walk(loop)):
-        return known - _stored_names(loop)
+        return known - stored
     entry = set(known)
     while True:
         kept = entry & _zero_after(loop.body, entry)
@@ -455,9 +469,12 @@ def _zero_each_iteration(loop: gast.stmt, known: set) -> set:
 
 def _zero_after_loop(loop: gast.stmt, known: set, entry: set) -> set:
     """After the loop: what every iteration leaves at zero (or the loop never ran)."""
+    stored = _stored_names(loop)
+    if not known & stored:
+        return set(known)
     if loop.orelse or any(isinstance(n, (gast.Break, gast.Continue)) for n in fast_walk(loop)):
-        return known - _stored_names(loop)
-    return (known - _stored_names(loop)) | (entry & _zero_after(loop.body, entry) & known)
+        return known - stored
+    return (known - stored) | (entry & _zero_after(loop.body, entry) & known)
 
 
 def _first_use(block: list, k: int, name: str, arrays: bool, mentions: list) -> int | None:
