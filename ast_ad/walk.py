@@ -39,13 +39,37 @@ def walk(root: gast.AST):
     return iter(nodes) if nodes is not None else _walk(root)
 
 
+# fields that hold identifiers or constants, never nodes: walks skip them
+_SCALAR_FIELDS = {
+    gast.Name: {"id", "type_comment"}, gast.Constant: {"value", "kind"},
+    gast.Attribute: {"attr"}, gast.keyword: {"arg"}, gast.alias: {"name", "asname"},
+    gast.FunctionDef: {"name", "type_comment"}, gast.AsyncFunctionDef: {"name", "type_comment"},
+    gast.ClassDef: {"name"}, gast.Assign: {"type_comment"}, gast.For: {"type_comment"},
+    gast.AsyncFor: {"type_comment"}, gast.With: {"type_comment"},
+    gast.AsyncWith: {"type_comment"}, gast.comprehension: {"is_async"},
+    gast.FormattedValue: {"conversion"}, gast.ImportFrom: {"module", "level"},
+    gast.Global: {"names"}, gast.Nonlocal: {"names"},
+}
+_NODE_FIELDS: dict = {}  # node class -> the fields that may hold nodes, in _fields order
+
+
+def _node_fields(kind: type) -> tuple:
+    skip = _SCALAR_FIELDS.get(kind, ())
+    fields = _NODE_FIELDS[kind] = tuple(f for f in kind._fields if f not in skip)
+    return fields
+
+
 def _walk(root: gast.AST):
     stack = [root]
     pop, push, extend = stack.pop, stack.append, stack.extend
+    fields_of = _NODE_FIELDS.get
     while stack:
         node = pop()
         yield node
-        for field in node._fields:
+        fields = fields_of(type(node))
+        if fields is None:
+            fields = _node_fields(type(node))
+        for field in fields:
             value = getattr(node, field, None)
             if isinstance(value, list):
                 extend([v for v in value if isinstance(v, _AST)])
@@ -66,12 +90,16 @@ def walk_local(root: gast.AST):
 
 def _walk_local(root: gast.AST):
     todo = [root]
+    fields_of = _NODE_FIELDS.get
     while todo:
         node = todo.pop()
         yield node
         if node is not root and isinstance(node, NESTED):
             continue
-        for field in node._fields:
+        fields = fields_of(type(node))
+        if fields is None:
+            fields = _node_fields(type(node))
+        for field in fields:
             value = getattr(node, field, None)
             if isinstance(value, list):
                 todo.extend([v for v in value if isinstance(v, _AST)])
