@@ -5,6 +5,7 @@ import ast
 import inspect
 import linecache
 import re
+import sys
 import textwrap
 import types
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import gast
 
 from .errors import Location, TransformError
+from .printer import COMMENT_CALL, Unsupported, print_tree
 from .walk import walk as fast_walk
 
 
@@ -126,7 +128,6 @@ def is_comment(stmt: gast.stmt) -> bool:
             and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == COMMENT_CALL)
 
 
-COMMENT_CALL = "__ast_ad_comment__"
 _COMMENT_LINE = re.compile(r"^(\s*)" + COMMENT_CALL + r"\((.*)\)$")
 
 
@@ -168,6 +169,20 @@ _TUPLE_TARGET = re.compile(r"^(\s*)(?:\(([\w, ]+)\)( = )|(for )\(([\w, ]+)\)( in
 
 def to_source(tree: gast.AST) -> str:
     """Print a gast tree as Python source, turning comment markers into comments."""
+    if FAST_PRINTER:
+        try:
+            return print_tree(tree)
+        except (Unsupported, AttributeError):  # a node it does not print, or a field missing
+            pass
+    return _to_source_slowly(tree)
+
+
+# printer.py prints what ast.unparse prints from 3.11 on (3.10 writes tuple targets apart)
+FAST_PRINTER = sys.version_info >= (3, 11)
+
+
+def _to_source_slowly(tree: gast.AST) -> str:
+    """``ast.unparse``, then the comment markers made comments."""
     text = _unparse(tree)
     out = []
     for line in text.splitlines():
