@@ -59,6 +59,12 @@ def _node_fields(kind: type) -> tuple:
     return fields
 
 
+def node_fields(kind: type) -> tuple:
+    """The fields of a node class that may hold nodes (or lists of them), in order."""
+    fields = _NODE_FIELDS.get(kind)
+    return _node_fields(kind) if fields is None else fields
+
+
 def _walk(root: gast.AST):
     stack = [root]
     pop, push, extend = stack.pop, stack.append, stack.extend

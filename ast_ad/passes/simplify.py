@@ -35,7 +35,9 @@ import gast
 
 from ..source import is_comment
 from ..walk import names as _names
+from ..walk import node_fields
 from ..walk import walk as fast_walk
+from .tally import Tally
 
 _FOLDABLE = (gast.Add, gast.Sub, gast.Mult, gast.Pow)
 
@@ -43,12 +45,13 @@ _FOLDABLE = (gast.Add, gast.Sub, gast.Mult, gast.Pow)
 def simplify(func: gast.FunctionDef, temps: set, arrays: bool) -> gast.FunctionDef:
     """``temps``: the temporaries normalisation made and their adjoints' names (only those
     may be inlined or forwarded; user names never are)."""
-    _inline_by_sweep(func, temps)
+    tally = Tally()  # each statement's names are counted once, and again when it changes
+    _inline_by_sweep(func, temps, tally)
     for owner, field in list(_blocks(func)):
-        _first_writes(getattr(owner, field), arrays)
-    loads, stores = _counts(func)
-    if _forward_adjoints(func, loads, temps, stores):
-        _inline_by_sweep(func, temps)  # forwarding leaves more single-use temporaries
+        _first_writes(getattr(owner, field), arrays, tally)
+    loads, stores, _ = tally.counts([func])
+    if _forward_adjoints(func, loads, temps, stores, tally):
+        _inline_by_sweep(func, temps, tally)  # forwarding leaves more single-use temporaries
     return func
 
 
@@ -96,33 +99,6 @@ def _evaluate(node: gast.expr):
 
 # ---------------------------------------------------------------------- temporaries
 
-def _counts(node: gast.AST) -> tuple[dict, dict]:
-    """How often each name is read and written under ``node``, in one walk."""
-    loads: dict = {}
-    stores: dict = {}
-    for sub in fast_walk(node):
-        if type(sub) is gast.Name:
-            table = loads if type(sub.ctx) is gast.Load else stores
-            table[sub.id] = table.get(sub.id, 0) + 1
-    return loads, stores
-
-
-def _load_counts(func: gast.AST) -> dict:
-    counts: dict = {}
-    for node in fast_walk(func):
-        if type(node) is gast.Name and type(node.ctx) is gast.Load:
-            counts[node.id] = counts.get(node.id, 0) + 1
-    return counts
-
-
-def _store_counts(func: gast.AST) -> dict:
-    counts: dict = {}
-    for node in fast_walk(func):
-        if type(node) is gast.Name and type(node.ctx) is gast.Store:
-            counts[node.id] = counts.get(node.id, 0) + 1
-    return counts
-
-
 def _blocks(node: gast.AST):
     """Every statement list in the function (statements only: expressions hold none)."""
     todo = [node]
@@ -143,17 +119,18 @@ def _single_assign(stmt: gast.stmt) -> tuple[str, gast.expr] | None:
     return None
 
 
-def _inline_by_sweep(func: gast.FunctionDef, temps: set) -> None:
+def _inline_by_sweep(func: gast.FunctionDef, temps: set, tally: Tally) -> None:
     """Inline in each sweep separately: a temporary that the reverse sweep recomputes for
     itself counts, in the forward sweep, only the forward's uses (and the other way round)."""
     split = next((k for k, s in enumerate(func.body) if is_comment(s)
                   and s.value.args[0].value == "reverse sweep"), None)
     if split is None:
-        _inline_temporaries(func, _load_counts(func), temps)
+        loads, _, writes = tally.counts([func])
+        _inline_temporaries(func, loads, temps, tally, writes)
         return
     fwd = gast.Module(body=func.body[:split], type_ignores=[])
     rev = gast.Module(body=func.body[split:], type_ignores=[])
-    tallies = {id(fwd): _counts(fwd), id(rev): _counts(rev)}
+    tallies = {id(fwd): tally.counts(fwd.body)[:2], id(rev): tally.counts(rev.body)[:2]}
     redone = set(tallies[id(rev)][1])
     for part, other in ((fwd, rev), (rev, fwd)):
         loads, stores = (dict(c) for c in tallies[id(part)])
@@ -162,23 +139,22 @@ def _inline_by_sweep(func: gast.FunctionDef, temps: set) -> None:
                 loads[name] = loads.get(name, 0) + n
         if part is rev:
             stores.update({k: v for k, v in tallies[id(fwd)][1].items() if k not in redone})
-        _inline_temporaries(part, loads, temps, stores)
+        _inline_temporaries(part, loads, temps, tally, stores)
     func.body = fwd.body + rev.body
 
 
-def _inline_temporaries(func: gast.AST, counts: dict, temps: set,
-                        stores: dict | None = None) -> None:
-    stores = stores if stores is not None else _store_counts(func)
+def _inline_temporaries(func: gast.AST, counts: dict, temps: set, tally: Tally,
+                        stores: dict) -> None:
     for owner, field in list(_blocks(func)):
         block = getattr(owner, field)
         out: list = []
         for stmt in block:
             out.append(stmt)
-            _absorb(out, counts, stores, temps)
+            _absorb(out, counts, stores, temps, tally)
         setattr(owner, field, out)
 
 
-def _absorb(out: list, counts: dict, stores: dict, temps: set) -> None:
+def _absorb(out: list, counts: dict, stores: dict, temps: set, tally: Tally) -> None:
     """Inline into ``out[-1]`` the temporaries defined just before it that it alone uses."""
     stmt = out[-1]
     if isinstance(stmt, (gast.For, gast.While, gast.If)) or is_comment(stmt):
@@ -188,11 +164,13 @@ def _absorb(out: list, counts: dict, stores: dict, temps: set) -> None:
         if pair is None or pair[0] not in temps or counts.get(pair[0]) != 1 \
                 or stores.get(pair[0]) != 1:
             return
-        uses = [n for n in fast_walk(stmt) if isinstance(n, gast.Name) and n.id == pair[0]]
-        if len(uses) != 1 or not (_pure(pair[1]) and _inlinable_into(stmt, pair[0])
-                                  or _last_evaluated(stmt, pair[0], temps)):
+        loads, others, _ = tally.names(stmt)
+        uses = loads.count(pair[0]) + others.count(pair[0])
+        if uses != 1 or not (_pure(pair[1]) and _inlinable_into(stmt, pair[0])
+                             or _last_evaluated(stmt, pair[0], temps)):
             return
         _replace(stmt, pair[0], pair[1])
+        tally.forget(stmt)
         del out[-2]
 
 
@@ -247,23 +225,33 @@ def _evaluation_order(node: gast.AST) -> list:
     return out
 
 
-class _Replace(gast.NodeTransformer):
-    def __init__(self, name: str, value: gast.expr):
-        self.name, self.value = name, value
-
-    def visit_Name(self, node: gast.Name) -> gast.expr:
-        if node.id == self.name and isinstance(node.ctx, gast.Load):
-            return self.value
-        return node
-
-
 def _replace(stmt: gast.stmt, name: str, value: gast.expr) -> None:
-    _Replace(name, value).visit(stmt)
+    """Put ``value`` (the same node) in place of every load of ``name`` under ``stmt``."""
+    todo = [stmt]
+    while todo:
+        node = todo.pop()
+        for field in node_fields(type(node)):
+            child = getattr(node, field, None)
+            if isinstance(child, list):
+                for k, item in enumerate(child):
+                    if _is_load_of(item, name):
+                        child[k] = value
+                    elif isinstance(item, gast.AST):
+                        todo.append(item)
+            elif _is_load_of(child, name):
+                setattr(node, field, value)
+            elif isinstance(child, gast.AST):
+                todo.append(child)
+
+
+def _is_load_of(node: object, name: str) -> bool:
+    return type(node) is gast.Name and node.id == name and isinstance(node.ctx, gast.Load)
 
 
 # ---------------------------------------------------------------------- adjoints
 
-def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: dict) -> bool:
+def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: dict,
+                      tally: Tally) -> bool:
     """``b_t = n`` then uses of ``b_t`` while ``n`` keeps that value (in the same block):
     use ``n`` and drop the copy; ``n = b_t`` in between changes nothing and goes too.
     True if anything changed."""
@@ -274,7 +262,8 @@ def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: 
         while k < len(block):
             pair = _single_assign(block[k])
             if pair and pair[0] in temps and isinstance(pair[1], gast.Name) \
-                    and stores.get(pair[0]) == 1 and _forward_one(block, k, pair, counts):
+                    and stores.get(pair[0]) == 1 and _forward_one(block, k, pair, counts,
+                                                                  tally):
                 del block[k]
                 changed = True
                 continue
@@ -282,7 +271,7 @@ def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: 
     return changed
 
 
-def _forward_one(block: list, k: int, pair: tuple, counts: dict) -> bool:
+def _forward_one(block: list, k: int, pair: tuple, counts: dict, tally: Tally) -> bool:
     name, source = pair[0], pair[1].id
     uses, no_ops, seen = [], [], 0
     for j in range(k + 1, len(block)):
@@ -295,15 +284,13 @@ def _forward_one(block: list, k: int, pair: tuple, counts: dict) -> bool:
             no_ops.append(j)  # n = b_t: n keeps its value
             seen += 1
             continue
-        here = sum(1 for n in fast_walk(stmt) if isinstance(n, gast.Name) and n.id == name
-                   and isinstance(n.ctx, gast.Load))
+        loads, _, writes = tally.names(stmt)
+        here = loads.count(name)
         if here and isinstance(stmt, (gast.For, gast.While, gast.If)):
             return False
         seen += here
         if here:
             uses.append(j)
-        writes = {n.id for n in fast_walk(stmt) if isinstance(n, gast.Name)
-                  and isinstance(n.ctx, gast.Store)}
         if source in writes or isinstance(stmt, (gast.For, gast.While, gast.If)):
             break  # n changes (its reads here were before the write)
     if seen != counts.get(name, 0):
@@ -311,21 +298,22 @@ def _forward_one(block: list, k: int, pair: tuple, counts: dict) -> bool:
     for j in uses:
         _replace(block[j], name, gast.Name(id=source, ctx=gast.Load(), annotation=None,
                                            type_comment=None))
+        tally.forget(block[j])
     for j in reversed(no_ops):
         del block[j]
     return True
 
 
-def _first_writes(block: list, arrays: bool) -> None:
+def _first_writes(block: list, arrays: bool, tally: Tally) -> None:
     """``bx = 0.0`` ... ``bx += e`` (first use, same block) is ``bx = e``."""
     if not any(_single_assign(s) and _is_zero(s.value) for s in block):
         return
-    mentions = [_names(s) for s in block]
+    mentions: list = [None] * len(block)  # (loads, other uses) of each statement, once asked
     k = 0
     while k < len(block):
         pair = _single_assign(block[k])
         if pair and _is_zero(pair[1]) and pair[0].startswith("b"):
-            hit = _first_use(block, k, pair[0], arrays, mentions)
+            hit = _first_use(block, k, pair[0], arrays, mentions, tally)
             if hit is not None:
                 target = block[hit]
                 block[hit] = gast.copy_location(gast.Assign(
@@ -336,10 +324,13 @@ def _first_writes(block: list, arrays: bool) -> None:
         k += 1
 
 
-def _first_use(block: list, k: int, name: str, arrays: bool, mentions: list) -> int | None:
+def _first_use(block: list, k: int, name: str, arrays: bool, mentions: list,
+               tally: Tally) -> int | None:
     for j in range(k + 1, len(block)):
         stmt = block[j]
-        if name not in mentions[j]:
+        if mentions[j] is None:
+            mentions[j] = tally.names(stmt)[:2]
+        if name not in mentions[j][0] and name not in mentions[j][1]:
             continue
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) \
                 and isinstance(stmt.target, gast.Name) and stmt.target.id == name \
