@@ -62,31 +62,41 @@ def _number(node: gast.expr) -> bool:
 
 
 def fold(expr: gast.expr) -> gast.expr:
-    """``expr`` with constant subexpressions folded (used on filled rule templates)."""
-    return _Fold().visit(expr)
+    """``expr`` with constant subexpressions folded (used on filled rule templates): each
+    node's children first, then the node itself."""
+    for field in node_fields(type(expr)):
+        value = getattr(expr, field, None)
+        if isinstance(value, list):
+            value[:] = [fold(v) if isinstance(v, gast.AST) else v for v in value]
+        elif isinstance(value, gast.AST):
+            setattr(expr, field, fold(value))
+    kind = type(expr)
+    if kind is gast.BinOp:
+        return _fold_binop(expr)
+    if kind is gast.IfExp:
+        return _fold_ifexp(expr)
+    return expr
 
 
-class _Fold(gast.NodeTransformer):
-    def visit_BinOp(self, node: gast.BinOp) -> gast.expr:
-        self.generic_visit(node)
-        if _number(node.left) and _number(node.right) and isinstance(node.op, _FOLDABLE):
-            value = _evaluate(node)
-            if value is not None:
-                return gast.Constant(value=value, kind=None)
-        if isinstance(node.op, gast.Pow) and _number(node.right) and node.right.value == 1 \
-                and type(node.right.value) is int:
-            return node.left  # a ** 1 is a, exactly, for numbers and arrays
-        return node
+def _fold_binop(node: gast.BinOp) -> gast.expr:
+    if _number(node.left) and _number(node.right) and isinstance(node.op, _FOLDABLE):
+        value = _evaluate(node)
+        if value is not None:
+            return gast.Constant(value=value, kind=None)
+    if isinstance(node.op, gast.Pow) and _number(node.right) and node.right.value == 1 \
+            and type(node.right.value) is int:
+        return node.left  # a ** 1 is a, exactly, for numbers and arrays
+    return node
 
-    def visit_IfExp(self, node: gast.IfExp) -> gast.expr:
-        self.generic_visit(node)
-        test = node.test
-        if isinstance(test, gast.Compare) and _number(test.left) and len(test.ops) == 1 \
-                and _number(test.comparators[0]):
-            value = _evaluate(test)
-            if value is not None:
-                return node.body if value else node.orelse
-        return node
+
+def _fold_ifexp(node: gast.IfExp) -> gast.expr:
+    test = node.test
+    if isinstance(test, gast.Compare) and _number(test.left) and len(test.ops) == 1 \
+            and _number(test.comparators[0]):
+        value = _evaluate(test)
+        if value is not None:
+            return node.body if value else node.orelse
+    return node
 
 
 def _evaluate(node: gast.expr):
