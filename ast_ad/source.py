@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import gast
 
+from . import togast
 from .errors import Location, TransformError
 from .printer import COMMENT_CALL, Unsupported, print_tree
 from .walk import walk as fast_walk
@@ -71,7 +72,7 @@ def parse_lines(lines: list[str], first: int, filename: str, name: str,
     dedented = textwrap.dedent(text)
     indent = _indent_of(text) - _indent_of(dedented)
     try:
-        module = gast.parse(dedented)
+        module = togast.parse(dedented)
     except SyntaxError as exc:
         raise TransformError(f"cannot parse the source of {name!r}: {exc.msg}",
                              Location(filename, first + (exc.lineno or 1) - 1, 0)) from None
