@@ -83,6 +83,21 @@ def _walk(root: gast.AST):
                 push(value)
 
 
+def rewrite(node: gast.AST, rules: dict) -> gast.AST:
+    """Rewrite the tree under ``node`` bottom-up, as a ``gast.NodeTransformer`` whose visit
+    methods each begin by visiting the node's children would: the children of every node
+    are rewritten first, then the node by ``rules[type(node)]`` (if any), whose result takes
+    its place. Lists are changed in place."""
+    for field in node_fields(type(node)):
+        value = getattr(node, field, None)
+        if isinstance(value, list):
+            value[:] = [rewrite(v, rules) if isinstance(v, _AST) else v for v in value]
+        elif isinstance(value, _AST):
+            setattr(node, field, rewrite(value, rules))
+    rule = rules.get(type(node))
+    return node if rule is None else rule(node)
+
+
 def names(root: gast.AST) -> set:
     """The identifiers of every Name under ``root``."""
     return {n.id for n in walk(root) if type(n) is gast.Name}

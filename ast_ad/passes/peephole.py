@@ -26,9 +26,12 @@ def f(g, a, x):
 """
 from __future__ import annotations
 
+import functools
+
 import gast
 
 from ..templates import HELPER, helper
+from ..walk import rewrite
 
 _REDUCERS = ("reduce_to", "unbroadcast")
 _EXPANDERS = {"sum_vjp": "sum_expand", "mean_vjp": "mean_expand"}
@@ -36,8 +39,10 @@ _EXPANDERS = {"sum_vjp": "sum_expand", "mean_vjp": "mean_expand"}
 
 def peephole(func: gast.FunctionDef, arrays: bool) -> gast.FunctionDef:
     """Rewrite ``func`` in place (see the module docstring) and return it."""
-    _Peephole(arrays).visit(func)
-    return func
+    rules = {gast.BinOp: functools.partial(_binop, arrays=arrays),
+             gast.Call: functools.partial(_call, arrays=arrays),
+             gast.UnaryOp: _unaryop, gast.AugAssign: _aug_assign}
+    return rewrite(func, rules)
 
 
 def _neg(node: gast.expr) -> bool:
@@ -73,45 +78,42 @@ def _scale_small_first(node: gast.BinOp) -> gast.BinOp:
     return node
 
 
-class _Peephole(gast.NodeTransformer):
-    def __init__(self, arrays: bool):
-        self.arrays = arrays
+# each rule sees its node with the node's children already rewritten
 
-    def visit_BinOp(self, node: gast.BinOp) -> gast.expr:
-        self.generic_visit(node)
-        if not isinstance(node.op, (gast.Mult, gast.Div)):
-            return node
-        if self.arrays:
-            for side in ("left", "right"):
-                operand = getattr(node, side)
-                fn = _call_to(operand, _EXPANDERS)
-                if fn:
-                    operand.func = helper(_EXPANDERS[fn])
-            node = _scale_small_first(node)
-        negations = _neg(node.left) + _neg(node.right)
-        if negations == 0 or not self.arrays:
-            return node
-        node.left, node.right = _negate(node.left) if _neg(node.left) else node.left, \
-            _negate(node.right) if _neg(node.right) else node.right
-        return node if negations == 2 else gast.UnaryOp(op=gast.USub(), operand=node)
-
-    def visit_Call(self, node: gast.Call) -> gast.expr:
-        self.generic_visit(node)
-        fn = _call_to(node, _REDUCERS)
-        if fn and self.arrays and len(node.args) == 2 and _neg(node.args[0]):
-            node.args[0] = node.args[0].operand
-            node.func = helper("reduce_to")  # the negation makes a new value: no copy needed
-            return gast.UnaryOp(op=gast.USub(), operand=node)
+def _binop(node: gast.BinOp, arrays: bool) -> gast.expr:
+    if not isinstance(node.op, (gast.Mult, gast.Div)):
         return node
-
-    def visit_UnaryOp(self, node: gast.UnaryOp) -> gast.expr:
-        self.generic_visit(node)
-        if _neg(node) and _neg(node.operand):
-            return node.operand.operand
+    if arrays:
+        for side in ("left", "right"):
+            operand = getattr(node, side)
+            fn = _call_to(operand, _EXPANDERS)
+            if fn:
+                operand.func = helper(_EXPANDERS[fn])
+        node = _scale_small_first(node)
+    negations = _neg(node.left) + _neg(node.right)
+    if negations == 0 or not arrays:
         return node
+    node.left, node.right = _negate(node.left) if _neg(node.left) else node.left, \
+        _negate(node.right) if _neg(node.right) else node.right
+    return node if negations == 2 else gast.UnaryOp(op=gast.USub(), operand=node)
 
-    def visit_AugAssign(self, node: gast.AugAssign) -> gast.AugAssign:
-        self.generic_visit(node)
-        if isinstance(node.op, gast.Add) and _neg(node.value):
-            node.op, node.value = gast.Sub(), node.value.operand
-        return node
+
+def _call(node: gast.Call, arrays: bool) -> gast.expr:
+    fn = _call_to(node, _REDUCERS)
+    if fn and arrays and len(node.args) == 2 and _neg(node.args[0]):
+        node.args[0] = node.args[0].operand
+        node.func = helper("reduce_to")  # the negation makes a new value: no copy needed
+        return gast.UnaryOp(op=gast.USub(), operand=node)
+    return node
+
+
+def _unaryop(node: gast.UnaryOp) -> gast.expr:
+    if _neg(node) and _neg(node.operand):
+        return node.operand.operand
+    return node
+
+
+def _aug_assign(node: gast.AugAssign) -> gast.AugAssign:
+    if isinstance(node.op, gast.Add) and _neg(node.value):
+        node.op, node.value = gast.Sub(), node.value.operand
+    return node

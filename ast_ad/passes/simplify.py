@@ -35,7 +35,7 @@ import gast
 
 from ..source import is_comment
 from ..walk import names as _names
-from ..walk import node_fields
+from ..walk import node_fields, rewrite
 from ..walk import walk as fast_walk
 from .tally import Tally
 
@@ -62,20 +62,8 @@ def _number(node: gast.expr) -> bool:
 
 
 def fold(expr: gast.expr) -> gast.expr:
-    """``expr`` with constant subexpressions folded (used on filled rule templates): each
-    node's children first, then the node itself."""
-    for field in node_fields(type(expr)):
-        value = getattr(expr, field, None)
-        if isinstance(value, list):
-            value[:] = [fold(v) if isinstance(v, gast.AST) else v for v in value]
-        elif isinstance(value, gast.AST):
-            setattr(expr, field, fold(value))
-    kind = type(expr)
-    if kind is gast.BinOp:
-        return _fold_binop(expr)
-    if kind is gast.IfExp:
-        return _fold_ifexp(expr)
-    return expr
+    """``expr`` with constant subexpressions folded (used on filled rule templates)."""
+    return rewrite(expr, _FOLDS)
 
 
 def _fold_binop(node: gast.BinOp) -> gast.expr:
@@ -97,6 +85,9 @@ def _fold_ifexp(node: gast.IfExp) -> gast.expr:
         if value is not None:
             return node.body if value else node.orelse
     return node
+
+
+_FOLDS = {gast.BinOp: _fold_binop, gast.IfExp: _fold_ifexp}  # each after its children
 
 
 def _evaluate(node: gast.expr):
