@@ -71,11 +71,12 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     or "split" (a forward function returning a record, and a reverse function taking it,
     used when the user's own functions call each other)."""
     debug("source", parsed.func)
-    calls, guards = resolve(parsed, env)
-    Validate(parsed, calls).run()
-    array_mode = array_mode or uses_arrays(parsed, calls, env)
-    wrt_names = wrt_parameters(parsed, wrt)
-    user_names = names_in(parsed.func) | set(env.closure)
+    with frozen(parsed.func):  # resolving, checking and naming only read it
+        calls, guards = resolve(parsed, env)
+        Validate(parsed, calls).run()
+        array_mode = array_mode or uses_arrays(parsed, calls, env)
+        wrt_names = wrt_parameters(parsed, wrt)
+        user_names = names_in(parsed.func) | set(env.closure)
     namer = Namer(user_names | RESERVED | {FACTORY})
     linker = linker or Linker()
     linker.namer, linker.array_mode, linker.globals = namer, array_mode, env.globals
