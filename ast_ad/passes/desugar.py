@@ -65,8 +65,8 @@ class Desugar(gast.NodeTransformer):
         self.pre: list = []   # statements to place before the statement being rewritten
 
     def run(self) -> gast.FunctionDef:
-        params = {a.id for a in gast.walk(self.func.args) if isinstance(a, gast.Name)}
-        stored = {n.id for n in gast.walk(self.func) if isinstance(n, gast.Name)
+        params = {a.id for a in fast_walk(self.func.args) if isinstance(a, gast.Name)}
+        stored = {n.id for n in fast_walk(self.func) if isinstance(n, gast.Name)
                   and isinstance(n.ctx, gast.Store)}
         self.fixed = params - stored  # arguments never rebound (nor changed: that is refused)
         self.entry: list = []
