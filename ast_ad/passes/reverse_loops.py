@@ -48,12 +48,13 @@ class LoopAdjoints:
                        type_comment=None)
         rev: list = []
         if body_r:
-            reads = {n.id for s in body_r for n in fast_walk(s) if isinstance(n, gast.Name)}
+            reads_var = any(isinstance(n, gast.Name) and n.id == var
+                            for s in body_r for n in fast_walk(s))
             rng = _load_copy(stmt.iter)
             if trip is not None:  # the loop may have left early: replay the first _trip values
                 rng = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=name(trip),
                                                                  step=None), ctx=gast.Load())
-            it = call("reversed", rng) if var in reads else rng
+            it = call("reversed", rng) if reads_var else rng
             rev = [gast.For(target=name(var, store=True), iter=it, body=body_r, orelse=[],
                             type_comment=None)]
         return self.bracket(stmt.target, [fwd], rev)
