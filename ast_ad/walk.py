@@ -8,6 +8,7 @@ import gast
 
 NESTED = (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda)
 _AST = gast.AST
+_NAME = gast.Name
 
 
 _FROZEN: dict = {}  # id(root) -> [root, nodes of walk, nodes of walk_local]
@@ -72,9 +73,17 @@ def _walk(root: gast.AST):
     while stack:
         node = pop()
         yield node
-        fields = fields_of(type(node))
+        kind = type(node)
+        if kind is _NAME:  # the commonest node: its fields without the loop
+            ctx, annotation = getattr(node, "ctx", None), getattr(node, "annotation", None)
+            if isinstance(ctx, _AST):
+                push(ctx)
+            if isinstance(annotation, _AST):
+                push(annotation)
+            continue
+        fields = fields_of(kind)
         if fields is None:
-            fields = _node_fields(type(node))
+            fields = _node_fields(kind)
         for field in fields:
             value = getattr(node, field, None)
             if isinstance(value, list):
