@@ -112,6 +112,8 @@ def _flows(func: gast.FunctionDef, calls: dict, reaching: dict) -> dict:
     flow: dict = {}
     closures = _closure_reads(func)
     for node in walk_local(func):
+        if not isinstance(node, (gast.Assign, gast.Expr)):
+            continue  # (the statements below are the only ones that make flows)
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             for atom, _ in classify(node.value, calls).diff_args():
                 if isinstance(atom, gast.Name):
@@ -131,10 +133,13 @@ def _flows(func: gast.FunctionDef, calls: dict, reaching: dict) -> dict:
 
 def _closure_reads(func: gast.FunctionDef) -> dict:
     """``{local function name: loads of this function's variables inside it}``."""
+    nested_defs = nested_functions(func)
+    if not nested_defs:
+        return {}
     local = {n.id for n in walk_local(func) if isinstance(n, gast.Name)
              and isinstance(n.ctx, (gast.Store, gast.Param))}
     reads: dict = {}
-    for nested in nested_functions(func):
+    for nested in nested_defs:
         reads.setdefault(nested.name, []).extend(free_loads(nested, local))
     return reads
 
