@@ -9,9 +9,8 @@ from ..ops import classify
 from ..templates import assign, call, const, name
 from ..walk import walk as fast_walk
 from .sweeps import (
-    _changed_in,
+    _changed_and_free,
     _count,
-    _free_names,
     _load_copy,
     _names,
 )
@@ -66,8 +65,8 @@ class LoopAdjoints:
         reverse iteration instead of being pushed and popped (cheaper than the tape)."""
         if self.array_mode:
             return body_f, body_r
-        changed = _changed_in(loop.body)
-        available = set(loop_vars) | (self.local - changed) | _free_names(loop, self.local)
+        changed, free = _changed_and_free(loop, self.local)
+        available = set(loop_vars) | (self.local - changed) | free
         pairs = {var: (push, pop) for push, pop, var in self.out.pairs
                  if push is not None and any(push is s for s in body_f)}
         steps: list = []
