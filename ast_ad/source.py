@@ -72,11 +72,10 @@ def parse_lines(lines: list[str], first: int, filename: str, name: str,
     dedented = textwrap.dedent(text)
     indent = _indent_of(text) - _indent_of(dedented)
     try:
-        module = togast.parse(dedented)
+        module = togast.parse(dedented, (first - 1, indent))  # lines and columns of the file
     except SyntaxError as exc:
         raise TransformError(f"cannot parse the source of {name!r}: {exc.msg}",
                              Location(filename, first + (exc.lineno or 1) - 1, 0)) from None
-    _relocate(module, first - 1, indent)
     func = _find_function(module, name, code_line)
     if func is None:
         raise TransformError(
@@ -93,16 +92,6 @@ def _indent_of(text: str) -> int:
         if line.strip():
             return len(line) - len(line.lstrip())
     return 0
-
-
-def _relocate(tree: gast.AST, line_delta: int, col_delta: int) -> None:
-    for node in fast_walk(tree):
-        if getattr(node, "lineno", None) is not None:
-            node.lineno += line_delta
-            node.col_offset += col_delta
-        if getattr(node, "end_lineno", None) is not None:
-            node.end_lineno += line_delta
-            node.end_col_offset += col_delta
 
 
 def _find_function(module: gast.Module, name: str, code_line: int | None):

@@ -17,13 +17,26 @@ class Unknown(Exception):
     """A node kind this converter does not copy exactly as gast does."""
 
 
-def to_gast(node: ast.AST) -> gast.AST:
-    """The gast tree of the ast tree ``node``."""
+def to_gast(node: ast.AST, shift: tuple = (0, 0)) -> gast.AST:
+    """The gast tree of the ast tree ``node``, its locations moved by ``shift`` (lines,
+    columns) as ``source._relocate`` moves them."""
     special = _SPECIAL.get(type(node))
-    return _generic(node) if special is None else special(node)
+    new = _generic(node, shift) if special is None else special(node, shift)
+    if shift != (0, 0) and new is not None:
+        _move(new, shift)
+    return new
 
 
-def _generic(node: ast.AST) -> gast.AST | None:
+def _move(new: gast.AST, shift: tuple) -> None:
+    if getattr(new, "lineno", None) is not None:
+        new.lineno += shift[0]
+        new.col_offset += shift[1]
+    if getattr(new, "end_lineno", None) is not None:
+        new.end_lineno += shift[0]
+        new.end_col_offset += shift[1]
+
+
+def _generic(node: ast.AST, shift: tuple) -> gast.AST | None:
     """gast's generic conversion: the gast class of the same name, with the same fields
     (converted) and attributes; None if gast has no such class."""
     entry = _TABLE.get(type(node))
@@ -36,7 +49,7 @@ def _generic(node: ast.AST) -> gast.AST | None:
     for name in fields:
         value = getattr(node, name, _MISSING)
         if value is not _MISSING:
-            values[name] = _value(value)
+            values[name] = _value(value, shift)
     new = cls(**values)
     for name in attributes:
         value = getattr(node, name, _MISSING)
@@ -45,11 +58,11 @@ def _generic(node: ast.AST) -> gast.AST | None:
     return new
 
 
-def _value(value: object) -> object:
+def _value(value: object, shift: tuple) -> object:
     if isinstance(value, ast.AST):
-        return to_gast(value)
+        return to_gast(value, shift)
     if isinstance(value, list):
-        return [_value(v) for v in value]
+        return [_value(v, shift) for v in value]
     return value
 
 
@@ -75,37 +88,38 @@ def _located(new: gast.AST, node: ast.AST) -> gast.AST:
 _CONTEXTS = {ast.Load: gast.Load, ast.Store: gast.Store, ast.Del: gast.Del}
 
 
-def _name(node: ast.Name) -> gast.Name:
+def _name(node: ast.Name, shift: tuple) -> gast.Name:
     ctx = _CONTEXTS.get(type(node.ctx))
-    ctx = to_gast(node.ctx) if ctx is None else ctx()
+    ctx = to_gast(node.ctx, shift) if ctx is None else ctx()
     return _located(gast.Name(node.id, ctx, None, None), node)
 
 
-def _arg(node: ast.arg) -> gast.Name:
-    new = gast.Name(node.arg, gast.Param(), _value(node.annotation), _value(node.type_comment))
+def _arg(node: ast.arg, shift: tuple) -> gast.Name:
+    new = gast.Name(node.arg, gast.Param(), _value(node.annotation, shift),
+                    _value(node.type_comment, shift))
     return _located(new, node)
 
 
-def _except_handler(node: ast.ExceptHandler) -> gast.AST:
+def _except_handler(node: ast.ExceptHandler, shift: tuple) -> gast.AST:
     if not node.name:
-        return _generic(node)
-    new = gast.ExceptHandler(_value(node.type), gast.Name(node.name, gast.Store(), None, None),
-                             _value(node.body))
+        return _generic(node, shift)
+    new = gast.ExceptHandler(_value(node.type, shift),
+                             gast.Name(node.name, gast.Store(), None, None),
+                             _value(node.body, shift))
     return _located(new, node)
 
 
 def _function(cls: type):
-    def convert(node: ast.AST) -> gast.AST:
-        new = cls(_value(node.name), _value(node.args), _value(node.body),
-                  _value(node.decorator_list), _value(node.returns), _value(node.type_comment),
-                  [])
+    def convert(node: ast.AST, shift: tuple) -> gast.AST:
+        new = cls(*[_value(getattr(node, f), shift) for f in (
+            "name", "args", "body", "decorator_list", "returns", "type_comment")], [])
         return gast.copy_location(new, node)
     return convert
 
 
-def _class_def(node: ast.ClassDef) -> gast.ClassDef:
-    new = gast.ClassDef(_value(node.name), _value(node.bases), _value(node.keywords),
-                        _value(node.body), _value(node.decorator_list), [])
+def _class_def(node: ast.ClassDef, shift: tuple) -> gast.ClassDef:
+    new = gast.ClassDef(*[_value(getattr(node, f), shift) for f in (
+        "name", "bases", "keywords", "body", "decorator_list")], [])
     return gast.copy_location(new, node)
 
 
@@ -121,10 +135,18 @@ if not gast.__version__.startswith("0.7."):  # another gast may convert another 
     _REFUSED.update(n for n in dir(ast) if isinstance(getattr(ast, n), type))
 
 
-def parse(text: str) -> gast.Module:
-    """``gast.parse(text)``."""
+def parse(text: str, shift: tuple = (0, 0)) -> gast.Module:
+    """``gast.parse(text)``, its locations moved by ``shift`` (lines, columns) as
+    ``source._relocate`` moves them."""
     tree = ast.parse(text)
     try:
-        return to_gast(tree)
+        return to_gast(tree, shift)
     except Unknown:
-        return gast.ast_to_gast(tree)
+        module = gast.ast_to_gast(tree)
+        _relocate(module, shift)
+        return module
+
+
+def _relocate(tree: gast.AST, shift: tuple) -> None:
+    for node in gast.walk(tree):
+        _move(node, shift)
