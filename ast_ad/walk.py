@@ -100,11 +100,25 @@ def rewrite(node: gast.AST, rules: dict) -> gast.AST:
     for field in node_fields(type(node)):
         value = getattr(node, field, None)
         if isinstance(value, list):
-            value[:] = [rewrite(v, rules) if isinstance(v, _AST) else v for v in value]
-        elif isinstance(value, _AST):
-            setattr(node, field, rewrite(value, rules))
+            for k, item in enumerate(value):
+                if isinstance(item, _AST) and _rewritable(item, rules):
+                    new = rewrite(item, rules)
+                    if new is not item:
+                        value[k] = new
+        elif isinstance(value, _AST) and _rewritable(value, rules):
+            new = rewrite(value, rules)
+            if new is not value:
+                setattr(node, field, new)
     rule = rules.get(type(node))
     return node if rule is None else rule(node)
+
+
+def _rewritable(node: gast.AST, rules: dict) -> bool:
+    """Can ``rewrite`` change ``node``? Not a leaf (a context, an operator, a constant) that
+    no rule is for."""
+    kind = type(node)
+    fields = _NODE_FIELDS.get(kind)
+    return fields is None or bool(fields) or kind in rules
 
 
 def names(root: gast.AST) -> set:
