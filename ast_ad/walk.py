@@ -11,13 +11,13 @@ _AST = gast.AST
 _NAME = gast.Name
 
 
-_FROZEN: dict = {}  # id(root) -> [root, nodes of walk, nodes of walk_local]
+_FROZEN: dict = {}  # id(root) -> [root, nodes of walk, nodes of walk_local, facts]
 
 
 @contextmanager
 def frozen(root: gast.AST):
     """While the tree under ``root`` does not change, walks of it are computed once."""
-    _FROZEN[id(root)] = [root, None, None]
+    _FROZEN[id(root)] = [root, None, None, {}]
     try:
         yield
     finally:
@@ -31,6 +31,18 @@ def _cached(root: gast.AST, slot: int, compute):
     if entry[slot] is None:
         entry[slot] = list(compute(root))
     return entry[slot]
+
+
+def frozen_fact(root: gast.AST, compute):
+    """``compute(root)``, computed once while the tree under ``root`` is frozen (a fact of
+    the tree, which changes only with it). Callers must not change what it returns."""
+    entry = _FROZEN.get(id(root)) if _FROZEN else None
+    if entry is None or entry[0] is not root:
+        return compute(root)
+    facts = entry[3]
+    if compute not in facts:
+        facts[compute] = compute(root)
+    return facts[compute]
 
 
 def walk(root: gast.AST):

@@ -64,7 +64,7 @@ class Aliasing:
     def _mutated_names(self) -> set:
         found = set()
         for node in walk_local(self.norm.func):
-            base = self._mutation(node)
+            base = self._mutation(node) if isinstance(node, (gast.Assign, gast.Expr)) else None
             if base is not None:
                 found.add(base)
         return found
