@@ -33,16 +33,18 @@ def _cached(root: gast.AST, slot: int, compute):
     return entry[slot]
 
 
-def frozen_fact(root: gast.AST, compute):
-    """``compute(root)``, computed once while the tree under ``root`` is frozen (a fact of
-    the tree, which changes only with it). Callers must not change what it returns."""
+def frozen_fact(root: gast.AST, compute, *args):
+    """``compute(root, *args)``, computed once while the tree under ``root`` is frozen (a
+    fact of the tree, and of ``args`` by identity). Callers must not change what it
+    returns."""
     entry = _FROZEN.get(id(root)) if _FROZEN else None
     if entry is None or entry[0] is not root:
-        return compute(root)
-    facts = entry[3]
-    if compute not in facts:
-        facts[compute] = compute(root)
-    return facts[compute]
+        return compute(root, *args)
+    key = (compute, *map(id, args))
+    hit = entry[3].get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], args)):
+        hit = entry[3][key] = (args, compute(root, *args))  # (args kept: ids stay theirs)
+    return hit[1]
 
 
 def walk(root: gast.AST):

@@ -21,7 +21,7 @@ import gast
 
 from ..ops import classify
 from ..passes.normalize import MUTATING, is_method
-from ..walk import walk_local
+from ..walk import frozen_fact, walk_local
 from .activity import container_base
 
 # calls whose result may share data with an argument (views, or the argument itself)
@@ -233,6 +233,10 @@ def _join(a: dict, b: dict) -> dict:
 
 def numeric_uses(func: gast.FunctionDef, calls: dict) -> set:
     """Names whose every read is a direct operand of arithmetic (so they hold numbers)."""
+    return set(frozen_fact(func, _numeric_uses, calls))
+
+
+def _numeric_uses(func: gast.FunctionDef, calls: dict) -> set:
     arithmetic: set = set()  # ids of Name nodes that are operands of arithmetic
     for node in walk_local(func):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
