@@ -184,7 +184,50 @@ def free_loads(nested: gast.FunctionDef, outer_locals: set) -> list:
             and isinstance(n.ctx, gast.Load) and n.id in outer_locals and n.id not in own]
 
 
-class Rename(gast.NodeTransformer):
+class Transformer(gast.NodeTransformer):
+    """``gast.NodeTransformer`` as it works, faster: each node class's visit method is looked
+    up once (per instance: subclasses must not change their methods while visiting), and
+    fields that never hold nodes are left out."""
+
+    def visit(self, node: gast.AST):
+        try:
+            methods = self._visit_methods
+        except AttributeError:
+            methods = self._visit_methods = {}
+        method = methods.get(type(node))
+        if method is None:
+            method = getattr(self, "visit_" + node.__class__.__name__, self.generic_visit)
+            methods[type(node)] = method
+        return method(node)
+
+    def generic_visit(self, node: gast.AST) -> gast.AST:
+        for field in node_fields(type(node)):
+            old_value = getattr(node, field, _MISSING)
+            if isinstance(old_value, list):
+                new_values = []
+                for value in old_value:
+                    if isinstance(value, _AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, _AST):
+                            new_values.extend(value)
+                            continue
+                    new_values.append(value)
+                old_value[:] = new_values
+            elif isinstance(old_value, _AST):
+                new_node = self.visit(old_value)
+                if new_node is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, new_node)
+        return node
+
+
+_MISSING = object()
+
+
+class Rename(Transformer):
     """Rename variables in place: ``Rename({"x": "x_1"}).visit(tree)``."""
 
     def __init__(self, renames: dict):
