@@ -33,6 +33,7 @@ from .passes.simplify import simplify
 from .passes.tuples import forward_tuples
 from .passes.validate import Validate
 from .source import Parsed, parse_function, register_source, to_source
+from .tally import Tally
 from .templates import HELPER, OBJECT, assign, helper, name
 from .walk import frozen, parameters
 from .walk import walk as fast_walk
@@ -96,11 +97,12 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         reverse.wrt_tuple = isinstance(wrt, (tuple, list))
         reverse.array_mode = array_mode
         generated = reverse.run()
-    func = prune(generated, maybe_unbound(norm.func), namer, kind)
+    tally = Tally()  # the generated statements' Names, listed once for prune and simplify
+    func = prune(generated, maybe_unbound(norm.func), namer, kind, tally)
     debug("reverse + prune", func)
     funcs = split(generated, params_of(norm.func)) if kind == "split" else [func]
     temps = norm.temps | {namer.adjoint(t) for t in norm.temps if t in namer.adjoints}
-    funcs = [simplify(f, temps, array_mode) for f in funcs]
+    funcs = [simplify(f, temps, array_mode, tally) for f in funcs]
     debug("simplify", funcs[-1])
     funcs = [peephole(f, array_mode) for f in funcs]
     debug("peephole", funcs[-1])

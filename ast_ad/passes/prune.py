@@ -13,12 +13,16 @@ from __future__ import annotations
 import gast
 
 from ..source import comment, is_comment
+from ..tally import Tally
 from ..templates import assign, const, helper, name
 from ..walk import walk as fast_walk
 from .reverse import Generated
 
 
-def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionDef:
+def prune(gen: Generated, unbound: set[str], namer, kind: str,
+          tally: Tally | None = None) -> gast.FunctionDef:
+    """``tally`` (see passes/tally.py) lists the reverse sweep's statements for prune and keeps
+    the lists for the next passes (simplify) over the same statements."""
     func = gen.func
     forward, reverse = func.body[:gen.reverse_start], func.body[gen.reverse_start:]
     restores = {id(pop): var for _, pop, var in gen.pairs}
@@ -27,7 +31,8 @@ def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionD
     value = ret.value.elts[0] if kind == "value_and_grad" else None
     if value is not None:  # the value is read before the reverse sweep: not a reverse read
         ret.value.elts[0] = const(None)
-    reads = _Reads()
+    tally = tally if tally is not None else Tally()
+    reads = _Reads(tally)
     while True:  # dropping restores can empty a reverse branch, which frees its test: repeat
         reads.new_round()  # blocks are read as they are now
         needed: set = set()
@@ -57,6 +62,7 @@ def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionD
         reverse = _keep_value(reverse, set(pushed), namer)
     func.body = head + forward + reverse
     gen.split_at = len(head) + len(forward)
+    tally.forget(ret)  # its value was left out while reading, and may be kept aside since
     return func
 
 
@@ -69,7 +75,8 @@ class _Reads:
     round. Nodes without blocks do not change during prune: theirs are kept for all rounds;
     those of nodes with blocks (which rounds filter) and of loops, for one round."""
 
-    def __init__(self) -> None:
+    def __init__(self, tally: Tally) -> None:
+        self._tally = tally     # the Names of nodes without blocks
         self._kept: dict = {}   # id(node) -> (node, names)
         self._round: dict = {}
 
@@ -77,12 +84,16 @@ class _Reads:
         self._round.clear()
 
     def __call__(self, node: gast.AST) -> set[str]:
-        table = self._round if hasattr(node, "body") or hasattr(node, "orelse") else self._kept
+        blocks = hasattr(node, "body") or hasattr(node, "orelse")
+        table = self._round if blocks else self._kept
         hit = table.get(id(node))
         if hit is not None and hit[0] is node:
             return hit[1]
-        names = {n.id for n in fast_walk(node)
-                 if type(n) is gast.Name and type(n.ctx) is gast.Load}
+        if blocks:
+            names = {n.id for n in fast_walk(node)
+                     if type(n) is gast.Name and type(n.ctx) is gast.Load}
+        else:
+            names = set(self._tally.names(node)[0])
         table[id(node)] = (node, names)
         return names
 

@@ -34,18 +34,21 @@ import copy
 import gast
 
 from ..source import is_comment
+from ..tally import Tally
 from ..walk import names as _names
 from ..walk import node_fields, rewrite
 from ..walk import walk as fast_walk
-from .tally import Tally
 
 _FOLDABLE = (gast.Add, gast.Sub, gast.Mult, gast.Pow)
 
 
-def simplify(func: gast.FunctionDef, temps: set, arrays: bool) -> gast.FunctionDef:
+def simplify(func: gast.FunctionDef, temps: set, arrays: bool,
+             tally: Tally | None = None) -> gast.FunctionDef:
     """``temps``: the temporaries normalisation made and their adjoints' names (only those
-    may be inlined or forwarded; user names never are)."""
-    tally = Tally()  # each statement's names are counted once, and again when it changes
+    may be inlined or forwarded; user names never are). ``tally``: the statements' Names as
+    a pass before listed them (statements changed since must have been forgotten)."""
+    if tally is None:  # each statement's names are counted once, and again when it changes
+        tally = Tally()
     _inline_by_sweep(func, temps, tally)
     for owner, field in list(_blocks(func)):
         _first_writes(getattr(owner, field), arrays, tally)

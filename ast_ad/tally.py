@@ -12,7 +12,7 @@ from collections import Counter
 
 import gast
 
-from ..walk import node_fields
+from .walk import node_fields
 
 COMPOUND = (gast.For, gast.While, gast.If, gast.FunctionDef)
 _BLOCKS = ("body", "orelse")
