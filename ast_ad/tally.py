@@ -27,6 +27,8 @@ class Tally:
         self._memo: dict = {}  # id(simple statement) -> (statement, loads, uses, writes)
 
     def names(self, stmt: gast.AST) -> tuple[list, list, list]:
+        """``(loads, uses, writes)`` of ``stmt`` (a statement or an expression); the lists
+        of a simple one are shared: not to be changed."""
         if isinstance(stmt, COMPOUND):
             return self._compound(stmt)
         hit = self._memo.get(id(stmt))
