@@ -36,6 +36,7 @@ from .passes.simplify import simplify
 from .passes.tuples import forward_tuples
 from .passes.validate import Validate
 from .source import Parsed, parse_function, register_source, to_source
+from .tally import Tally
 from .templates import HELPER, OBJECT, assign, helper, name
 from .walk import frozen, parameters
 from .walk import walk as fast_walk
@@ -74,11 +75,12 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     or "split" (a forward function returning a record, and a reverse function taking it,
     used when the user's own functions call each other)."""
     debug("source", parsed.func)
-    calls, guards = resolve(parsed, env)
-    Validate(parsed, calls).run()
-    array_mode = array_mode or uses_arrays(parsed, calls, env)
-    wrt_names = wrt_parameters(parsed, wrt)
-    user_names = names_in(parsed.func) | set(env.closure)
+    with frozen(parsed.func):  # resolving, checking and naming only read it
+        calls, guards = resolve(parsed, env)
+        Validate(parsed, calls).run()
+        array_mode = array_mode or uses_arrays(parsed, calls, env)
+        wrt_names = wrt_parameters(parsed, wrt)
+        user_names = names_in(parsed.func) | set(env.closure)
     namer = Namer(user_names | RESERVED | {FACTORY})
     linker = linker or Linker()
     linker.namer, linker.array_mode, linker.globals = namer, array_mode, env.globals
@@ -98,14 +100,15 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         reverse.wrt_tuple = isinstance(wrt, (tuple, list))
         reverse.array_mode = array_mode
         generated = reverse.run()
-    func = prune(generated, maybe_unbound(norm.func), namer, kind)
+    tally = Tally()  # the generated statements' Names, listed once for prune and simplify
+    func = prune(generated, maybe_unbound(norm.func), namer, kind, tally)
     debug("reverse + prune", func)
     if not array_mode and kind in ("grad", "value_and_grad"):
-        func = fuse(func, set(namer.adjoints.values()))
+        func = fuse(func, set(namer.adjoints.values()), tally)
         debug("fuse", func)
     funcs = split(generated, params_of(norm.func)) if kind == "split" else [func]
     temps = norm.temps | {namer.adjoint(t) for t in norm.temps if t in namer.adjoints}
-    funcs = [simplify(f, temps, array_mode) for f in funcs]
+    funcs = [simplify(f, temps, array_mode, tally) for f in funcs]
     debug("simplify", funcs[-1])
     funcs = [peephole(f, array_mode) for f in funcs]
     debug("peephole", funcs[-1])

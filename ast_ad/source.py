@@ -5,13 +5,16 @@ import ast
 import inspect
 import linecache
 import re
+import sys
 import textwrap
 import types
 from dataclasses import dataclass
 
 import gast
 
+from . import togast
 from .errors import Location, TransformError
+from .printer import COMMENT_CALL, Unsupported, print_tree
 from .walk import walk as fast_walk
 
 
@@ -51,30 +54,88 @@ def parse_function(fn: types.FunctionType) -> Parsed:
             f"cannot differentiate {name!r}: it is {kind}",
             Location(filename, fn.__code__.co_firstlineno, 0),
             "Differentiate a plain function that returns its result.")
+    code_line = fn.__code__.co_firstlineno
+    quick = _read_source(fn, name, filename, quick=True)
+    if quick is not None:
+        linecache.getlines(filename)
+        try:
+            return parse_lines(*quick, filename, fn.__name__, code_line, alone=True)
+        except TransformError:  # not the block inspect finds: read it the long way
+            pass
+    lines, first = _read_source(fn, name, filename, quick=False)
+    linecache.getlines(filename)
+    return parse_lines(lines, first, filename, fn.__name__, code_line)
+
+
+def _read_source(fn: types.FunctionType, name: str, filename: str,
+                 quick: bool) -> tuple[list, int] | None:
+    """``inspect.getsourcelines(fn)``, or with ``quick`` its shortcut (or None)."""
     try:
-        lines, first = inspect.getsourcelines(fn)
+        return _quick_source(fn) if quick else inspect.getsourcelines(fn)
     except (OSError, TypeError) as exc:
         raise TransformError(
             f"cannot read the source of {name!r} (defined in {filename}): {exc}",
             hint="ast_ad transforms source code: define the function in a file "
             "(not in exec/eval or an interactive prompt without source).") from None
-    linecache.getlines(filename)
-    return parse_lines(lines, first, filename, fn.__name__, fn.__code__.co_firstlineno)
+
+
+def _quick_source(fn: types.FunctionType) -> tuple[list, int] | None:
+    """``inspect.getsourcelines(fn)`` without tokenizing, for a ``def`` without decorators:
+    from the ``def`` line on, every line up to the last one with code of the function (its
+    code objects' positions) and the indented lines after it. The block may differ from
+    inspect's by comment lines only, or it fails to parse alone (the caller then asks
+    inspect); None when inspect's answer is not sought this way."""
+    code = fn.__code__
+    if hasattr(fn, "__wrapped__") or not hasattr(code, "co_positions"):
+        return None
+    lines, lnum = inspect.findsource(fn)
+    head = lines[lnum]
+    indent = len(head) - len(head.lstrip())
+    end = _last_line(code)
+    if not head.lstrip().startswith("def ") or end is None or end <= lnum:
+        return None
+    while end < len(lines) and not _ends_block(lines[end], indent):
+        end += 1
+    if any(_odd_indent(line) for line in lines[lnum:end + 1]):
+        return None  # tabs, form feeds: indentation as the tokenizer measures it only
+    while end > lnum + 1 and lines[end - 1].strip()[:1] in ("", "#"):
+        end -= 1  # trailing blank and comment lines
+    return lines[lnum:end], lnum + 1
+
+
+def _odd_indent(line: str) -> bool:
+    return bool(line[:len(line) - len(line.lstrip())].strip(" \n"))
+
+
+def _last_line(code: types.CodeType) -> int | None:
+    """The last line any instruction of ``code`` or of the code nested in it spans."""
+    ends = [end for _, end, _, _ in code.co_positions() if end is not None]
+    ends += [_last_line(c) or 0 for c in code.co_consts if isinstance(c, types.CodeType)]
+    return max(ends) if ends else None
+
+
+def _ends_block(line: str, indent: int) -> bool:
+    """A line of code indented no more than the ``def``: the function has ended before it
+    (unless it continues a bracket or a string, which then fails to parse)."""
+    text = line.lstrip()
+    return bool(text) and not text.startswith("#") and len(line) - len(text) <= indent
 
 
 def parse_lines(lines: list[str], first: int, filename: str, name: str,
-                code_line: int | None = None) -> Parsed:
-    """Parse source ``lines`` starting at file line ``first`` and find function ``name``."""
+                code_line: int | None = None, alone: bool = False) -> Parsed:
+    """Parse source ``lines`` starting at file line ``first`` and find function ``name``
+    (with ``alone``, the lines must hold that function definition and nothing else)."""
     text = "".join(lines)
     dedented = textwrap.dedent(text)
     indent = _indent_of(text) - _indent_of(dedented)
     try:
-        module = gast.parse(dedented)
+        module = togast.parse(dedented, (first - 1, indent))  # lines and columns of the file
     except SyntaxError as exc:
         raise TransformError(f"cannot parse the source of {name!r}: {exc.msg}",
                              Location(filename, first + (exc.lineno or 1) - 1, 0)) from None
-    _relocate(module, first - 1, indent)
     func = _find_function(module, name, code_line)
+    if alone and (len(module.body) != 1 or module.body[0] is not func):
+        func = None
     if func is None:
         raise TransformError(
             f"cannot find a 'def {name}' in the source read from {filename}:{first}",
@@ -90,16 +151,6 @@ def _indent_of(text: str) -> int:
         if line.strip():
             return len(line) - len(line.lstrip())
     return 0
-
-
-def _relocate(tree: gast.AST, line_delta: int, col_delta: int) -> None:
-    for node in fast_walk(tree):
-        if getattr(node, "lineno", None) is not None:
-            node.lineno += line_delta
-            node.col_offset += col_delta
-        if getattr(node, "end_lineno", None) is not None:
-            node.end_lineno += line_delta
-            node.end_col_offset += col_delta
 
 
 def _find_function(module: gast.Module, name: str, code_line: int | None):
@@ -126,7 +177,6 @@ def is_comment(stmt: gast.stmt) -> bool:
             and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == COMMENT_CALL)
 
 
-COMMENT_CALL = "__ast_ad_comment__"
 _COMMENT_LINE = re.compile(r"^(\s*)" + COMMENT_CALL + r"\((.*)\)$")
 
 
@@ -168,6 +218,20 @@ _TUPLE_TARGET = re.compile(r"^(\s*)(?:\(([\w, ]+)\)( = )|(for )\(([\w, ]+)\)( in
 
 def to_source(tree: gast.AST) -> str:
     """Print a gast tree as Python source, turning comment markers into comments."""
+    if FAST_PRINTER:
+        try:
+            return print_tree(tree)
+        except (Unsupported, AttributeError):  # a node it does not print, or a field missing
+            pass
+    return _to_source_slowly(tree)
+
+
+# printer.py prints what ast.unparse prints from 3.11 on (3.10 writes tuple targets apart)
+FAST_PRINTER = sys.version_info >= (3, 11)
+
+
+def _to_source_slowly(tree: gast.AST) -> str:
+    """``ast.unparse``, then the comment markers made comments."""
     text = _unparse(tree)
     out = []
     for line in text.splitlines():

@@ -17,6 +17,12 @@ def clone(node):
     if not isinstance(node, gast.AST):
         return node
     new = type(node)(**{f: clone(getattr(node, f, None)) for f in node._fields})
+    _copy_marks(node, new)
+    return new
+
+
+def _copy_marks(node: gast.AST, new: gast.AST) -> None:
+    """Give the copy ``new`` the location and helper marks of ``node``."""
     for attr in _LOCATION:
         value = getattr(node, attr, None)
         if value is not None:
@@ -24,7 +30,6 @@ def clone(node):
     for marker in (HELPER, OBJECT):
         if hasattr(node, marker):
             setattr(new, marker, getattr(node, marker))
-    return new
 
 
 @functools.cache
@@ -32,30 +37,41 @@ def _parse_expr(text: str) -> gast.expr:
     return gast.parse(text, mode="eval").body
 
 
+def parse_template(text: str) -> gast.expr:
+    """The parsed expression ``text``, parsed once: shared, so never to be changed."""
+    return _parse_expr(text)
+
+
 OBJECT = "_ast_ad_object"  # attribute: the object a user rule's free name stands for
 
 
 def fill(text: str, holes: dict[str, gast.expr], namespace: dict | None = None) -> gast.expr:
-    """The expression ``text`` with each hole name replaced by a copy of its node.
+    """The expression ``text`` with each hole name replaced by a copy of its node, and its
+    other names marked as our helpers; copied from the parsed template in one pass.
 
     ``namespace`` (a user rule's) says what the template's other free names are.
     """
-    tree = clone(_parse_expr(text))
-    return _Filler(holes, namespace or {}).visit(tree)
+    return _filled(_parse_expr(text), holes, namespace or {})
 
 
-class _Filler(gast.NodeTransformer):
-    def __init__(self, holes: dict[str, gast.expr], namespace: dict):
-        self.holes = holes
-        self.namespace = namespace
-
-    def visit_Name(self, node: gast.Name) -> gast.expr:
-        if node.id in self.holes:
-            return load(clone(self.holes[node.id]))
-        setattr(node, HELPER, True)
-        if node.id in self.namespace:
-            setattr(node, OBJECT, self.namespace[node.id])
+def _filled(node, holes: dict, namespace: dict):
+    """A copy of the template ``node`` (or list of nodes) with its holes filled."""
+    if isinstance(node, list):
+        return [_filled(n, holes, namespace) for n in node]
+    if not isinstance(node, gast.AST):
         return node
+    if type(node) is gast.Name:
+        if node.id in holes:
+            return load(clone(holes[node.id]))
+        new = clone(node)
+        setattr(new, HELPER, True)
+        if node.id in namespace:
+            setattr(new, OBJECT, namespace[node.id])
+        return new
+    new = type(node)(**{f: _filled(getattr(node, f, None), holes, namespace)
+                        for f in node._fields})
+    _copy_marks(node, new)
+    return new
 
 
 def load(node: gast.expr) -> gast.expr:

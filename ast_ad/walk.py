@@ -8,15 +8,16 @@ import gast
 
 NESTED = (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda)
 _AST = gast.AST
+_NAME = gast.Name
 
 
-_FROZEN: dict = {}  # id(root) -> [root, nodes of walk, nodes of walk_local]
+_FROZEN: dict = {}  # id(root) -> [root, nodes of walk, nodes of walk_local, facts]
 
 
 @contextmanager
 def frozen(root: gast.AST):
     """While the tree under ``root`` does not change, walks of it are computed once."""
-    _FROZEN[id(root)] = [root, None, None]
+    _FROZEN[id(root)] = [root, None, None, {}]
     try:
         yield
     finally:
@@ -32,6 +33,20 @@ def _cached(root: gast.AST, slot: int, compute):
     return entry[slot]
 
 
+def frozen_fact(root: gast.AST, compute, *args):
+    """``compute(root, *args)``, computed once while the tree under ``root`` is frozen (a
+    fact of the tree, and of ``args`` by identity). Callers must not change what it
+    returns."""
+    entry = _FROZEN.get(id(root)) if _FROZEN else None
+    if entry is None or entry[0] is not root:
+        return compute(root, *args)
+    key = (compute, *map(id, args))
+    hit = entry[3].get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], args)):
+        hit = entry[3][key] = (args, compute(root, *args))  # (args kept: ids stay theirs)
+    return hit[1]
+
+
 def walk(root: gast.AST):
     """Every node under ``root`` (itself included), in no particular order: ``gast.walk``
     without its per-field generators, several times faster on our trees."""
@@ -39,18 +54,85 @@ def walk(root: gast.AST):
     return iter(nodes) if nodes is not None else _walk(root)
 
 
+# fields that hold identifiers or constants, never nodes: walks skip them
+_SCALAR_FIELDS = {
+    gast.Name: {"id", "type_comment"}, gast.Constant: {"value", "kind"},
+    gast.Attribute: {"attr"}, gast.keyword: {"arg"}, gast.alias: {"name", "asname"},
+    gast.FunctionDef: {"name", "type_comment"}, gast.AsyncFunctionDef: {"name", "type_comment"},
+    gast.ClassDef: {"name"}, gast.Assign: {"type_comment"}, gast.For: {"type_comment"},
+    gast.AsyncFor: {"type_comment"}, gast.With: {"type_comment"},
+    gast.AsyncWith: {"type_comment"}, gast.comprehension: {"is_async"},
+    gast.FormattedValue: {"conversion"}, gast.ImportFrom: {"module", "level"},
+    gast.Global: {"names"}, gast.Nonlocal: {"names"},
+}
+_NODE_FIELDS: dict = {}  # node class -> the fields that may hold nodes, in _fields order
+
+
+def _node_fields(kind: type) -> tuple:
+    skip = _SCALAR_FIELDS.get(kind, ())
+    fields = _NODE_FIELDS[kind] = tuple(f for f in kind._fields if f not in skip)
+    return fields
+
+
+def node_fields(kind: type) -> tuple:
+    """The fields of a node class that may hold nodes (or lists of them), in order."""
+    fields = _NODE_FIELDS.get(kind)
+    return _node_fields(kind) if fields is None else fields
+
+
 def _walk(root: gast.AST):
     stack = [root]
     pop, push, extend = stack.pop, stack.append, stack.extend
+    fields_of = _NODE_FIELDS.get
     while stack:
         node = pop()
         yield node
-        for field in node._fields:
+        kind = type(node)
+        if kind is _NAME:  # the commonest node: its fields without the loop
+            ctx, annotation = getattr(node, "ctx", None), getattr(node, "annotation", None)
+            if isinstance(ctx, _AST):
+                push(ctx)
+            if isinstance(annotation, _AST):
+                push(annotation)
+            continue
+        fields = fields_of(kind)
+        if fields is None:
+            fields = _node_fields(kind)
+        for field in fields:
             value = getattr(node, field, None)
             if isinstance(value, list):
                 extend([v for v in value if isinstance(v, _AST)])
             elif isinstance(value, _AST):
                 push(value)
+
+
+def rewrite(node: gast.AST, rules: dict) -> gast.AST:
+    """Rewrite the tree under ``node`` bottom-up, as a ``gast.NodeTransformer`` whose visit
+    methods each begin by visiting the node's children would: the children of every node
+    are rewritten first, then the node by ``rules[type(node)]`` (if any), whose result takes
+    its place. Lists are changed in place."""
+    for field in node_fields(type(node)):
+        value = getattr(node, field, None)
+        if isinstance(value, list):
+            for k, item in enumerate(value):
+                if isinstance(item, _AST) and _rewritable(item, rules):
+                    new = rewrite(item, rules)
+                    if new is not item:
+                        value[k] = new
+        elif isinstance(value, _AST) and _rewritable(value, rules):
+            new = rewrite(value, rules)
+            if new is not value:
+                setattr(node, field, new)
+    rule = rules.get(type(node))
+    return node if rule is None else rule(node)
+
+
+def _rewritable(node: gast.AST, rules: dict) -> bool:
+    """Can ``rewrite`` change ``node``? Not a leaf (a context, an operator, a constant) that
+    no rule is for."""
+    kind = type(node)
+    fields = _NODE_FIELDS.get(kind)
+    return fields is None or bool(fields) or kind in rules
 
 
 def names(root: gast.AST) -> set:
@@ -66,12 +148,16 @@ def walk_local(root: gast.AST):
 
 def _walk_local(root: gast.AST):
     todo = [root]
+    fields_of = _NODE_FIELDS.get
     while todo:
         node = todo.pop()
         yield node
         if node is not root and isinstance(node, NESTED):
             continue
-        for field in node._fields:
+        fields = fields_of(type(node))
+        if fields is None:
+            fields = _node_fields(type(node))
+        for field in fields:
             value = getattr(node, field, None)
             if isinstance(value, list):
                 todo.extend([v for v in value if isinstance(v, _AST)])
@@ -98,7 +184,50 @@ def free_loads(nested: gast.FunctionDef, outer_locals: set) -> list:
             and isinstance(n.ctx, gast.Load) and n.id in outer_locals and n.id not in own]
 
 
-class Rename(gast.NodeTransformer):
+class Transformer(gast.NodeTransformer):
+    """``gast.NodeTransformer`` as it works, faster: each node class's visit method is looked
+    up once (per instance: subclasses must not change their methods while visiting), and
+    fields that never hold nodes are left out."""
+
+    def visit(self, node: gast.AST):
+        try:
+            methods = self._visit_methods
+        except AttributeError:
+            methods = self._visit_methods = {}
+        method = methods.get(type(node))
+        if method is None:
+            method = getattr(self, "visit_" + node.__class__.__name__, self.generic_visit)
+            methods[type(node)] = method
+        return method(node)
+
+    def generic_visit(self, node: gast.AST) -> gast.AST:
+        for field in node_fields(type(node)):
+            old_value = getattr(node, field, _MISSING)
+            if isinstance(old_value, list):
+                new_values = []
+                for value in old_value:
+                    if isinstance(value, _AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, _AST):
+                            new_values.extend(value)
+                            continue
+                    new_values.append(value)
+                old_value[:] = new_values
+            elif isinstance(old_value, _AST):
+                new_node = self.visit(old_value)
+                if new_node is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, new_node)
+        return node
+
+
+_MISSING = object()
+
+
+class Rename(Transformer):
     """Rename variables in place: ``Rename({"x": "x_1"}).visit(tree)``."""
 
     def __init__(self, renames: dict):

@@ -10,6 +10,7 @@ Input: a normalised module. Output: an :class:`Activity`, plain sets of nodes.
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 import beniget
@@ -17,7 +18,7 @@ import gast
 
 from ..ops import classify
 from ..passes.normalize import MUTATING, is_method
-from ..walk import free_loads, nested_functions, parameters, walk_local
+from ..walk import free_loads, nested_functions, node_fields, parameters, walk_local
 from ..walk import walk as fast_walk
 
 
@@ -56,10 +57,34 @@ def analyze(module: gast.Module, func: gast.FunctionDef, wrt: list[str], calls: 
 
 
 class _QuietChains(beniget.DefUseChains):
-    """beniget warns about names it cannot bind (globals of the user's module): not ours to say."""
+    """beniget warns about names it cannot bind (globals of the user's module): not ours to say.
+    Its visits are dispatched as ``ast.NodeVisitor`` dispatches them, with each node class's
+    method looked up once (beniget sets its methods before visiting)."""
 
     def warn(self, msg, node):
         pass
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._ast_ad_methods: dict = {}  # node class -> bound visit method
+
+    def visit(self, node):
+        method = self._ast_ad_methods.get(type(node))
+        if method is None:
+            method = getattr(self, "visit_" + node.__class__.__name__, self.generic_visit)
+            self._ast_ad_methods[type(node)] = method
+        return method(node)
+
+    def generic_visit(self, node):
+        """``ast.NodeVisitor.generic_visit``, leaving out fields that never hold nodes."""
+        for name in node_fields(type(node)):
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
 
 
 def _closure(start: list, step) -> set:
@@ -87,6 +112,8 @@ def _flows(func: gast.FunctionDef, calls: dict, reaching: dict) -> dict:
     flow: dict = {}
     closures = _closure_reads(func)
     for node in walk_local(func):
+        if not isinstance(node, (gast.Assign, gast.Expr)):
+            continue  # (the statements below are the only ones that make flows)
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             for atom, _ in classify(node.value, calls).diff_args():
                 if isinstance(atom, gast.Name):
@@ -106,10 +133,13 @@ def _flows(func: gast.FunctionDef, calls: dict, reaching: dict) -> dict:
 
 def _closure_reads(func: gast.FunctionDef) -> dict:
     """``{local function name: loads of this function's variables inside it}``."""
+    nested_defs = nested_functions(func)
+    if not nested_defs:
+        return {}
     local = {n.id for n in walk_local(func) if isinstance(n, gast.Name)
              and isinstance(n.ctx, (gast.Store, gast.Param))}
     reads: dict = {}
-    for nested in nested_functions(func):
+    for nested in nested_defs:
         reads.setdefault(nested.name, []).extend(free_loads(nested, local))
     return reads
 

@@ -21,7 +21,7 @@ import gast
 
 from ..ops import classify
 from ..passes.normalize import MUTATING, is_method
-from ..walk import walk_local
+from ..walk import frozen_fact, walk_local
 from .activity import container_base
 
 # calls whose result may share data with an argument (views, or the argument itself)
@@ -52,6 +52,7 @@ class Aliasing:
         self.mutated = self._mutated_names()
         self.numeric = numeric_uses(norm.func, calls) if self.mutated else set()
         self.origin: dict = {}  # temporary -> the container it was read out of
+        self._walks: dict = {}  # id(statement) -> (statement, _kept): loops are read again
 
     def run(self) -> None:
         if not self.mutated:
@@ -63,7 +64,7 @@ class Aliasing:
     def _mutated_names(self) -> set:
         found = set()
         for node in walk_local(self.norm.func):
-            base = self._mutation(node)
+            base = self._mutation(node) if isinstance(node, (gast.Assign, gast.Expr)) else None
             if base is not None:
                 found.add(base)
         return found
@@ -141,17 +142,29 @@ class Aliasing:
 
     def share_arguments(self, stmt: gast.stmt, shared: dict, skip: str | None = None) -> dict:
         """Names stored into containers or passed to functions that may keep them."""
+        for value, holder in self._kept(stmt):
+            self.keep(value, skip if holder is _SKIP else holder, stmt, shared)
+        return shared
+
+    def _kept(self, stmt: gast.stmt) -> list:
+        """``(Name, holder)`` for each name that ``stmt`` stores into a container or passes to
+        a function that may keep it, in order; found once per statement (the function does
+        not change here). The holder ``_SKIP`` stands for share_arguments' ``skip``."""
+        hit = self._walks.get(id(stmt))
+        if hit is not None and hit[0] is stmt:
+            return hit[1]
+        kept: list = []
         for node in walk_local(stmt):
             if isinstance(node, (gast.List, gast.Tuple, gast.Dict)):
-                for elt in node.values if isinstance(node, gast.Dict) else node.elts:
-                    self.keep(elt, skip, stmt, shared)
+                kept += [(elt, _SKIP) for elt in (
+                    node.values if isinstance(node, gast.Dict) else node.elts)]
             elif isinstance(node, gast.Call) and is_method(node, MUTATING):
-                for arg in node.args:  # stored into the list
-                    self.keep(arg, node.func.value.id, stmt, shared)
+                kept += [(arg, node.func.value.id) for arg in node.args]  # stored into the list
             elif isinstance(node, gast.Call) and not self._consumes(node):
-                for arg in list(node.args) + [k.value for k in node.keywords]:
-                    self.keep(arg, None, stmt, shared)
-        return shared
+                kept += [(arg, None) for arg in list(node.args) + [k.value for k in node.keywords]]
+        kept = [(v, h) for v, h in kept if isinstance(v, gast.Name) and v.id not in self.numeric]
+        self._walks[id(stmt)] = (stmt, kept)
+        return kept
 
     def keep(self, value: gast.expr, holder: str | None, stmt: gast.stmt, shared: dict) -> None:
         """``value`` is kept by a container (``holder``) or a function: it is now reachable
@@ -194,6 +207,9 @@ class Aliasing:
             "or assign a new value instead of changing it in place.")
 
 
+_SKIP = object()
+
+
 def check_aliasing(parsed, norm, calls: dict, array_mode: bool) -> None:
     Aliasing(parsed, norm, calls, array_mode).run()
 
@@ -217,6 +233,10 @@ def _join(a: dict, b: dict) -> dict:
 
 def numeric_uses(func: gast.FunctionDef, calls: dict) -> set:
     """Names whose every read is a direct operand of arithmetic (so they hold numbers)."""
+    return set(frozen_fact(func, _numeric_uses, calls))
+
+
+def _numeric_uses(func: gast.FunctionDef, calls: dict) -> set:
     arithmetic: set = set()  # ids of Name nodes that are operands of arithmetic
     for node in walk_local(func):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):

@@ -15,13 +15,18 @@ from __future__ import annotations
 import gast
 
 from ..ops import classify
+from ..walk import frozen_fact
 from ..walk import walk as fast_walk
 
 
-def _assignments(func: gast.FunctionDef):
-    for node in fast_walk(func):
-        if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
-            yield node.targets[0].id, node.value
+def _assignments(func: gast.FunctionDef) -> list:
+    """``(target name, value)`` of each assignment to a name (found once while frozen)."""
+    return frozen_fact(func, _find_assignments)
+
+
+def _find_assignments(func: gast.FunctionDef) -> list:
+    return [(node.targets[0].id, node.value) for node in fast_walk(func)
+            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)]
 
 
 def _is_number(value: gast.expr) -> bool:
@@ -52,7 +57,7 @@ def _arithmetic(value: gast.expr, calls: dict) -> bool:
 
 def listlike_names(func: gast.FunctionDef) -> set[str]:
     found: set = set()
-    pairs = list(_assignments(func))
+    pairs = _assignments(func)
     for target, value in pairs:
         if isinstance(value, (gast.List, gast.Tuple)):
             found.add(target)

@@ -36,7 +36,7 @@ import gast
 from ..errors import TransformError
 from ..naming import Namer, names_in
 from ..templates import assign, call, clone, const, name
-from ..walk import Rename
+from ..walk import Rename, Transformer
 from ..walk import walk as fast_walk
 
 
@@ -54,7 +54,7 @@ def _method_call(expr: gast.expr, *methods: str) -> bool:
             and expr.func.attr in methods and not expr.args)
 
 
-class Desugar(gast.NodeTransformer):
+class Desugar(Transformer):
     def __init__(self, func: gast.FunctionDef, namer: Namer | None = None,
                  calls: dict | None = None, error=None):
         self.func = func
@@ -65,8 +65,8 @@ class Desugar(gast.NodeTransformer):
         self.pre: list = []   # statements to place before the statement being rewritten
 
     def run(self) -> gast.FunctionDef:
-        params = {a.id for a in gast.walk(self.func.args) if isinstance(a, gast.Name)}
-        stored = {n.id for n in gast.walk(self.func) if isinstance(n, gast.Name)
+        params = {a.id for a in fast_walk(self.func.args) if isinstance(a, gast.Name)}
+        stored = {n.id for n in fast_walk(self.func) if isinstance(n, gast.Name)
                   and isinstance(n.ctx, gast.Store)}
         self.fixed = params - stored  # arguments never rebound (nor changed: that is refused)
         self.entry: list = []

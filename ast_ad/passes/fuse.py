@@ -24,6 +24,7 @@ from __future__ import annotations
 import gast
 
 from ..source import comment, is_comment
+from ..tally import Tally
 from ..templates import HELPER, const, name
 from ..walk import names as _names
 from ..walk import walk as fast_walk
@@ -35,12 +36,13 @@ PURE_MODULES = {"math"}
 BUILTINS = {"len", "min", "max", "abs"}
 
 
-def fuse(func: gast.FunctionDef, adjoints: set) -> gast.FunctionDef:
+def fuse(func: gast.FunctionDef, adjoints: set, tally: Tally | None = None) -> gast.FunctionDef:
     """Fuse the last forward loop with its reverse loop when that is safe (see above).
-    ``adjoints``: the names of adjoint variables."""
+    ``adjoints``: the names of adjoint variables; ``tally``: the statements' Names as
+    listed for later passes (a statement this pass changes in place is forgotten there)."""
     if _Plan.of(func, adjoints, shape_only=True) is None:
         return func  # no forward loop with a matching reverse loop: nothing to try
-    zero_writes(func, False)  # bx = 0.0 ... bx += e: bx = e, so that bx is a local
+    zero_writes(func, False, tally)  # bx = 0.0 ... bx += e: bx = e, so that bx is a local
     try:
         plan = _Plan.of(func, adjoints)
         if plan is not None:

@@ -20,7 +20,7 @@ import gast
 from ..errors import TransformError
 from ..source import parse_function
 from ..templates import assign, const, name
-from ..walk import Rename
+from ..walk import Rename, Transformer
 from ..walk import walk as fast_walk
 from .desugar import Desugar
 from .jumps import Jumps
@@ -174,7 +174,7 @@ class Inliner:
         return [assign(p, values[p]) for p in params]
 
 
-class _Substitute(gast.NodeTransformer):
+class _Substitute(Transformer):
     def __init__(self, values: dict):
         self.values = values
 

@@ -139,7 +139,7 @@ class Jumps:
             stmt.body = self.block(stmt.body, loop) or [gast.Pass()]
             stmt.orelse = self.block(stmt.orelse, loop)
         elif isinstance(stmt, (gast.For, gast.While)):
-            returns = has_return(stmt.body) and self.live is not None
+            returns = self.live is not None and has_return(stmt.body)
             breaks = own_jumps(stmt.body, (gast.Break,)) or returns
             jumps = breaks or own_jumps(stmt.body, (gast.Continue,))
             own = Loop(self.namer.fresh("_go") if jumps else None,
@@ -159,7 +159,7 @@ class Jumps:
         if isinstance(stmt, gast.If):
             return own_jumps([stmt], (gast.Break, gast.Continue)) or has_return([stmt])
         if isinstance(stmt, (gast.For, gast.While)):
-            return has_return(stmt.body) and self.live is not None
+            return self.live is not None and has_return(stmt.body)
         return False
 
     def jump(self, stmt: gast.stmt, loop: Loop | None) -> list:

@@ -29,9 +29,12 @@ def f(g, a, x):
 """
 from __future__ import annotations
 
+import functools
+
 import gast
 
 from ..templates import HELPER, helper
+from ..walk import rewrite
 
 _REDUCERS = ("reduce_to", "unbroadcast")
 _EXPANDERS = {"sum_vjp": "sum_expand", "mean_vjp": "mean_expand"}
@@ -39,8 +42,10 @@ _EXPANDERS = {"sum_vjp": "sum_expand", "mean_vjp": "mean_expand"}
 
 def peephole(func: gast.FunctionDef, arrays: bool) -> gast.FunctionDef:
     """Rewrite ``func`` in place (see the module docstring) and return it."""
-    _Peephole(arrays).visit(func)
-    return func
+    rules = {gast.BinOp: functools.partial(_binop, arrays=arrays),
+             gast.Call: functools.partial(_call, arrays=arrays),
+             gast.UnaryOp: _unaryop, gast.AugAssign: _aug_assign}
+    return rewrite(func, rules)
 
 
 def _neg(node: gast.expr) -> bool:
@@ -110,60 +115,57 @@ def _factor_out(node: gast.Call) -> gast.expr:
         id=like.id, ctx=gast.Load(), annotation=None, type_comment=None))
 
 
-class _Peephole(gast.NodeTransformer):
-    def __init__(self, arrays: bool):
-        self.arrays = arrays
+# each rule sees its node with the node's children already rewritten
 
-    def visit_BinOp(self, node: gast.BinOp) -> gast.expr:
-        self.generic_visit(node)
-        if isinstance(node.op, (gast.Add, gast.Sub)):
-            return _signs(node)
-        if not isinstance(node.op, (gast.Mult, gast.Div)):
-            return node
-        if self.arrays:
-            for side in ("left", "right"):
-                operand = getattr(node, side)
-                fn = _call_to(operand, _EXPANDERS)
-                if fn:
-                    operand.func = helper(_EXPANDERS[fn])
-            node = _scale_small_first(node)
-        negations = _neg(node.left) + _neg(node.right)
-        if negations == 0 or not self.arrays:
-            return node
-        node.left, node.right = _negate(node.left) if _neg(node.left) else node.left, \
-            _negate(node.right) if _neg(node.right) else node.right
-        return node if negations == 2 else gast.UnaryOp(op=gast.USub(), operand=node)
-
-    def visit_Call(self, node: gast.Call) -> gast.expr:
-        self.generic_visit(node)
-        fn = _call_to(node, _REDUCERS)
-        if not (fn and self.arrays and len(node.args) == 2):
-            return node
-        if _neg(node.args[0]):
-            node.args[0] = node.args[0].operand
-            node.func = helper("reduce_to")  # the negation makes a new value: no copy needed
-            return gast.UnaryOp(op=gast.USub(), operand=self.visit_Call(node))
-        return _factor_out(node)
-
-    def visit_UnaryOp(self, node: gast.UnaryOp) -> gast.expr:
-        self.generic_visit(node)
-        if _neg(node) and _neg(node.operand):
-            return node.operand.operand
+def _binop(node: gast.BinOp, arrays: bool) -> gast.expr:
+    if isinstance(node.op, (gast.Add, gast.Sub)):
+        return _signs(node)
+    if not isinstance(node.op, (gast.Mult, gast.Div)):
         return node
-
-    def visit_AugAssign(self, node: gast.AugAssign) -> gast.AugAssign:
-        self.generic_visit(node)
-        value = node.value
-        if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Sub) \
-                and _neg(value.left):  # bx += -a - b: bx -= a + b
-            value = node.value = _negate(gast.BinOp(left=value.left.operand, op=gast.Add(),
-                                                    right=value.right))
-        if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Mult, gast.Div)) \
-                and _neg(value.left) != _neg(value.right):  # bx += -a * b: bx -= a * b
-            value.left, value.right = _negate(value.left) if _neg(value.left) else \
-                value.left, _negate(value.right) if _neg(value.right) else value.right
-            value = node.value = _negate(value)
-        if isinstance(node.op, (gast.Add, gast.Sub)) and _neg(value):
-            node.op = gast.Sub() if isinstance(node.op, gast.Add) else gast.Add()
-            node.value = value.operand
+    if arrays:
+        for side in ("left", "right"):
+            operand = getattr(node, side)
+            fn = _call_to(operand, _EXPANDERS)
+            if fn:
+                operand.func = helper(_EXPANDERS[fn])
+        node = _scale_small_first(node)
+    negations = _neg(node.left) + _neg(node.right)
+    if negations == 0 or not arrays:
         return node
+    node.left, node.right = _negate(node.left) if _neg(node.left) else node.left, \
+        _negate(node.right) if _neg(node.right) else node.right
+    return node if negations == 2 else gast.UnaryOp(op=gast.USub(), operand=node)
+
+
+def _call(node: gast.Call, arrays: bool) -> gast.expr:
+    fn = _call_to(node, _REDUCERS)
+    if not (fn and arrays and len(node.args) == 2):
+        return node
+    if _neg(node.args[0]):
+        node.args[0] = node.args[0].operand
+        node.func = helper("reduce_to")  # the negation makes a new value: no copy needed
+        return gast.UnaryOp(op=gast.USub(), operand=_call(node, arrays))
+    return _factor_out(node)
+
+
+def _unaryop(node: gast.UnaryOp) -> gast.expr:
+    if _neg(node) and _neg(node.operand):
+        return node.operand.operand
+    return node
+
+
+def _aug_assign(node: gast.AugAssign) -> gast.AugAssign:
+    value = node.value
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Sub) \
+            and _neg(value.left):  # bx += -a - b: bx -= a + b
+        value = node.value = _negate(gast.BinOp(left=value.left.operand, op=gast.Add(),
+                                                right=value.right))
+    if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Mult, gast.Div)) \
+            and _neg(value.left) != _neg(value.right):  # bx += -a * b: bx -= a * b
+        value.left, value.right = _negate(value.left) if _neg(value.left) else \
+            value.left, _negate(value.right) if _neg(value.right) else value.right
+        value = node.value = _negate(value)
+    if isinstance(node.op, (gast.Add, gast.Sub)) and _neg(value):
+        node.op = gast.Sub() if isinstance(node.op, gast.Add) else gast.Add()
+        node.value = value.operand
+    return node

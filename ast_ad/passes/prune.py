@@ -13,12 +13,16 @@ from __future__ import annotations
 import gast
 
 from ..source import comment, is_comment
+from ..tally import Tally
 from ..templates import assign, const, helper, name
 from ..walk import walk as fast_walk
 from .reverse import Generated
 
 
-def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionDef:
+def prune(gen: Generated, unbound: set[str], namer, kind: str,
+          tally: Tally | None = None) -> gast.FunctionDef:
+    """``tally`` (see passes/tally.py) lists the reverse sweep's statements for prune and keeps
+    the lists for the next passes (simplify) over the same statements."""
     func = gen.func
     forward, reverse = func.body[:gen.reverse_start], func.body[gen.reverse_start:]
     restores = {id(pop): var for _, pop, var in gen.pairs}
@@ -27,10 +31,12 @@ def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionD
     value = ret.value.elts[0] if kind == "value_and_grad" else None
     if value is not None:  # the value is read before the reverse sweep: not a reverse read
         ret.value.elts[0] = const(None)
+    tally = tally if tally is not None else Tally()
+    reads = _Reads(tally)
     while True:  # dropping restores can empty a reverse branch, which frees its test: repeat
-        _READS.clear()  # each round reads the block as it is now
+        reads.new_round()  # blocks are read as they are now
         needed: set = set()
-        _scan(reverse, set(), needed, restores)
+        _scan(reverse, set(), needed, restores, reads)
         more = {id(s) for push, pop, _ in gen.pairs if id(pop) not in needed
                 for s in (push, pop) if s is not None} - drop
         if not more:
@@ -56,6 +62,7 @@ def prune(gen: Generated, unbound: set[str], namer, kind: str) -> gast.FunctionD
         reverse = _keep_value(reverse, set(pushed), namer)
     func.body = head + forward + reverse
     gen.split_at = len(head) + len(forward)
+    tally.forget(ret)  # its value was left out while reading, and may be kept aside since
     return func
 
 
@@ -63,31 +70,54 @@ def _bind(ident: str, value: gast.expr) -> gast.Assign:
     return gast.Assign(targets=[helper(ident, store=True)], value=value, type_comment=None)
 
 
-_READS: dict = {}  # id(node) -> (node, names): prune reads the same statements repeatedly
+class _Reads:
+    """The names read under each node, found once: prune reads the same statements in every
+    round. Nodes without blocks do not change during prune: theirs are kept for all rounds;
+    those of nodes with blocks (which rounds filter) and of loops, for one round."""
+
+    def __init__(self, tally: Tally) -> None:
+        self._tally = tally     # the Names of nodes without blocks
+        self._kept: dict = {}   # id(node) -> (node, names)
+        self._round: dict = {}
+
+    def new_round(self) -> None:
+        self._round.clear()
+
+    def __call__(self, node: gast.AST) -> set[str]:
+        blocks = hasattr(node, "body") or hasattr(node, "orelse")
+        table = self._round if blocks else self._kept
+        hit = table.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        if blocks:
+            names = {n.id for n in fast_walk(node)
+                     if type(n) is gast.Name and type(n.ctx) is gast.Load}
+        else:
+            names = set(self._tally.names(node)[0])
+        table[id(node)] = (node, names)
+        return names
+
+    def loop(self, node: gast.AST) -> set:
+        """Names read under ``node``, leaving out a for loop's own variable inside that loop
+        (its header sets it before any read there)."""
+        if not isinstance(node, (gast.For, gast.While, gast.If)):
+            return self(node)
+        hit = self._round.get(("loop", id(node)))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        if isinstance(node, gast.For) and isinstance(node.target, gast.Name):
+            inside = set().union(*[self.loop(s) for s in node.body]) if node.body else set()
+            names = self(node.iter) | (inside - {node.target.id})
+        elif isinstance(node, gast.For):
+            names = self(node)
+        else:
+            parts = [self(node.test)] + [self.loop(s) for s in node.body + node.orelse]
+            names = set().union(*parts)
+        self._round["loop", id(node)] = (node, names)
+        return names
 
 
-def _reads(node: gast.AST) -> set[str]:
-    hit = _READS.get(id(node))
-    if hit is not None and hit[0] is node:
-        return hit[1]
-    names = {n.id for n in fast_walk(node) if type(n) is gast.Name and type(n.ctx) is gast.Load}
-    _READS[id(node)] = (node, names)
-    return names
-
-
-def _loop_reads(node: gast.AST) -> set:
-    """Names read under ``node``, leaving out a for loop's own variable inside that loop (its
-    header sets it before any read there)."""
-    if isinstance(node, gast.For) and isinstance(node.target, gast.Name):
-        inside = set().union(*[_loop_reads(s) for s in node.body]) if node.body else set()
-        return _reads(node.iter) | (inside - {node.target.id})
-    if isinstance(node, (gast.While, gast.If)):
-        parts = [_reads(node.test)] + [_loop_reads(s) for s in node.body + node.orelse]
-        return set().union(*parts)
-    return _reads(node)
-
-
-def _scan(stmts: list, later: set, needed: set, restores: dict) -> set:
+def _scan(stmts: list, later: set, needed: set, restores: dict, reads: _Reads) -> set:
     """Walk a reverse block backwards knowing ``later``, the names read by whatever may run
     after the current statement (a loop's body runs again). A restore (a pop, or the undoing
     of a list method) is needed if its variable is in ``later``; its own reads count only
@@ -97,16 +127,16 @@ def _scan(stmts: list, later: set, needed: set, restores: dict) -> set:
         if var is not None:
             if var in later:
                 needed.add(id(stmt))
-                later = later | (_reads(stmt) - {var})
+                later = later | (reads(stmt) - {var})
         elif isinstance(stmt, (gast.For, gast.While)):
-            again = later | _loop_reads(stmt)
-            _scan(stmt.body, again, needed, restores)
+            again = later | reads.loop(stmt)
+            _scan(stmt.body, again, needed, restores, reads)
             later = again
         elif isinstance(stmt, gast.If):
-            later = _scan(stmt.body, later, needed, restores) | \
-                _scan(stmt.orelse, later, needed, restores) | _reads(stmt.test)
+            later = _scan(stmt.body, later, needed, restores, reads) | \
+                _scan(stmt.orelse, later, needed, restores, reads) | reads(stmt.test)
         else:
-            later = later | _reads(stmt)
+            later = later | reads(stmt)
     return later
 
 

@@ -107,7 +107,7 @@ def _excluded(func: gast.FunctionDef) -> set:
     """Parameters, and every name a nested function or lambda mentions (a closure may read
     the variable later)."""
     out = {p.id for p in parameters(func)}
-    for node in gast.walk(func):
+    for node in fast_walk(func):
         if node is not func and isinstance(node, NESTED):
-            out |= {n.id for n in gast.walk(node) if type(n) is gast.Name}
+            out |= {n.id for n in fast_walk(node) if type(n) is gast.Name}
     return out

@@ -22,8 +22,8 @@ import gast
 
 from .. import rules
 from ..source import Parsed
+from ..walk import frozen_fact, walk_local
 from ..walk import walk as fast_walk
-from ..walk import walk_local
 
 _MISSING = object()
 
@@ -73,11 +73,17 @@ class Resolution:
 
 def local_names(func: gast.FunctionDef) -> set[str]:
     """Names bound inside ``func``: its parameters and every assignment target."""
+    return set(frozen_fact(func, _local_names))
+
+
+def _local_names(func: gast.FunctionDef) -> set[str]:
     found = set()
     for node in walk_local(func):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
-            found.add(node.id)
-        elif isinstance(node, gast.FunctionDef) and node is not func:
+        kind = type(node)
+        if kind is gast.Name:
+            if isinstance(node.ctx, (gast.Store, gast.Param)):
+                found.add(node.id)
+        elif kind is gast.FunctionDef and node is not func:
             found.add(node.name)
     for arg in func.args.args + func.args.posonlyargs + func.args.kwonlyargs:
         found.add(arg.id)

@@ -26,7 +26,7 @@ from ..analysis.kinds import listlike_names, numeric_names
 from ..analysis.overwrite import fresh_definitions
 from ..ops import classify
 from ..source import Parsed, comment
-from ..templates import assign, aug_add, call, const, fill, helper, name, times
+from ..templates import assign, aug_add, call, const, fill, helper, name, parse_template, times
 from ..walk import walk as fast_walk
 from .normalize import Normalized, is_increment
 from .resolve import local_names
@@ -226,7 +226,8 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
         holes = {p: a for a, p in op.args if p is not None}
         if op.rule is not None:
             for param, default in op.rule.defaults.items():
-                holes.setdefault(param, gast.parse(default, mode="eval").body)
+                if param not in holes:  # (fill copies the parsed default where it goes)
+                    holes[param] = parse_template(default)
         holes["ans"] = name(var)
         holes["g"] = g
         contributions: list = []

@@ -20,9 +20,12 @@ class CallAdjoints:
         only be called directly here, where those adjoints come back; passed elsewhere, they
         would be lost, so that is refused."""
         found: dict = {}
+        nested_defs = nested_functions(self.norm.func)
+        if not nested_defs:
+            return found
         varied = {d.id for d in self.act.varied}
         callees = self.callees()
-        for nested in nested_functions(self.norm.func):
+        for nested in nested_defs:
             reads = {n.id for n in free_loads(nested, self.local)}
             found[nested.name] = sorted(reads & self.act.adjoint_names)
             active = sorted(reads & varied)

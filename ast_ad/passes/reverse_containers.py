@@ -35,15 +35,20 @@ class ContainerAdjoints:
         if self.array_mode:
             return set()
         defs: dict = {}
+        changed: set = set()
+        indexed: set = set()
         for node in walk_local(self.norm.func):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
-                defs[node.id] = defs.get(node.id, 0) + 1
-        changed = {container_base(n.targets[0]).id for n in walk_local(self.norm.func)
-                   if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)}
-        changed |= {n.value.func.value.id for n in walk_local(self.norm.func)
-                    if isinstance(n, (gast.Expr, gast.Assign)) and is_method(n.value, MUTATING)}
-        indexed = {n.value.id for n in walk_local(self.norm.func)
-                   if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)}
+            if isinstance(node, gast.Name):
+                if isinstance(node.ctx, (gast.Store, gast.Param)):
+                    defs[node.id] = defs.get(node.id, 0) + 1
+            elif isinstance(node, gast.Subscript):
+                if isinstance(node.value, gast.Name):
+                    indexed.add(node.value.id)
+            elif isinstance(node, (gast.Expr, gast.Assign)):
+                if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
+                    changed.add(container_base(node.targets[0]).id)
+                if is_method(node.value, MUTATING):
+                    changed.add(node.value.func.value.id)
         once = {n.id for n in self.fresh} | {a.id for a in fast_walk(self.norm.func.args)
                                              if isinstance(a, gast.Name)}
         return {v for v in indexed - changed if defs.get(v) == 1 and v in once

@@ -9,9 +9,8 @@ from ..ops import classify
 from ..templates import assign, call, const, name
 from ..walk import walk as fast_walk
 from .sweeps import (
-    _changed_in,
+    _changed_and_free,
     _count,
-    _free_names,
     _load_copy,
     _names,
 )
@@ -48,12 +47,13 @@ class LoopAdjoints:
                        type_comment=None)
         rev: list = []
         if body_r:
-            reads = {n.id for s in body_r for n in fast_walk(s) if isinstance(n, gast.Name)}
+            reads_var = any(isinstance(n, gast.Name) and n.id == var
+                            for s in body_r for n in fast_walk(s))
             rng = _load_copy(stmt.iter)
             if trip is not None:  # the loop may have left early: replay the first _trip values
                 rng = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=name(trip),
                                                                  step=None), ctx=gast.Load())
-            it = call("reversed", rng) if var in reads else rng
+            it = call("reversed", rng) if reads_var else rng
             rev = [gast.For(target=name(var, store=True), iter=it, body=body_r, orelse=[],
                             type_comment=None)]
         return self.bracket(stmt.target, [fwd], rev)
@@ -65,8 +65,8 @@ class LoopAdjoints:
         reverse iteration instead of being pushed and popped (cheaper than the tape)."""
         if self.array_mode:
             return body_f, body_r
-        changed = _changed_in(loop.body)
-        available = set(loop_vars) | (self.local - changed) | _free_names(loop, self.local)
+        changed, free = _changed_and_free(loop, self.local)
+        available = set(loop_vars) | (self.local - changed) | free
         pairs = {var: (push, pop) for push, pop, var in self.out.pairs
                  if push is not None and any(push is s for s in body_f)}
         steps: list = []

@@ -36,21 +36,27 @@ import copy
 import gast
 
 from ..source import is_comment
+from ..tally import Tally
 from ..templates import HELPER
 from ..walk import names as _names
+from ..walk import node_fields, rewrite
 from ..walk import walk as fast_walk
 
 _FOLDABLE = (gast.Add, gast.Sub, gast.Mult, gast.Pow)
 
 
-def simplify(func: gast.FunctionDef, temps: set, arrays: bool) -> gast.FunctionDef:
+def simplify(func: gast.FunctionDef, temps: set, arrays: bool,
+             tally: Tally | None = None) -> gast.FunctionDef:
     """``temps``: the temporaries normalisation made and their adjoints' names (only those
-    may be inlined or forwarded; user names never are)."""
-    _inline_by_sweep(func, temps)
-    zero_writes(func, arrays)
-    loads, stores = _counts(func)
-    if _forward_adjoints(func, loads, temps, stores):
-        _inline_by_sweep(func, temps)  # forwarding leaves more single-use temporaries
+    may be inlined or forwarded; user names never are). ``tally``: the statements' Names as
+    a pass before listed them (statements changed since must have been forgotten)."""
+    if tally is None:  # each statement's names are counted once, and again when it changes
+        tally = Tally()
+    _inline_by_sweep(func, temps, tally)
+    zero_writes(func, arrays, tally)
+    loads, stores, _ = tally.counts([func])
+    if _forward_adjoints(func, loads, temps, stores, tally):
+        _inline_by_sweep(func, temps, tally)  # forwarding leaves more single-use temporaries
     return func
 
 
@@ -62,36 +68,37 @@ def _number(node: gast.expr) -> bool:
 
 def fold(expr: gast.expr) -> gast.expr:
     """``expr`` with constant subexpressions folded (used on filled rule templates)."""
-    return _Fold().visit(expr)
+    return rewrite(expr, _FOLDS)
 
 
-class _Fold(gast.NodeTransformer):
-    def visit_BinOp(self, node: gast.BinOp) -> gast.expr:
-        self.generic_visit(node)
-        if _number(node.left) and _number(node.right) and isinstance(node.op, _FOLDABLE):
-            value = _evaluate(node)
-            if value is not None:
-                return gast.Constant(value=value, kind=None)
-        if isinstance(node.op, gast.Pow) and _number(node.right) and node.right.value == 1 \
-                and type(node.right.value) is int:
-            return node.left  # a ** 1 is a, exactly, for numbers and arrays
-        if isinstance(node.op, gast.Mult):
-            for side in ("left", "right"):  # 2 * a is 2.0 * a: int times float is slower
-                value = getattr(node, side)
-                if isinstance(value, gast.Constant) and type(value.value) is int \
-                        and abs(value.value) < 2 ** 53:
-                    setattr(node, side, gast.Constant(value=float(value.value), kind=None))
-        return node
+def _fold_binop(node: gast.BinOp) -> gast.expr:
+    if _number(node.left) and _number(node.right) and isinstance(node.op, _FOLDABLE):
+        value = _evaluate(node)
+        if value is not None:
+            return gast.Constant(value=value, kind=None)
+    if isinstance(node.op, gast.Pow) and _number(node.right) and node.right.value == 1 \
+            and type(node.right.value) is int:
+        return node.left  # a ** 1 is a, exactly, for numbers and arrays
+    if isinstance(node.op, gast.Mult):
+        for side in ("left", "right"):  # 2 * a is 2.0 * a: int times float is slower
+            value = getattr(node, side)
+            if isinstance(value, gast.Constant) and type(value.value) is int \
+                    and abs(value.value) < 2 ** 53:
+                setattr(node, side, gast.Constant(value=float(value.value), kind=None))
+    return node
 
-    def visit_IfExp(self, node: gast.IfExp) -> gast.expr:
-        self.generic_visit(node)
-        test = node.test
-        if isinstance(test, gast.Compare) and _number(test.left) and len(test.ops) == 1 \
-                and _number(test.comparators[0]):
-            value = _evaluate(test)
-            if value is not None:
-                return node.body if value else node.orelse
-        return node
+
+def _fold_ifexp(node: gast.IfExp) -> gast.expr:
+    test = node.test
+    if isinstance(test, gast.Compare) and _number(test.left) and len(test.ops) == 1 \
+            and _number(test.comparators[0]):
+        value = _evaluate(test)
+        if value is not None:
+            return node.body if value else node.orelse
+    return node
+
+
+_FOLDS = {gast.BinOp: _fold_binop, gast.IfExp: _fold_ifexp}  # each after its children
 
 
 def _evaluate(node: gast.expr):
@@ -103,33 +110,6 @@ def _evaluate(node: gast.expr):
 
 
 # ---------------------------------------------------------------------- temporaries
-
-def _counts(node: gast.AST) -> tuple[dict, dict]:
-    """How often each name is read and written under ``node``, in one walk."""
-    loads: dict = {}
-    stores: dict = {}
-    for sub in fast_walk(node):
-        if type(sub) is gast.Name:
-            table = loads if type(sub.ctx) is gast.Load else stores
-            table[sub.id] = table.get(sub.id, 0) + 1
-    return loads, stores
-
-
-def _load_counts(func: gast.AST) -> dict:
-    counts: dict = {}
-    for node in fast_walk(func):
-        if type(node) is gast.Name and type(node.ctx) is gast.Load:
-            counts[node.id] = counts.get(node.id, 0) + 1
-    return counts
-
-
-def _store_counts(func: gast.AST) -> dict:
-    counts: dict = {}
-    for node in fast_walk(func):
-        if type(node) is gast.Name and type(node.ctx) is gast.Store:
-            counts[node.id] = counts.get(node.id, 0) + 1
-    return counts
-
 
 def _blocks(node: gast.AST):
     """Every statement list in the function (statements only: expressions hold none)."""
@@ -151,17 +131,18 @@ def _single_assign(stmt: gast.stmt) -> tuple[str, gast.expr] | None:
     return None
 
 
-def _inline_by_sweep(func: gast.FunctionDef, temps: set) -> None:
+def _inline_by_sweep(func: gast.FunctionDef, temps: set, tally: Tally) -> None:
     """Inline in each sweep separately: a temporary that the reverse sweep recomputes for
     itself counts, in the forward sweep, only the forward's uses (and the other way round)."""
     split = next((k for k, s in enumerate(func.body) if is_comment(s)
                   and s.value.args[0].value == "reverse sweep"), None)
     if split is None:
-        _inline_temporaries(func, _load_counts(func), temps)
+        loads, _, writes = tally.counts([func])
+        _inline_temporaries(func, loads, temps, tally, writes)
         return
     fwd = gast.Module(body=func.body[:split], type_ignores=[])
     rev = gast.Module(body=func.body[split:], type_ignores=[])
-    tallies = {id(fwd): _counts(fwd), id(rev): _counts(rev)}
+    tallies = {id(fwd): tally.counts(fwd.body)[:2], id(rev): tally.counts(rev.body)[:2]}
     redone = set(tallies[id(rev)][1])
     for part, other in ((fwd, rev), (rev, fwd)):
         loads, stores = (dict(c) for c in tallies[id(part)])
@@ -170,23 +151,22 @@ def _inline_by_sweep(func: gast.FunctionDef, temps: set) -> None:
                 loads[name] = loads.get(name, 0) + n
         if part is rev:
             stores.update({k: v for k, v in tallies[id(fwd)][1].items() if k not in redone})
-        _inline_temporaries(part, loads, temps, stores)
+        _inline_temporaries(part, loads, temps, tally, stores)
     func.body = fwd.body + rev.body
 
 
-def _inline_temporaries(func: gast.AST, counts: dict, temps: set,
-                        stores: dict | None = None) -> None:
-    stores = stores if stores is not None else _store_counts(func)
+def _inline_temporaries(func: gast.AST, counts: dict, temps: set, tally: Tally,
+                        stores: dict) -> None:
     for owner, field in list(_blocks(func)):
         block = getattr(owner, field)
         out: list = []
         for stmt in block:
             out.append(stmt)
-            _absorb(out, counts, stores, temps)
+            _absorb(out, counts, stores, temps, tally)
         setattr(owner, field, out)
 
 
-def _absorb(out: list, counts: dict, stores: dict, temps: set) -> None:
+def _absorb(out: list, counts: dict, stores: dict, temps: set, tally: Tally) -> None:
     """Inline into ``out[-1]`` the temporaries defined just before it that it alone uses."""
     stmt = out[-1]
     if isinstance(stmt, (gast.For, gast.While, gast.If)) or is_comment(stmt):
@@ -196,11 +176,13 @@ def _absorb(out: list, counts: dict, stores: dict, temps: set) -> None:
         if pair is None or pair[0] not in temps or counts.get(pair[0]) != 1 \
                 or stores.get(pair[0]) != 1:
             return
-        uses = [n for n in fast_walk(stmt) if isinstance(n, gast.Name) and n.id == pair[0]]
-        if len(uses) != 1 or not (_pure(pair[1]) and _inlinable_into(stmt, pair[0])
-                                  or _last_evaluated(stmt, pair[0], temps)):
+        loads, others, _ = tally.names(stmt)
+        uses = loads.count(pair[0]) + others.count(pair[0])
+        if uses != 1 or not (_pure(pair[1]) and _inlinable_into(stmt, pair[0])
+                             or _last_evaluated(stmt, pair[0], temps)):
             return
         _replace(stmt, pair[0], pair[1])
+        tally.forget(stmt)
         del out[-2]
 
 
@@ -255,23 +237,33 @@ def _evaluation_order(node: gast.AST) -> list:
     return out
 
 
-class _Replace(gast.NodeTransformer):
-    def __init__(self, name: str, value: gast.expr):
-        self.name, self.value = name, value
-
-    def visit_Name(self, node: gast.Name) -> gast.expr:
-        if node.id == self.name and isinstance(node.ctx, gast.Load):
-            return self.value
-        return node
-
-
 def _replace(stmt: gast.stmt, name: str, value: gast.expr) -> None:
-    _Replace(name, value).visit(stmt)
+    """Put ``value`` (the same node) in place of every load of ``name`` under ``stmt``."""
+    todo = [stmt]
+    while todo:
+        node = todo.pop()
+        for field in node_fields(type(node)):
+            child = getattr(node, field, None)
+            if isinstance(child, list):
+                for k, item in enumerate(child):
+                    if _is_load_of(item, name):
+                        child[k] = value
+                    elif isinstance(item, gast.AST):
+                        todo.append(item)
+            elif _is_load_of(child, name):
+                setattr(node, field, value)
+            elif isinstance(child, gast.AST):
+                todo.append(child)
+
+
+def _is_load_of(node: object, name: str) -> bool:
+    return type(node) is gast.Name and node.id == name and isinstance(node.ctx, gast.Load)
 
 
 # ---------------------------------------------------------------------- adjoints
 
-def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: dict) -> bool:
+def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: dict,
+                      tally: Tally) -> bool:
     """``b_t = n`` then uses of ``b_t`` while ``n`` keeps that value (in the same block):
     use ``n`` and drop the copy; ``n = b_t`` in between changes nothing and goes too.
     True if anything changed."""
@@ -282,7 +274,8 @@ def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: 
         while k < len(block):
             pair = _single_assign(block[k])
             if pair and pair[0] in temps and isinstance(pair[1], gast.Name) \
-                    and stores.get(pair[0]) == 1 and _forward_one(block, k, pair, counts):
+                    and stores.get(pair[0]) == 1 and _forward_one(block, k, pair, counts,
+                                                                  tally):
                 del block[k]
                 changed = True
                 continue
@@ -290,7 +283,7 @@ def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: 
     return changed
 
 
-def _forward_one(block: list, k: int, pair: tuple, counts: dict) -> bool:
+def _forward_one(block: list, k: int, pair: tuple, counts: dict, tally: Tally) -> bool:
     name, source = pair[0], pair[1].id
     uses, no_ops, seen = [], [], 0
     for j in range(k + 1, len(block)):
@@ -303,15 +296,13 @@ def _forward_one(block: list, k: int, pair: tuple, counts: dict) -> bool:
             no_ops.append(j)  # n = b_t: n keeps its value
             seen += 1
             continue
-        here = sum(1 for n in fast_walk(stmt) if isinstance(n, gast.Name) and n.id == name
-                   and isinstance(n.ctx, gast.Load))
+        loads, _, writes = tally.names(stmt)
+        here = loads.count(name)
         if here and isinstance(stmt, (gast.For, gast.While, gast.If)):
             return False
         seen += here
         if here:
             uses.append(j)
-        writes = {n.id for n in fast_walk(stmt) if isinstance(n, gast.Name)
-                  and isinstance(n.ctx, gast.Store)}
         if source in writes or isinstance(stmt, (gast.For, gast.While, gast.If)):
             break  # n changes (its reads here were before the write)
     if seen != counts.get(name, 0):
@@ -319,34 +310,36 @@ def _forward_one(block: list, k: int, pair: tuple, counts: dict) -> bool:
     for j in uses:
         _replace(block[j], name, gast.Name(id=source, ctx=gast.Load(), annotation=None,
                                            type_comment=None))
+        tally.forget(block[j])
     for j in reversed(no_ops):
         del block[j]
     return True
 
 
-def zero_writes(func: gast.FunctionDef, arrays: bool) -> None:
+def zero_writes(func: gast.FunctionDef, arrays: bool, tally: Tally | None = None) -> None:
     """First writes as assignments: ``bx = 0.0`` then ``bx += e`` in one block is ``bx =
     e`` (the zero goes), then ``bx += e`` wherever ``bx`` is known to be zero (loops)."""
+    tally = tally if tally is not None else Tally()
     for owner, field in list(_blocks(func)):
-        first_writes(getattr(owner, field), arrays)
+        first_writes(getattr(owner, field), arrays, tally)
     try:
         for owner, _ in list(_blocks(func)):
             if isinstance(owner, gast.FunctionDef):
-                loop_first_writes(owner.body, arrays)
+                loop_first_writes(owner.body, arrays, tally)
     finally:
         _STORED.clear()  # statements may change after this pass: forget them
 
 
-def first_writes(block: list, arrays: bool) -> None:
+def first_writes(block: list, arrays: bool, tally: Tally) -> None:
     """``bx = 0.0`` ... ``bx += e`` (first use, same block) is ``bx = e``."""
     if not any(_single_assign(s) and _is_zero(s.value) for s in block):
         return
-    mentions = [_names(s) for s in block]
+    mentions: list = [None] * len(block)  # (loads, other uses) of each statement, once asked
     k = 0
     while k < len(block):
         pair = _single_assign(block[k])
         if pair and _is_zero(pair[1]) and pair[0].startswith("b"):
-            hit = _first_use(block, k, pair[0], arrays, mentions)
+            hit = _first_use(block, k, pair[0], arrays, mentions, tally)
             if hit is not None:
                 target = block[hit]
                 block[hit] = gast.copy_location(gast.Assign(
@@ -357,7 +350,8 @@ def first_writes(block: list, arrays: bool) -> None:
         k += 1
 
 
-def loop_first_writes(block: list, arrays: bool, zero: frozenset = frozenset()) -> None:
+def loop_first_writes(block: list, arrays: bool, tally: Tally,
+                      zero: frozenset = frozenset()) -> None:
     """``bx += e`` where ``bx`` is known to be zero is ``bx = e``: after ``bx = 0.0`` in an
     enclosing block, also in loops whose iterations all leave ``bx`` at zero again (the body
     ends with ``bx = 0.0``, or with a loop that does), at any depth. ``zero``: the adjoints
@@ -373,14 +367,15 @@ def loop_first_writes(block: list, arrays: bool, zero: frozenset = frozenset()) 
             known.discard(stmt.target.id)
         elif _zero_add(stmt, known) is not None:
             stmt.value = _zero_add(stmt, known)
+            tally.forget(stmt)  # it no longer reads bx
             known.discard(stmt.targets[0].id)
         elif isinstance(stmt, (gast.For, gast.While)):
             entry = _zero_each_iteration(stmt, known)
-            loop_first_writes(stmt.body, arrays, frozenset(entry))
+            loop_first_writes(stmt.body, arrays, tally, frozenset(entry))
             known = _zero_after_loop(stmt, known, entry)
         elif isinstance(stmt, gast.If):
-            loop_first_writes(stmt.body, arrays, frozenset(known))
-            loop_first_writes(stmt.orelse, arrays, frozenset(known))
+            loop_first_writes(stmt.body, arrays, tally, frozenset(known))
+            loop_first_writes(stmt.orelse, arrays, tally, frozenset(known))
             known = _zero_after(stmt.body, known) & _zero_after(stmt.orelse, known)
         else:
             known -= _stored_names(stmt)
@@ -477,10 +472,13 @@ def _zero_after_loop(loop: gast.stmt, known: set, entry: set) -> set:
     return (known - stored) | (entry & _zero_after(loop.body, entry) & known)
 
 
-def _first_use(block: list, k: int, name: str, arrays: bool, mentions: list) -> int | None:
+def _first_use(block: list, k: int, name: str, arrays: bool, mentions: list,
+               tally: Tally) -> int | None:
     for j in range(k + 1, len(block)):
         stmt = block[j]
-        if name not in mentions[j]:
+        if mentions[j] is None:
+            mentions[j] = tally.names(stmt)[:2]
+        if name not in mentions[j][0] and name not in mentions[j][1]:
             continue
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) \
                 and isinstance(stmt.target, gast.Name) and stmt.target.id == name \

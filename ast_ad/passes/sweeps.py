@@ -5,6 +5,7 @@ import gast
 
 from ..analysis.activity import container_base
 from ..templates import call, const, name
+from ..walk import node_fields
 from ..walk import walk as fast_walk
 
 SEED = "seed_scalar"
@@ -19,24 +20,31 @@ def _names(node: gast.AST) -> set:
     return {n.id for n in fast_walk(node) if isinstance(n, gast.Name)}
 
 
-def _changed_in(stmts: list) -> set:
-    """Names assigned, items assigned into, or changed by a list method, in ``stmts``."""
-    out = set()
-    for stmt in stmts:
+def _changed_and_free(loop: gast.stmt, local: set) -> tuple[set, set]:
+    """In one walk: the names assigned, items assigned into, or changed by a list method in
+    the loop's body; and the globals and builtins the loop reads (they do not change during
+    the function)."""
+    changed: set = set()
+    free: set = set()
+    for stmt in loop.body:
         for node in fast_walk(stmt):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-                out.add(node.id)
+            if isinstance(node, gast.Name):
+                if isinstance(node.ctx, gast.Store):
+                    changed.add(node.id)
+                if node.id not in local:
+                    free.add(node.id)
             elif isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
-                out.add(container_base(node.targets[0]).id)
+                changed.add(container_base(node.targets[0]).id)
             elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
                     and isinstance(node.func.value, gast.Name):
-                out.add(node.func.value.id)
-    return out
-
-
-def _free_names(loop: gast.stmt, local: set) -> set:
-    """Globals and builtins the loop reads (they do not change during the function)."""
-    return {n.id for n in fast_walk(loop) if isinstance(n, gast.Name) and n.id not in local}
+                changed.add(node.func.value.id)
+    header = [getattr(loop, f, None) for f in node_fields(type(loop)) if f != "body"]
+    for part in header:  # the target and iterable, or the test; and an else block
+        for root in part if isinstance(part, list) else [part]:
+            if isinstance(root, gast.AST):
+                free |= {n.id for n in fast_walk(root)
+                         if isinstance(n, gast.Name) and n.id not in local}
+    return changed, free
 
 
 def index_value(index: gast.expr) -> gast.expr:

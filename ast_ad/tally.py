@@ -1,0 +1,94 @@
+"""The Names of statements, for passes that ask about the same statements many times.
+
+A :class:`Tally` lists the Names of each simple statement once and keeps the lists until the
+pass says the statement changed (:meth:`Tally.forget`); the lists of a compound statement
+(``for``, ``while``, ``if``, ``def``) are put together from those of its header and of the
+statements in its blocks each time, so they follow the blocks as they change. Lists are
+joined and counted at C speed (``list.extend``, ``Counter``).
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import gast
+
+from .walk import node_fields
+
+COMPOUND = (gast.For, gast.While, gast.If, gast.FunctionDef)
+_BLOCKS = ("body", "orelse")
+
+
+class Tally:
+    """``names(stmt)`` is ``(loads, uses, writes)``: the ids of the Names read, of those in
+    any other context (written, deleted, parameters), and of those written, as lists with
+    one entry per Name node."""
+
+    def __init__(self) -> None:
+        self._memo: dict = {}  # id(simple statement) -> (statement, loads, uses, writes)
+
+    def names(self, stmt: gast.AST) -> tuple[list, list, list]:
+        """``(loads, uses, writes)`` of ``stmt`` (a statement or an expression); the lists
+        of a simple one are shared: not to be changed."""
+        if isinstance(stmt, COMPOUND):
+            return self._compound(stmt)
+        hit = self._memo.get(id(stmt))
+        if hit is None or hit[0] is not stmt:
+            hit = (stmt, *_names_under([stmt]))
+            self._memo[id(stmt)] = hit
+        return hit[1], hit[2], hit[3]
+
+    def _compound(self, stmt: gast.stmt) -> tuple[list, list, list]:
+        header = [getattr(stmt, f, None) for f in node_fields(type(stmt)) if f not in _BLOCKS]
+        loads, uses, writes = _names_under(header)
+        for field in _BLOCKS:
+            for sub in getattr(stmt, field, ()):
+                more = self.names(sub)
+                loads += more[0]
+                uses += more[1]
+                writes += more[2]
+        return loads, uses, writes
+
+    def counts(self, stmts: list) -> tuple[Counter, Counter, Counter]:
+        """How often each name is read, used otherwise, and written in ``stmts``."""
+        loads: list = []
+        uses: list = []
+        writes: list = []
+        for stmt in stmts:
+            more = self.names(stmt)
+            loads += more[0]
+            uses += more[1]
+            writes += more[2]
+        return Counter(loads), Counter(uses), Counter(writes)
+
+    def forget(self, stmt: gast.AST) -> None:
+        """``stmt`` changed in place: list its Names again when asked."""
+        self._memo.pop(id(stmt), None)
+
+
+def _names_under(roots: list) -> tuple[list, list, list]:
+    """The Names under each of ``roots`` (nodes, lists of nodes, or other values)."""
+    loads: list = []
+    uses: list = []
+    writes: list = []
+    todo = [v for root in roots for v in (root if isinstance(root, list) else (root,))
+            if isinstance(v, gast.AST)]
+    while todo:
+        node = todo.pop()
+        if type(node) is gast.Name:
+            ctx = type(node.ctx)
+            if ctx is gast.Load:
+                loads.append(node.id)
+            else:
+                uses.append(node.id)
+                if ctx is gast.Store:
+                    writes.append(node.id)
+            if getattr(node, "annotation", None) is not None:
+                todo.append(node.annotation)
+            continue
+        for field in node_fields(type(node)):
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                todo.extend([v for v in value if isinstance(v, gast.AST)])
+            elif isinstance(value, gast.AST):
+                todo.append(value)
+    return loads, uses, writes
