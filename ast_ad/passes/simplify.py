@@ -322,12 +322,9 @@ def zero_writes(func: gast.FunctionDef, arrays: bool, tally: Tally | None = None
     tally = tally if tally is not None else Tally()
     for owner, field in list(_blocks(func)):
         first_writes(getattr(owner, field), arrays, tally)
-    try:
-        for owner, _ in list(_blocks(func)):
-            if isinstance(owner, gast.FunctionDef):
-                loop_first_writes(owner.body, arrays, tally)
-    finally:
-        _STORED.clear()  # statements may change after this pass: forget them
+    for owner, _ in list(_blocks(func)):
+        if isinstance(owner, gast.FunctionDef):
+            loop_first_writes(owner.body, arrays, tally)
 
 
 def first_writes(block: list, arrays: bool, tally: Tally) -> None:
@@ -361,24 +358,25 @@ def loop_first_writes(block: list, arrays: bool, tally: Tally,
         pair = _single_assign(stmt)
         if pair and _is_zero(pair[1]) and pair[0].startswith("b"):
             known.add(pair[0])
-        elif _zero_use(stmt, known, arrays):
+        elif known and _zero_use(stmt, known, arrays):
             block[k] = gast.copy_location(gast.Assign(
                 targets=[stmt.target], value=stmt.value, type_comment=None), stmt)
             known.discard(stmt.target.id)
-        elif _zero_add(stmt, known) is not None:
+        elif known and _zero_add(stmt, known) is not None:
             stmt.value = _zero_add(stmt, known)
             tally.forget(stmt)  # it no longer reads bx
             known.discard(stmt.targets[0].id)
         elif isinstance(stmt, (gast.For, gast.While)):
-            entry = _zero_each_iteration(stmt, known)
+            entry = _zero_each_iteration(stmt, known, tally)
             loop_first_writes(stmt.body, arrays, tally, frozenset(entry))
-            known = _zero_after_loop(stmt, known, entry)
+            known = _zero_after_loop(stmt, known, entry, tally)
         elif isinstance(stmt, gast.If):
             loop_first_writes(stmt.body, arrays, tally, frozenset(known))
             loop_first_writes(stmt.orelse, arrays, tally, frozenset(known))
-            known = _zero_after(stmt.body, known) & _zero_after(stmt.orelse, known)
-        else:
-            known -= _stored_names(stmt)
+            known = _zero_after(stmt.body, known, tally) & _zero_after(stmt.orelse, known,
+                                                                      tally)
+        elif known:
+            known -= _stored_names(stmt, tally)
 
 
 # helpers whose result is a new value (for arrays: never one of their arguments, nor a view)
@@ -416,20 +414,12 @@ def _helper_id(call: gast.Call) -> str | None:
     return func.id if type(func) is gast.Name and getattr(func, HELPER, False) else None
 
 
-_STORED: dict = {}  # id(statement) -> (statement, names): zero_writes asks again and again
+def _stored_names(stmt: gast.AST, tally: Tally) -> set:
+    """The names ``stmt`` writes (or deletes, or binds as parameters)."""
+    return set(tally.names(stmt)[1])
 
 
-def _stored_names(stmt: gast.AST) -> set:
-    hit = _STORED.get(id(stmt))
-    if hit is not None and hit[0] is stmt:
-        return hit[1]
-    names = {n.id for n in fast_walk(stmt) if type(n) is gast.Name
-             and not isinstance(n.ctx, gast.Load)}
-    _STORED[id(stmt)] = (stmt, names)
-    return names
-
-
-def _zero_after(block: list, zero: set) -> set:
+def _zero_after(block: list, zero: set, tally: Tally) -> set:
     """The adjoints known to be zero after ``block``, given ``zero`` before it."""
     known = set(zero)
     for stmt in block:
@@ -437,39 +427,41 @@ def _zero_after(block: list, zero: set) -> set:
         if pair and _is_zero(pair[1]) and pair[0].startswith("b"):
             known.add(pair[0])
         elif isinstance(stmt, (gast.For, gast.While)):
-            known = _zero_after_loop(stmt, known, _zero_each_iteration(stmt, known))
+            known = _zero_after_loop(stmt, known, _zero_each_iteration(stmt, known, tally),
+                                     tally)
         elif isinstance(stmt, gast.If):
-            known = _zero_after(stmt.body, known) & _zero_after(stmt.orelse, known)
-        else:
-            known -= _stored_names(stmt)
+            known = _zero_after(stmt.body, known, tally) & _zero_after(stmt.orelse, known,
+                                                                      tally)
+        elif known:
+            known -= _stored_names(stmt, tally)
     return known
 
 
-def _zero_each_iteration(loop: gast.stmt, known: set) -> set:
+def _zero_each_iteration(loop: gast.stmt, known: set, tally: Tally) -> set:
     """The adjoints zero at the start of every iteration: zero before the loop, and zero
     again at the end of the body (a fixpoint), with no jump that could skip the end."""
-    stored = _stored_names(loop)
+    stored = _stored_names(loop, tally) if known else set()
     if not known & stored:
         return set(known)  # nothing known to be zero changes in the loop
     if loop.orelse or any(isinstance(n, (gast.Break, gast.Continue)) for n in fast_walk(loop)):
         return known - stored
     entry = set(known)
     while True:
-        kept = entry & _zero_after(loop.body, entry)
-        kept |= known - _stored_names(loop)
+        kept = entry & _zero_after(loop.body, entry, tally)
+        kept |= known - stored
         if kept == entry:
             return entry
         entry = kept
 
 
-def _zero_after_loop(loop: gast.stmt, known: set, entry: set) -> set:
+def _zero_after_loop(loop: gast.stmt, known: set, entry: set, tally: Tally) -> set:
     """After the loop: what every iteration leaves at zero (or the loop never ran)."""
-    stored = _stored_names(loop)
+    stored = _stored_names(loop, tally) if known else set()
     if not known & stored:
         return set(known)
     if loop.orelse or any(isinstance(n, (gast.Break, gast.Continue)) for n in fast_walk(loop)):
         return known - stored
-    return (known - stored) | (entry & _zero_after(loop.body, entry) & known)
+    return (known - stored) | (entry & _zero_after(loop.body, entry, tally) & known)
 
 
 def _first_use(block: list, k: int, name: str, arrays: bool, mentions: list,
