@@ -5,10 +5,12 @@ Set ``AST_AD_DEBUG=1`` to print the source after each stage.
 from __future__ import annotations
 
 import builtins
+import gc
 import math
 import os
 import sys
 import types
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import gast
@@ -352,6 +354,26 @@ def transform(fn: types.FunctionType, wrt: object, kind: str,
     """Transform a live function (run-time mode): source from inspect, names from its globals.
     With ``closure_as_params`` its closure variables become keyword-only parameters (for
     local functions, whose closures change from call to call)."""
+    with _no_gc():
+        return _transform(fn, wrt, kind, closure_as_params, array_mode)
+
+
+@contextmanager
+def _no_gc():
+    """The cyclic garbage collector paused while a transformation makes its many short-lived
+    tree nodes (they form no cycles worth collecting then; about 1 ms of 20); restored
+    as it was, also on an error."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _transform(fn: types.FunctionType, wrt: object, kind: str, closure_as_params: bool,
+               array_mode: bool) -> Transformation:
     parsed = parse_function(fn)
     env = Env.of(fn)
     if closure_as_params:
