@@ -322,9 +322,12 @@ def zero_writes(func: gast.FunctionDef, arrays: bool, tally: Tally | None = None
     tally = tally if tally is not None else Tally()
     for owner, field in list(_blocks(func)):
         first_writes(getattr(owner, field), arrays, tally)
-    for owner, _ in list(_blocks(func)):
-        if isinstance(owner, gast.FunctionDef):
-            loop_first_writes(owner.body, arrays, tally)
+    try:
+        for owner, _ in list(_blocks(func)):
+            if isinstance(owner, gast.FunctionDef):
+                loop_first_writes(owner.body, arrays, tally)
+    finally:
+        _JUMPS.clear()
 
 
 def first_writes(block: list, arrays: bool, tally: Tally) -> None:
@@ -358,7 +361,7 @@ def loop_first_writes(block: list, arrays: bool, tally: Tally,
         pair = _single_assign(stmt)
         if pair and _is_zero(pair[1]) and pair[0].startswith("b"):
             known.add(pair[0])
-        elif known and _zero_use(stmt, known, arrays):
+        elif known and _zero_use(stmt, known, arrays, tally):
             block[k] = gast.copy_location(gast.Assign(
                 targets=[stmt.target], value=stmt.value, type_comment=None), stmt)
             known.discard(stmt.target.id)
@@ -385,10 +388,10 @@ FRESH = {"unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vjp_b", "
          "dot_vjp_a_many", "dot_vjp_b_many"}
 
 
-def _zero_use(stmt: gast.stmt, known: set, arrays: bool) -> bool:
+def _zero_use(stmt: gast.stmt, known: set, arrays: bool, tally: Tally) -> bool:
     return isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) \
         and type(stmt.target) is gast.Name and stmt.target.id in known \
-        and stmt.target.id not in _names(stmt.value) \
+        and stmt.target.id not in tally.names(stmt)[0] \
         and not (arrays and isinstance(stmt.value, (gast.Name, gast.Subscript)))
 
 
@@ -437,13 +440,26 @@ def _zero_after(block: list, zero: set, tally: Tally) -> set:
     return known
 
 
+_JUMPS: dict = {}  # id(loop) -> (loop, has a break, continue or else): asked repeatedly
+
+
+def _jumps(loop: gast.stmt) -> bool:
+    """Can an iteration end without reaching the end of the body (or the loop's else)?"""
+    hit = _JUMPS.get(id(loop))
+    if hit is None or hit[0] is not loop:
+        jumps = bool(loop.orelse) or any(isinstance(n, (gast.Break, gast.Continue))
+                                         for n in fast_walk(loop))
+        hit = _JUMPS[id(loop)] = (loop, jumps)
+    return hit[1]
+
+
 def _zero_each_iteration(loop: gast.stmt, known: set, tally: Tally) -> set:
     """The adjoints zero at the start of every iteration: zero before the loop, and zero
     again at the end of the body (a fixpoint), with no jump that could skip the end."""
     stored = _stored_names(loop, tally) if known else set()
     if not known & stored:
         return set(known)  # nothing known to be zero changes in the loop
-    if loop.orelse or any(isinstance(n, (gast.Break, gast.Continue)) for n in fast_walk(loop)):
+    if _jumps(loop):
         return known - stored
     entry = set(known)
     while True:
@@ -459,7 +475,7 @@ def _zero_after_loop(loop: gast.stmt, known: set, entry: set, tally: Tally) -> s
     stored = _stored_names(loop, tally) if known else set()
     if not known & stored:
         return set(known)
-    if loop.orelse or any(isinstance(n, (gast.Break, gast.Continue)) for n in fast_walk(loop)):
+    if _jumps(loop):
         return known - stored
     return (known - stored) | (entry & _zero_after(loop.body, entry, tally) & known)
 
