@@ -73,3 +73,24 @@ def carried(x, w):
         h = math.tanh(w * h + x[i])   # h is read by the next iteration's adjoint
         s += h
     return s
+
+
+# ---------------------------------------------------------------- order-sensitive cases
+
+def reuse_index(x, xs):
+    i = 2
+    y = x * i
+    s = 0.0
+    for i in range(len(xs)):
+        s += y * xs[i]
+    return s
+
+
+def hoist_order(x, xs):
+    s = 0.0
+    z = 1.5
+    for i in range(len(xs)):
+        s += x * xs[i]
+    y = s + z          # reads the z of before the loop
+    z = len(xs)        # so this must stay after that line
+    return y + z * x

@@ -78,3 +78,17 @@ def test_side_by_side_of_a_fused_loop() -> None:
     blocks = adjoint_blocks(ast_ad.source(cases.fit, wrt=(0, 1)))
     assert blocks == {16: ["b_t4 = br", "br = 0.0", "bb += b_t4", "ba += b_t4 * _t2"],
                       17: ["br = 2.0 * (bloss * r)"], 18: ["bloss = b_t8 * (1.0 / _t7)"]}
+
+
+@pytest.mark.parametrize("name", ["reuse_index", "hoist_order"])
+def test_order_sensitive_loops(name: str) -> None:
+    """A loop variable used before the loop, a statement after the loop that must not move
+    before it: whether fused or not, the gradient is right."""
+    fn = getattr(cases, name)
+    x, xs = 0.7, [0.5, -1.25, 2.0]
+    value, (gx, gxs) = ast_ad.value_and_grad(fn, wrt=(0, 1))(x, xs)
+    assert value == fn(x, xs)
+    assert gx == pytest.approx(numerical_grad(lambda v: fn(v, xs), (x,)), rel=1e-9)
+    for k in range(len(xs)):
+        moved = numerical_grad(lambda v, k=k: fn(x, xs[:k] + [v] + xs[k + 1:]), (xs[k],))
+        assert gxs[k] == pytest.approx(moved, rel=1e-9, abs=1e-12)

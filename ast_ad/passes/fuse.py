@@ -115,13 +115,15 @@ class _Plan:
         loop_reads = _reads(self.fwd)
         early: list = []
         late: list = []
+        late_reads: set = set()  # what the statements kept after the loop read, so far
         for stmt in self.body[self.fwd_at + 1:self.rev_mark]:
             if isinstance(stmt, gast.Assign) and _pure(stmt) and not _reads(stmt) & changed \
-                    and not _stored(stmt) & (loop_reads | changed):
+                    and not _stored(stmt) & (loop_reads | changed | late_reads):
                 early.append(stmt)
             else:
                 late.append(stmt)
                 changed |= _stored(stmt)
+                late_reads |= _reads(stmt)
         return early, late
 
     def _changed_by_forward(self) -> set:
@@ -161,6 +163,8 @@ class _Plan:
         if accumulated is None:
             return False
         later = set().union(set(), *(_reads(s) for s in self.body[self.rev_at + 1:]))
+        if later & ({self.fwd.target.id} | self._recomputed_names()):
+            return False  # read after the reverse loop, where it held iteration 0's value
         for stmt in body:
             target = _target_name(stmt)
             if isinstance(stmt, gast.Assign) and target not in self.adjoints:
