@@ -175,6 +175,9 @@ def add_at(adj: object, primal: object, path: tuple, g: object) -> object:
     if is_zero(g):
         return adj
     if is_zero(adj):
+        spread = _new_axes_only(primal, path, g)
+        if spread is not None:
+            return spread
         adj = zeros_like(primal)
     box, last = _walk(adj, path), path[-1]
     if isinstance(box, np.ndarray):
@@ -190,6 +193,20 @@ def add_at(adj: object, primal: object, path: tuple, g: object) -> object:
     else:
         box[last] = add(box[last], g)
     return adj
+
+
+def _new_axes_only(primal: object, path: tuple, g: object) -> object:
+    """The adjoint of ``primal[None, :, :]``-like reads (new axes and whole slices only):
+    ``g`` without its new axes, as a new array; None for any other read."""
+    np = _np()
+    index = path[0] if len(path) == 1 else None
+    if type(primal) is not np.ndarray or type(g) is not np.ndarray or type(index) is not tuple \
+            or g.size != primal.size or g.dtype != primal.dtype:
+        return None
+    for item in index:
+        if not (item is None or (type(item) is slice and item == slice(None))):
+            return None
+    return g.reshape(primal.shape).copy()
 
 
 _BASIC = (int, slice, type(None), type(Ellipsis))

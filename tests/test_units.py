@@ -103,3 +103,17 @@ def test_extremum_adjoint_ties_and_nan() -> None:
     a = np.array([[1.0, 3.0, 3.0], [np.nan, 1.0, 2.0]])
     got = extremum_vjp(np.ones(2), a, np.max(a, axis=1), 1)
     assert np.array_equal(got[0], [0.0, 0.5, 0.5]) and np.isnan(got[1]).all()
+
+
+@pytest.mark.parametrize("index,g_shape", [((None, slice(None), slice(None)), (1, 3, 4)),
+                                           ((slice(None), None, slice(None)), (3, 1, 4)),
+                                           ((None, slice(None), slice(None)), (1, 1, 4))])
+def test_add_at_new_axes_reads(index, g_shape) -> None:
+    """``x[None, :, :]`` read: the adjoint is ``g`` without the new axis, a new array (and a
+    broadcast ``g`` is summed as before)."""
+    x = np.zeros((3, 4))
+    g = np.arange(np.prod(g_shape), dtype=float).reshape(g_shape)
+    expected = np.zeros((3, 4))
+    expected[index] += g
+    got = add_at(None, x, (index,), g)
+    assert np.array_equal(got, expected) and not np.shares_memory(got, g)
