@@ -567,6 +567,10 @@ def matmul_vjp_a(g, a, b):
 
 def matmul_vjp_b(g, a, b):
     """Adjoint of ``a @ b`` for ``b``."""
+    if type(a) is np.ndarray and type(g) is np.ndarray and type(b) is np.ndarray \
+            and a.ndim == 2 and b.ndim == 1 and a.dtype is _F64 and g.dtype is _F64 \
+            and b.dtype is _F64:
+        return a.T @ g  # matrix @ vector, all float64: the common case, directly
     return to_like(_matmul_grad(g, a, b, 1), b, fresh=True)
 
 
@@ -586,6 +590,9 @@ def _batched(pairs: list, like, which: int):
         gs.append(g)
         others.append(other)
     try:
+        if gs[0].ndim == 1 and all(g.ndim == 1 for g in gs):  # vectors: rows of one matrix
+            G, rows = np.stack(gs), np.stack(others)
+            return G.T @ rows if which == 0 else rows.T @ G
         if which == 0:  # like @ other: d like = sum_t g_t @ other_t.T, columns side by side
             G = np.concatenate([g.reshape(m, -1) for g in gs], axis=1)
             B = np.concatenate([b.reshape(n, -1) for b in others], axis=1)
