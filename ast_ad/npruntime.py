@@ -606,35 +606,34 @@ def _batched(pairs: list, like, which: int):
 
 def matmul_vjp_a_many(pairs: list, a):
     """``sum`` of ``matmul_vjp_a(g, a, b)`` over ``pairs`` of ``(g, b)`` (zero if none)."""
-    total = _batched(pairs, a, 0)
-    if total is not None:
-        return to_like(total, a, fresh=True)
-    return _sum_each(matmul_vjp_a(g, a, b) for g, b in pairs)
+    return _many(pairs, a, 0, matmul_vjp_a)
 
 
 def matmul_vjp_b_many(pairs: list, b):
     """``sum`` of ``matmul_vjp_b(g, a, b)`` over ``pairs`` of ``(g, a)``."""
-    total = _batched(pairs, b, 1)
-    if total is not None:
-        return to_like(total, b, fresh=True)
-    return _sum_each(matmul_vjp_b(g, a, b) for g, a in pairs)
+    return _many(pairs, b, 1, matmul_vjp_b)
 
 
 def dot_vjp_a_many(pairs: list, a):
     """``sum`` of ``dot_vjp_a(g, a, b)`` over ``pairs`` of ``(g, b)`` (for 2-D ``a`` and
     1-D or 2-D ``b``, ``np.dot`` is a matrix product)."""
-    total = _batched(pairs, a, 0)
-    if total is not None:
-        return to_like(total, a, fresh=True)
-    return _sum_each(dot_vjp_a(g, a, b) for g, b in pairs)
+    return _many(pairs, a, 0, dot_vjp_a)
 
 
 def dot_vjp_b_many(pairs: list, b):
     """``sum`` of ``dot_vjp_b(g, a, b)`` over ``pairs`` of ``(g, a)``."""
-    total = _batched(pairs, b, 1)
+    return _many(pairs, b, 1, dot_vjp_b)
+
+
+def _many(pairs: list, like, which: int, single):
+    """One matrix product for all ``pairs`` if they allow it, else ``single`` of each summed
+    (``like`` is operand ``which`` of ``single``; the pair holds ``g`` and the other)."""
+    total = _batched(pairs, like, which)
     if total is not None:
-        return to_like(total, b, fresh=True)
-    return _sum_each(dot_vjp_b(g, a, b) for g, a in pairs)
+        return to_like(total, like, fresh=True)
+    if which == 0:
+        return _sum_each(single(g, like, other) for g, other in pairs)
+    return _sum_each(single(g, other, like) for g, other in pairs)
 
 
 def _sum_each(terms):

@@ -85,17 +85,24 @@ def check(f, args) -> str | None:
 
 def run(n: int, seed: int) -> list[str]:
     """Check ``n`` programs; the failures, each with its program and point."""
+    return run_programs(n, seed, program, point, check)
+
+
+def run_programs(n: int, seed: int, make, point_of, check_one) -> list[str]:
+    """``n`` programs from ``make(r)``, each checked at ``point_of(r)`` by ``check_one``
+    (None when right); the failures, each with its program and point. A program that
+    itself fails at its point (overflow, division by zero) is skipped."""
     r = random.Random(seed)
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(n):
-            source = program(r)
+            source = make(r)
             f = load(source, Path(tmp), k)
-            args = point(r)
+            args = point_of(r)
             try:
-                problem = check(f, args)
+                problem = check_one(f, args)
             except (OverflowError, ZeroDivisionError):
-                continue  # the program itself fails at this point
+                continue
             except Exception as exc:  # noqa: BLE001 - report anything else
                 problem = f"{type(exc).__name__}: {exc}"
             if problem:
@@ -103,12 +110,13 @@ def run(n: int, seed: int) -> list[str]:
     return failures
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=200)
+def main(run_n=None, doc: str = __doc__, default_n: int = 200) -> int:
+    """The command line: ``--n`` programs from ``--seed``, failures printed."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--n", type=int, default=default_n)
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args()
-    failures = run(options.n, options.seed)
+    failures = (run_n or run)(options.n, options.seed)
     for failure in failures:
         print(failure, "-" * 60, sep="\n")
     print(f"{options.n} programs, {len(failures)} failures")

@@ -11,17 +11,15 @@ functions, reductions with and without ``axis``/``keepdims``, a recurrence over 
 """
 from __future__ import annotations
 
-import argparse
 import random
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fuzz_loops import load  # noqa: E402
+from fuzz_loops import main, run_programs  # noqa: E402
 
 import ast_ad  # noqa: E402
 from ast_ad.testing import numerical_grad  # noqa: E402
@@ -82,34 +80,9 @@ def run(n: int, seed: int) -> list[str]:
 
 
 def _run(n: int, seed: int) -> list[str]:
-    r = random.Random(seed)
-    failures = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for k in range(n):
-            source = program(r)
-            f = load(source, Path(tmp), k)
-            args = point(r)
-            with np.errstate(all="ignore"):
-                try:
-                    problem = check(f, args)
-                except Exception as exc:  # noqa: BLE001 - report anything
-                    problem = f"{type(exc).__name__}: {exc}"
-            if problem:
-                failures.append(f"{problem}\n{source}")
-    return failures
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
-    options = parser.parse_args()
-    failures = run(options.n, options.seed)
-    for failure in failures:
-        print(failure, "-" * 60, sep="\n")
-    print(f"{options.n} programs, {len(failures)} failures")
-    return 1 if failures else 0
+    with np.errstate(all="ignore"):
+        return run_programs(n, seed, program, point, check)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(run, __doc__, 100))
