@@ -50,7 +50,9 @@ def program(r: random.Random) -> str:
 def point(r: random.Random) -> tuple:
     g = np.random.default_rng(r.randrange(2 ** 32))
     m, n, k = 3, 4, 5
-    return (g.normal(size=(m, n)) * 0.5, g.normal(size=(m, m)) * 0.5, g.normal(size=m),
+    v = g.uniform(0.2, 1.2, size=m) * g.choice([-1.0, 1.0], size=m)  # away from 0: a
+    # v near 0 puts np.maximum(A * v, 0.1 * A * v) at its kink within a finite-difference step
+    return (g.normal(size=(m, n)) * 0.5, g.normal(size=(m, m)) * 0.5, v,
             float(g.uniform(0.5, 1.5)), g.normal(size=(k, n)))
 
 
