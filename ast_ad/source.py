@@ -177,6 +177,14 @@ def is_comment(stmt: gast.stmt) -> bool:
             and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == COMMENT_CALL)
 
 
+def comment_at(body: list, text: str) -> int | None:
+    """The position in ``body`` of the comment ``# text`` (such as ``"reverse sweep"``)."""
+    for index, stmt in enumerate(body):
+        if is_comment(stmt) and stmt.value.args[0].value == text:
+            return index
+    return None
+
+
 _COMMENT_LINE = re.compile(r"^(\s*)" + COMMENT_CALL + r"\((.*)\)$")
 
 

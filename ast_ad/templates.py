@@ -120,6 +120,14 @@ def parse_generated(source: str, helpers: set) -> gast.FunctionDef:
     return func
 
 
+def helper_call(node: gast.AST) -> str | None:
+    """The name of our helper that ``node`` calls (positional arguments only), or None."""
+    if isinstance(node, gast.Call) and type(node.func) is gast.Name \
+            and getattr(node.func, HELPER, False) and not node.keywords:
+        return node.func.id
+    return None
+
+
 def call(func: str, *args: gast.expr) -> gast.Call:
     """``func(*args)``; ``func`` is one of our helpers (or a builtin), never a user name."""
     return gast.Call(func=helper(func), args=list(args), keywords=[])

@@ -38,25 +38,15 @@ from __future__ import annotations
 
 import gast
 
+from ..analysis.sharing import unsafe_names
 from ..naming import Namer
 from ..source import is_comment
-from ..templates import HELPER, assign, call, name
-from ..walk import names as _names
+from ..templates import assign, call, helper_call, name
 from ..walk import walk as fast_walk
 
 # helper -> (position of the operand whose adjoint it is, the batched helper)
 BATCHABLE = {"matmul_vjp_a": (1, "matmul_vjp_a_many"), "matmul_vjp_b": (2, "matmul_vjp_b_many"),
              "dot_vjp_a": (1, "dot_vjp_a_many"), "dot_vjp_b": (2, "dot_vjp_b_many")}
-# helpers that neither change nor keep their arguments
-PURE = {"unbroadcast", "reduce_to", "sum_vjp", "sum_expand", "mean_vjp", "mean_expand",
-        "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "add", "like",
-        "to_like", "zeros_like", "seed_scalar", "len", "range", "reversed", "shape_only"}
-# helpers whose result is always a new array (never one of their arguments, nor a view)
-FRESH = {"unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a",
-         "dot_vjp_b", "extremum_vjp", "zeros_like"}
-PURE_MODULES = {"np", "math"}
-# helpers that change their first argument in place and only read the others
-FIRST_CHANGED = {"add_at"}
 
 
 def batch(func: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
@@ -101,7 +91,7 @@ def _batch_loop(loop: gast.stmt, namer: Namer) -> tuple[list, list]:
         if mentions.get(target) != 2 or type(invariant) is not gast.Name \
                 or invariant.id in stored or not all(type(a) is gast.Name for a in kept):
             continue
-        unsafe = _unsafe_names(loop.body) if unsafe is None else unsafe
+        unsafe = unsafe_names(loop.body) if unsafe is None else unsafe
         if any(a.id in unsafe for a in kept):
             continue
         acc = namer.fresh("_acc")
@@ -121,21 +111,14 @@ def _match(stmt: gast.stmt) -> tuple[str, str, list] | None:
             and type(stmt.targets[0]) is gast.Name):
         return None
     target, value = stmt.targets[0].id, stmt.value
-    if not (_helper_call(value) == "add" and len(value.args) == 2
+    if not (helper_call(value) == "add" and len(value.args) == 2
             and type(value.args[0]) is gast.Name and value.args[0].id == target):
         return None
     inner = value.args[1]
-    fn = _helper_call(inner)
+    fn = helper_call(inner)
     if fn not in BATCHABLE or len(inner.args) != 3:
         return None
     return target, fn, inner.args
-
-
-def _helper_call(node: gast.expr) -> str | None:
-    if isinstance(node, gast.Call) and type(node.func) is gast.Name \
-            and getattr(node.func, HELPER, False) and not node.keywords:
-        return node.func.id
-    return None
 
 
 def _mention_counts(body: list) -> dict:
@@ -145,75 +128,3 @@ def _mention_counts(body: list) -> dict:
             if type(node) is gast.Name:
                 counts[node.id] = counts.get(node.id, 0) + 1
     return counts
-
-
-def _unsafe_names(body: list) -> set:
-    """Names whose array may be changed in place (or kept elsewhere) in the loop, closed
-    over sharing: ``y = x`` or ``y = x[0]`` then ``y += e`` makes ``x`` unsafe too."""
-    changed, shares = set(), []
-    for stmt in body:
-        for node in fast_walk(stmt):
-            if isinstance(node, gast.AugAssign):
-                changed |= _roots(node.target)
-            elif isinstance(node, gast.Assign):
-                for target in node.targets:
-                    if type(target) is gast.Name:
-                        shares.append((target.id, _may_share(node.value)))
-                    else:
-                        changed |= _roots(target)
-            elif isinstance(node, gast.Call) and not _pure(node):
-                args = node.args[:1] if _helper_call(node) in FIRST_CHANGED else \
-                    node.args + [k.value for k in node.keywords]
-                changed |= {n.id for arg in args for n in fast_walk(arg) if type(n) is gast.Name}
-            elif isinstance(node, (gast.For, gast.comprehension)):
-                changed |= _names(node.target)
-    grown = True
-    while grown:  # a name is unsafe if it shares with an unsafe one, either way round
-        grown = False
-        for target, sources in shares:
-            if target in changed and not sources <= changed or \
-                    target not in changed and sources & changed:
-                changed |= sources | {target}
-                grown = True
-    return changed
-
-
-def _roots(target: gast.expr) -> set:
-    while isinstance(target, (gast.Subscript, gast.Attribute, gast.Starred)):
-        target = target.value
-    return _names(target) if isinstance(target, (gast.Tuple, gast.List)) else (
-        {target.id} if type(target) is gast.Name else set())
-
-
-def _pure(node: gast.Call) -> bool:
-    fn = _helper_call(node)
-    if fn is not None:
-        return fn in PURE
-    func = node.func
-    return isinstance(func, gast.Attribute) and type(func.value) is gast.Name \
-        and func.value.id in PURE_MODULES
-
-
-# helpers whose result may be one of their arguments (``add(a, 0.0)`` is ``a``): all of
-# them, or only the first (``reduce_to(v, like)`` may be ``v``, never ``like``)
-PASS_THROUGH = {"add"}
-PASS_FIRST = {"reduce_to", "like", "to_like", "shape_only", "add_at"}
-
-
-def _may_share(value: gast.expr) -> set:
-    """The names whose array the value of ``value`` may be (or be a view of)."""
-    if type(value) is gast.Name:
-        return {value.id}
-    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.BoolOp, gast.Constant)):
-        return set()
-    if isinstance(value, (gast.Subscript, gast.Attribute, gast.Starred)):
-        return _may_share(value.value)
-    if isinstance(value, gast.Call):
-        fn = _helper_call(value)
-        if fn in FRESH:
-            return set()
-        if fn in PASS_FIRST and value.args:
-            return _may_share(value.args[0])
-        if fn in PASS_THROUGH or (fn is None and _pure(value)):  # np.reshape(x): a view of x
-            return set().union(*(_may_share(arg) for arg in value.args))
-    return {n.id for n in fast_walk(value) if type(n) is gast.Name}

@@ -28,21 +28,20 @@ from __future__ import annotations
 
 import gast
 
-from ..templates import helper
-from .batch import _helper_call, _may_share, _unsafe_names
+from ..analysis.sharing import close, share_edges, unsafe_names
+from ..templates import helper, helper_call
 
 
 def drop_copies(func: gast.FunctionDef) -> gast.FunctionDef:
     """Replace the copies that nothing needs (see above), in place."""
     body = func.body
-    shares = _share_edges(body)
+    shares = share_edges(body)
     for k, stmt in enumerate(body):
         copied = _copy_of(stmt)
         if copied is None:
             continue
         later = body[k + 1:]
-        unsafe = _unsafe_names(later) | _returned(later)
-        unsafe = _close(unsafe, shares)
+        unsafe = close(unsafe_names(later) | _returned(later), shares)
         if not {stmt.targets[0].id, copied} & unsafe:
             stmt.value.func = helper("reduce_to")
     return func
@@ -51,7 +50,7 @@ def drop_copies(func: gast.FunctionDef) -> gast.FunctionDef:
 def _copy_of(stmt: gast.stmt) -> str | None:
     """``v`` of a top-level ``b = unbroadcast(v, x)``; None for anything else."""
     if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-            and type(stmt.targets[0]) is gast.Name and _helper_call(stmt.value) == "unbroadcast" \
+            and type(stmt.targets[0]) is gast.Name and helper_call(stmt.value) == "unbroadcast" \
             and len(stmt.value.args) == 2 and type(stmt.value.args[0]) is gast.Name:
         return stmt.value.args[0].id
     return None
@@ -60,29 +59,3 @@ def _copy_of(stmt: gast.stmt) -> str | None:
 def _returned(stmts: list) -> set:
     return {n.id for s in stmts if isinstance(s, gast.Return) and s.value is not None
             for n in gast.walk(s.value) if type(n) is gast.Name}
-
-
-def _share_edges(body: list) -> list:
-    """(target, names it may share an array with) for every assignment in ``body``."""
-    edges = []
-    for stmt in body:
-        for node in gast.walk(stmt):
-            if isinstance(node, gast.Assign):
-                for target in node.targets:
-                    if type(target) is gast.Name:
-                        edges.append((target.id, _may_share(node.value)))
-    return edges
-
-
-def _close(unsafe: set, edges: list) -> set:
-    """``unsafe`` and every name that may share an array with one of them."""
-    out = set(unsafe)
-    grown = True
-    while grown:
-        grown = False
-        for target, sources in edges:
-            linked = {target} | sources
-            if linked & out and not linked <= out:
-                out |= linked
-                grown = True
-    return out

@@ -23,17 +23,13 @@ from __future__ import annotations
 
 import gast
 
-from ..source import comment, is_comment
+from ..analysis.sharing import pure_call
+from ..source import comment, comment_at, is_comment
 from ..tally import Tally
-from ..templates import HELPER, const, name
+from ..templates import const, helper_call, name
 from ..walk import names as _names
 from ..walk import walk as fast_walk
 from .simplify import zero_writes
-
-PURE_HELPERS = {"add", "unbroadcast", "reduce_to", "like", "zeros_like", "len", "range",
-                "reversed", "min", "max", "abs"}
-PURE_MODULES = {"math"}
-BUILTINS = {"len", "min", "max", "abs"}
 
 
 def fuse(func: gast.FunctionDef, adjoints: set, tally: Tally | None = None) -> gast.FunctionDef:
@@ -65,9 +61,8 @@ class _Plan:
     def of(cls, func: gast.FunctionDef, adjoints: set, shape_only: bool = False) -> _Plan | None:
         """The plan, if ``func`` may be fused; with ``shape_only``, if its loops match."""
         body = func.body
-        marks = [k for k, s in enumerate(body) if is_comment(s)
-                 and s.value.args[0].value in ("forward sweep", "reverse sweep")]
-        if len(marks) != 2:
+        marks = [comment_at(body, "forward sweep"), comment_at(body, "reverse sweep")]
+        if None in marks:
             return None
         fwd_at = max((k for k in range(marks[0], marks[1])
                       if isinstance(body[k], gast.For)), default=None)
@@ -92,10 +87,9 @@ class _Plan:
                 and type(fwd.target) is gast.Name and gast.dump(fwd.target) == gast.dump(
                     rev.target)):
             return False
-        reverse_range = _call(rev.iter, "reversed")  # or the same range, if order is free
-        inner = reverse_range.args[0] if reverse_range and len(reverse_range.args) == 1 \
-            else rev.iter
-        if _call(fwd.iter, "range") is None or gast.dump(inner) != gast.dump(fwd.iter):
+        reversed_range = helper_call(rev.iter) == "reversed" and len(rev.iter.args) == 1
+        inner = rev.iter.args[0] if reversed_range else rev.iter  # the same range: order free
+        if not _range_call(fwd.iter) or gast.dump(inner) != gast.dump(fwd.iter):
             return False
         jumps = (gast.Break, gast.Continue, gast.Return)
         return not any(isinstance(n, jumps) for n in fast_walk(fwd))
@@ -103,7 +97,8 @@ class _Plan:
     def _seed(self) -> tuple[str, gast.Call] | None:
         stmt = self.body[self.rev_mark + 1]
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-                and type(stmt.targets[0]) is gast.Name and _call(stmt.value, "seed_scalar"):
+                and type(stmt.targets[0]) is gast.Name \
+                and helper_call(stmt.value) == "seed_scalar":
             return stmt.targets[0].id, stmt.value
         return None
 
@@ -246,30 +241,20 @@ def _dump(stmt: gast.stmt) -> str:
     return hit[1]
 
 
-def _call(node: gast.expr, fn: str) -> gast.Call | None:
-    if isinstance(node, gast.Call) and type(node.func) is gast.Name and node.func.id == fn \
-            and not node.keywords:
-        return node
-    return None
+def _range_call(node: gast.expr) -> bool:
+    """``range(...)`` as the forward loop has it (the user's name, or our helper's)."""
+    return isinstance(node, gast.Call) and type(node.func) is gast.Name \
+        and node.func.id == "range" and not node.keywords
 
 
 def _pure(stmt: gast.stmt) -> bool:
-    """Only arithmetic, subscripts and calls of pure helpers, ``math`` functions or the
-    builtins ``len``/``min``/``max``/``abs``."""
+    """Only arithmetic, subscripts and pure calls (``analysis.sharing.pure_call``)."""
     for node in fast_walk(stmt):
-        if isinstance(node, gast.Call) and not _pure_call(node):
+        if isinstance(node, gast.Call) and not pure_call(node):
             return False
         if isinstance(node, (gast.Lambda, gast.NamedExpr, gast.Yield, gast.Await)):
             return False
     return True
-
-
-def _pure_call(node: gast.Call) -> bool:
-    func = node.func
-    if type(func) is gast.Name:
-        return func.id in PURE_HELPERS if getattr(func, HELPER, False) else func.id in BUILTINS
-    return isinstance(func, gast.Attribute) and type(func.value) is gast.Name \
-        and func.value.id in PURE_MODULES
 
 
 def _target_name(stmt: gast.stmt) -> str | None:
@@ -306,7 +291,7 @@ def _stored(node: gast.AST) -> set:
                     root = root.value
                 if type(root) is gast.Name and root is not target:
                     out.add(root.id)
-        elif isinstance(sub, gast.Call) and not _pure_call(sub):
+        elif isinstance(sub, gast.Call) and not pure_call(sub):
             out |= {n.id for part in [sub.func] + sub.args + [k.value for k in sub.keywords]
                     for n in fast_walk(part) if type(n) is gast.Name}
     return out

@@ -33,7 +33,7 @@ import functools
 
 import gast
 
-from ..templates import HELPER, helper
+from ..templates import helper, helper_call
 from ..walk import rewrite
 
 _REDUCERS = ("reduce_to", "unbroadcast")
@@ -69,10 +69,8 @@ def _signs(node: gast.BinOp) -> gast.expr:
 
 
 def _call_to(node: gast.expr, names) -> str | None:
-    if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
-            and getattr(node.func, HELPER, False) and node.func.id in names and not node.keywords:
-        return node.func.id
-    return None
+    fn = helper_call(node)
+    return fn if fn in names else None
 
 
 def _two(node: gast.expr) -> bool:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import gast
 
-from ..source import COMMENT_CALL, is_comment
+from ..source import COMMENT_CALL, comment_at
 from ..templates import HELPER, assign, call, name
 from ..walk import NESTED, parameters
 from ..walk import walk as fast_walk
@@ -47,7 +47,7 @@ REVERSE_SWEEP = "reverse sweep"
 
 def release(func: gast.FunctionDef) -> gast.FunctionDef:
     """Insert ``v = shape_only(v)`` after the last forward read of each shape-only ``v``."""
-    start = _reverse_start(func.body)
+    start = comment_at(func.body, REVERSE_SWEEP)
     if start is None:
         return func
     forward, reverse = func.body[:start], func.body[start:]
@@ -61,13 +61,6 @@ def release(func: gast.FunctionDef) -> gast.FunctionDef:
         forward.insert(index + 1, assign(ident, call("shape_only", name(ident))))
     func.body = forward + reverse
     return func
-
-
-def _reverse_start(body: list) -> int | None:
-    for index, stmt in enumerate(body):
-        if is_comment(stmt) and stmt.value.args[0].value == REVERSE_SWEEP:
-            return index
-    return None
 
 
 def _shape_only(reverse: list) -> set:

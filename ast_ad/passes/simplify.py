@@ -35,9 +35,10 @@ import copy
 
 import gast
 
-from ..source import is_comment
+from ..analysis.sharing import FRESH
+from ..source import comment_at, is_comment
 from ..tally import Tally
-from ..templates import HELPER
+from ..templates import helper_call
 from ..walk import names as _names
 from ..walk import node_fields, rewrite
 from ..walk import walk as fast_walk
@@ -134,8 +135,7 @@ def _single_assign(stmt: gast.stmt) -> tuple[str, gast.expr] | None:
 def _inline_by_sweep(func: gast.FunctionDef, temps: set, tally: Tally) -> None:
     """Inline in each sweep separately: a temporary that the reverse sweep recomputes for
     itself counts, in the forward sweep, only the forward's uses (and the other way round)."""
-    split = next((k for k, s in enumerate(func.body) if is_comment(s)
-                  and s.value.args[0].value == "reverse sweep"), None)
+    split = comment_at(func.body, "reverse sweep")
     if split is None:
         loads, _, writes = tally.counts([func])
         _inline_temporaries(func, loads, temps, tally, writes)
@@ -382,12 +382,6 @@ def loop_first_writes(block: list, arrays: bool, tally: Tally,
             known -= _stored_names(stmt, tally)
 
 
-# helpers whose result is a new value (for arrays: never one of their arguments, nor a view)
-FRESH = {"unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a",
-         "dot_vjp_b", "extremum_vjp", "zeros_like", "matmul_vjp_a_many", "matmul_vjp_b_many",
-         "dot_vjp_a_many", "dot_vjp_b_many"}
-
-
 def _zero_use(stmt: gast.stmt, known: set, arrays: bool, tally: Tally) -> bool:
     return isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) \
         and type(stmt.target) is gast.Name and stmt.target.id in known \
@@ -402,19 +396,14 @@ def _zero_add(stmt: gast.stmt, known: set) -> gast.expr | None:
     if pair is None or pair[0] not in known:
         return None
     value = pair[1]
-    if not (isinstance(value, gast.Call) and _helper_id(value) == "add" and len(value.args) == 2
+    if not (isinstance(value, gast.Call) and helper_call(value) == "add" and len(value.args) == 2
             and type(value.args[0]) is gast.Name and value.args[0].id == pair[0]):
         return None
     term = value.args[1]
-    if isinstance(term, gast.Call) and _helper_id(term) in FRESH \
+    if isinstance(term, gast.Call) and helper_call(term) in FRESH \
             and pair[0] not in _names(term):
         return term
     return None
-
-
-def _helper_id(call: gast.Call) -> str | None:
-    func = call.func
-    return func.id if type(func) is gast.Name and getattr(func, HELPER, False) else None
 
 
 def _stored_names(stmt: gast.AST, tally: Tally) -> set:

@@ -1,0 +1,117 @@
+"""What the calls of generated code do to their arguments, and which names may share an
+array: the facts that the passes on a finished adjoint (batch, copies, zero_writes, fuse)
+rely on, in one place.
+
+>>> from ast_ad.templates import parse_generated
+>>> f = parse_generated("def f(g, x):\\n    y = reduce_to(g, x)\\n    y += 1.0", {"reduce_to"})
+>>> sorted(unsafe_names(f.body))       # y changes in place, and y may be g's array
+['g', 'y']
+"""
+from __future__ import annotations
+
+import gast
+
+from ..templates import helper_call
+from ..walk import names as _names
+from ..walk import walk as fast_walk
+
+# our helpers that neither change nor keep their arguments
+PURE = {"unbroadcast", "reduce_to", "sum_vjp", "sum_expand", "mean_vjp", "mean_expand",
+        "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "add", "like",
+        "to_like", "zeros_like", "seed_scalar", "len", "range", "reversed", "min", "max", "abs",
+        "shape_only"}
+# our helpers whose result is a new value (for arrays: never one of their arguments, nor a
+# view of one)
+FRESH = {"unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a",
+         "dot_vjp_b", "extremum_vjp", "zeros_like", "matmul_vjp_a_many", "matmul_vjp_b_many",
+         "dot_vjp_a_many", "dot_vjp_b_many"}
+# helpers whose result may be one of their arguments (``add(a, 0.0)`` is ``a``): all of
+# them, or only the first (``reduce_to(v, like)`` may be ``v``, never ``like``)
+PASS_THROUGH = {"add"}
+PASS_FIRST = {"reduce_to", "like", "to_like", "shape_only", "add_at"}
+# helpers that change their first argument in place and only read the others
+FIRST_CHANGED = {"add_at"}
+PURE_MODULES = {"np", "math"}
+BUILTINS = {"len", "min", "max", "abs"}  # the user's own calls of these change nothing
+
+
+def pure_call(node: gast.Call) -> bool:
+    """Does the call neither change nor keep its arguments? Our pure helpers, ``np.`` and
+    ``math.`` functions (``out=`` is refused) and a few builtins."""
+    fn = helper_call(node)
+    if fn is not None:
+        return fn in PURE
+    func = node.func
+    if type(func) is gast.Name:
+        return func.id in BUILTINS
+    return isinstance(func, gast.Attribute) and type(func.value) is gast.Name \
+        and func.value.id in PURE_MODULES
+
+
+def may_share(value: gast.expr) -> set:
+    """The names whose array the value of ``value`` may be (or be a view of)."""
+    if type(value) is gast.Name:
+        return {value.id}
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.BoolOp, gast.Constant)):
+        return set()
+    if isinstance(value, (gast.Subscript, gast.Attribute, gast.Starred)):
+        return may_share(value.value)
+    if isinstance(value, gast.Call):
+        fn = helper_call(value)
+        if fn in FRESH:
+            return set()
+        if fn in PASS_FIRST and value.args:
+            return may_share(value.args[0])
+        if fn in PASS_THROUGH or (fn is None and pure_call(value)):  # np.reshape(x): a view
+            return set().union(*(may_share(arg) for arg in value.args))
+    return {n.id for n in fast_walk(value) if type(n) is gast.Name}
+
+
+def share_edges(stmts: list) -> list:
+    """``(name, names it may share an array with)`` for every assignment in ``stmts``."""
+    return [(target.id, may_share(node.value)) for stmt in stmts for node in fast_walk(stmt)
+            if isinstance(node, gast.Assign) for target in node.targets
+            if type(target) is gast.Name]
+
+
+def close(names: set, edges: list) -> set:
+    """``names`` and every name that may share an array with one of them, either way round."""
+    out = set(names)
+    grown = True
+    while grown:
+        grown = False
+        for target, sources in edges:
+            linked = {target} | sources
+            if linked & out and not linked <= out:
+                out |= linked
+                grown = True
+    return out
+
+
+def unsafe_names(stmts: list) -> set:
+    """Names whose array ``stmts`` may change in place or keep elsewhere (``+=``, item
+    assignment, a call that is not pure), closed over sharing: ``y = x`` or ``y = x[0]``
+    then ``y += e`` makes ``x`` unsafe too."""
+    changed: set = set()
+    for stmt in stmts:
+        for node in fast_walk(stmt):
+            if isinstance(node, gast.AugAssign):
+                changed |= _roots(node.target)
+            elif isinstance(node, gast.Assign):
+                for target in node.targets:
+                    if type(target) is not gast.Name:
+                        changed |= _roots(target)
+            elif isinstance(node, gast.Call) and not pure_call(node):
+                args = node.args[:1] if helper_call(node) in FIRST_CHANGED else \
+                    node.args + [k.value for k in node.keywords]
+                changed |= {n.id for arg in args for n in fast_walk(arg) if type(n) is gast.Name}
+            elif isinstance(node, (gast.For, gast.comprehension)):
+                changed |= _names(node.target)
+    return close(changed, share_edges(stmts))
+
+
+def _roots(target: gast.expr) -> set:
+    while isinstance(target, (gast.Subscript, gast.Attribute, gast.Starred)):
+        target = target.value
+    return _names(target) if isinstance(target, (gast.Tuple, gast.List)) else (
+        {target.id} if type(target) is gast.Name else set())
