@@ -132,12 +132,7 @@ def unbroadcast(value, like):
     if type(value) is np.ndarray and type(like) is np.ndarray and value.shape == like.shape \
             and value.dtype == like.dtype and like.dtype.type in _FLOATS:
         return value.copy()  # the common case: a copy (the caller may add into it in place)
-    kind = type(like)
-    if kind in _SCALARS and type(value) in _SCALARS:  # numbers: immutable, nothing to sum
-        return value if type(value) is kind else kind(value)
-    if kind is float and type(value) is np.ndarray:  # a number broadcast: the total
-        return float(value.sum())
-    return to_like(_sum_to(value, np.shape(like)), like)
+    return _reduced(value, like, fresh=False)
 
 
 def reduce_to(value, like):
@@ -145,12 +140,16 @@ def reduce_to(value, like):
     if type(value) is np.ndarray and type(like) is np.ndarray and value.shape == like.shape \
             and value.dtype == like.dtype and like.dtype.type in _FLOATS:
         return value  # the common case: same shape, same float dtype, nothing to do
+    return _reduced(value, like, fresh=True)
+
+
+def _reduced(value, like, fresh: bool):
     kind = type(like)
-    if kind in _SCALARS and type(value) in _SCALARS:
+    if kind in _SCALARS and type(value) in _SCALARS:  # numbers: immutable, nothing to sum
         return value if type(value) is kind else kind(value)
-    if kind is float and type(value) is np.ndarray:
+    if kind is float and type(value) is np.ndarray:  # a number broadcast: the total
         return float(value.sum())
-    return to_like(_sum_to(value, np.shape(like)), like, fresh=True)
+    return to_like(_sum_to(value, np.shape(like)), like, fresh=fresh)
 
 
 def gather_vjp(g, a, fn, *args, **kwargs):
@@ -554,10 +553,6 @@ def _matmul_grad_2d(g, a, b, which: int) -> np.ndarray:
     if b.ndim == 2:  # vector @ matrix
         return b @ g if which == 0 else np.outer(a, g)
     return g * b if which == 0 else g * a  # vector @ vector (g is 0-d)
-
-
-def _matmul_grads(g, a, b) -> tuple[np.ndarray, np.ndarray]:
-    return _matmul_grad(g, a, b, 0), _matmul_grad(g, a, b, 1)
 
 
 def matmul_vjp_a(g, a, b):
