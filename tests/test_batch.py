@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+import gast
 import numpy as np
 import pytest
 
@@ -191,3 +192,57 @@ def test_loop_first_writes() -> None:
     check_grad(first_write_in_loop, (0.7, 4))
     check_grad(early_exit, (0.7, 9))
     assert ast_ad.grad(early_exit)(0.7, 9) == pytest.approx(sum(2 * 0.7 * i * i for i in range(5)))
+
+
+RESETS = """
+def f(xs, g, bq):
+    by = 0.0
+    bz = 0.0
+    bw = 0.0
+    for i in range(3):
+        by = g * xs[i]
+        bz = by * 2.0
+        bq += bz
+        LINE_9
+        by = 0.0
+        LINE_8
+        bz += 1.0
+        bw = bz
+        bw = 0.0
+    return bw
+"""
+
+
+def test_dead_resets() -> None:
+    """``by = 0.0`` goes (the next iteration sets ``by`` first, nothing after the loop
+    reads it) and so does the comment that headed only it; ``bw = 0.0`` stays (read after
+    the loop); ``bz`` is read by ``+=`` after its write, and ends unreset."""
+    from ast_ad.passes.simplify import _drop_dead_resets
+    from ast_ad.source import comment, is_comment
+    from ast_ad.tally import Tally
+
+    func = parse_generated(textwrap.dedent(RESETS), set())
+    body = func.body[3].body
+    for k, stmt in enumerate(body):  # LINE_9 -> "# line 9: y = x"
+        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Name):
+            body[k] = comment(f"line {stmt.value.id[-1]}: y = x")
+    _drop_dead_resets(func, Tally())
+    text = to_source(func)
+    assert "        by = 0.0" not in text and "# line 9" not in text and "# line 8" in text
+    assert "        bw = 0.0" in text and "    by = 0.0" in text and "        bz += 1.0" in text
+    assert sum(is_comment(s) for s in body) == 1
+
+
+def carried(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s * x + x        # the adjoint of s is carried from one iteration to the next
+    return s
+
+
+def test_dead_resets_keep_gradients_right() -> None:
+    from ast_ad.testing import check_grad
+
+    check_grad(first_write_in_loop, (0.7, 4))
+    check_grad(carried, (0.7, 5))
+    assert ast_ad.grad(carried)(0.5, 3) == pytest.approx(1 + 2 * 0.5 + 3 * 0.25, rel=1e-12)

@@ -15,7 +15,10 @@ Input: a pruned adjoint function. Output: the same function after
   ``bz`` directly;
 * **first writes**: ``bx = 0.0`` followed, before any other use, by ``bx += e`` is
   ``bx = e`` (with arrays only when ``e`` builds a new value, so that no two
-  adjoints share an array that ``+=`` would change in place).
+  adjoints share an array that ``+=`` would change in place), also wherever ``bx``
+  is known to be zero, as at the top of a loop body that ends with ``bx = 0.0``;
+* **dead resets**: such a ``bx = 0.0`` in a loop goes when every way on from it (the
+  next iteration, or after the loop) sets ``bx`` before reading it.
 
 >>> import gast
 >>> from ast_ad.source import to_source
@@ -55,6 +58,7 @@ def simplify(func: gast.FunctionDef, temps: set, arrays: bool,
         tally = Tally()
     _inline_by_sweep(func, temps, tally)
     zero_writes(func, arrays, tally)
+    _drop_dead_resets(func, tally)
     loads, stores, _ = tally.counts([func])
     if _forward_adjoints(func, loads, temps, stores, tally):
         _inline_by_sweep(func, temps, tally)  # forwarding leaves more single-use temporaries
@@ -328,6 +332,63 @@ def zero_writes(func: gast.FunctionDef, arrays: bool, tally: Tally | None = None
                 loop_first_writes(owner.body, arrays, tally)
     finally:
         _JUMPS.clear()
+
+
+def _drop_dead_resets(func: gast.FunctionDef, tally: Tally) -> None:
+    """A loop body's ``bx = 0.0`` that nothing reads goes: nothing after it in the body
+    mentions ``bx``, the body's first mention of ``bx`` sets it without reading it, and
+    nothing outside the loop mentions it but statements before the outermost loop. (Every
+    way on from the reset, the next iteration or after the loop, then sets ``bx`` first.)"""
+    for k, outer in enumerate(func.body):
+        if isinstance(outer, (gast.For, gast.While)):
+            loops = [n for n in fast_walk(outer) if isinstance(n, (gast.For, gast.While))
+                     and any(_is_reset(s) for s in n.body)]
+            if loops:
+                loads, uses, _ = tally.counts(func.body[k + 1:])
+                for loop in loops:
+                    _drop_resets_in(loop, outer, set(loads) | set(uses), tally)
+
+
+def _drop_resets_in(loop: gast.stmt, outer: gast.stmt, later: set, tally: Tally) -> None:
+    if loop.orelse:
+        return
+    body = loop.body
+    for stmt in [s for s in reversed(body) if _is_reset(s)]:
+        ident = stmt.targets[0].id
+        if ident not in later and _dead_reset(body, body.index(stmt), ident, outer, loop,
+                                              tally):
+            j = body.index(stmt)
+            del body[j]
+            if 0 < j and is_comment(body[j - 1]) and len(body) > 1 \
+                    and (j == len(body) or is_comment(body[j])):
+                del body[j - 1]  # its "# line N" heads nothing now
+
+
+def _is_reset(stmt: gast.stmt) -> bool:
+    """``bx = 0.0`` for an adjoint ``bx``."""
+    pair = _single_assign(stmt)
+    return bool(pair) and _is_zero(pair[1]) and pair[0].startswith("b")
+
+
+def _dead_reset(body: list, j: int, ident: str, outer: gast.stmt, loop: gast.stmt,
+                tally: Tally) -> bool:
+    if any(_mentions(s, ident, tally) for s in body[j + 1:]) \
+            or _mention_count(outer, ident, tally) != _mention_count(loop, ident, tally):
+        return False
+    first = next(s for s in body if _mentions(s, ident, tally))
+    sets = _single_assign(first)
+    return first is not body[j] and bool(sets) and sets[0] == ident \
+        and ident not in tally.names(first)[0]
+
+
+def _mentions(stmt: gast.stmt, ident: str, tally: Tally) -> bool:
+    loads, uses, _ = tally.names(stmt)
+    return ident in loads or ident in uses
+
+
+def _mention_count(stmt: gast.stmt, ident: str, tally: Tally) -> int:
+    loads, uses, _ = tally.names(stmt)
+    return loads.count(ident) + uses.count(ident)
 
 
 def first_writes(block: list, arrays: bool, tally: Tally) -> None:
