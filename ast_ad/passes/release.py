@@ -35,7 +35,7 @@ from __future__ import annotations
 import gast
 
 from ..source import COMMENT_CALL, comment_at
-from ..templates import HELPER, assign, call, name
+from ..templates import assign, call, helper_call, name
 from ..walk import NESTED, parameters
 from ..walk import walk as fast_walk
 
@@ -65,23 +65,16 @@ def release(func: gast.FunctionDef) -> gast.FunctionDef:
 
 def _shape_only(reverse: list) -> set:
     """Names the reverse sweep reads, and only as a shape argument (and never writes)."""
-    shape_reads, other = set(), set()
+    shape_args: dict = {}  # id(Name node) -> its name, for each shape argument
     for stmt in reverse:
         for node in fast_walk(stmt):
-            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
-                    and getattr(node.func, HELPER, False):
-                position = SHAPE_ARGUMENTS.get(node.func.id)
-                if position is not None and len(node.args) > position \
-                        and type(node.args[position]) is gast.Name:
-                    shape_reads.add(id(node.args[position]))
-    for stmt in reverse:
-        for node in fast_walk(stmt):
-            if type(node) is gast.Name and node.id != COMMENT_CALL:
-                if id(node) in shape_reads and isinstance(node.ctx, gast.Load):
-                    continue
-                other.add(node.id)
-    return {n.id for stmt in reverse for n in fast_walk(stmt)
-            if id(n) in shape_reads} - other
+            position = SHAPE_ARGUMENTS.get(helper_call(node))
+            if position is not None and len(node.args) > position \
+                    and type(node.args[position]) is gast.Name:
+                shape_args[id(node.args[position])] = node.args[position].id
+    other = {n.id for stmt in reverse for n in fast_walk(stmt)
+             if type(n) is gast.Name and id(n) not in shape_args and n.id != COMMENT_CALL}
+    return set(shape_args.values()) - other
 
 
 def _assigned_once(forward: list) -> set:
