@@ -21,6 +21,8 @@ the forward order instead of the reverse one: the same up to rounding.
 """
 from __future__ import annotations
 
+import functools
+
 import gast
 
 from ..analysis.sharing import pure_call
@@ -72,13 +74,13 @@ class _Plan:
             return None
         plan = cls(body, tuple(marks), (fwd_at, rev_at), adjoints)
         if shape_only:
-            return plan if plan._loops_match() and plan._seed() is not None else None
+            return plan if plan._loops_match() and plan.seed is not None else None
         return plan if plan.allowed() else None
 
     # ------------------------------------------------------------------ the checks
 
     def allowed(self) -> bool:
-        return (self._loops_match() and self._seed() is not None
+        return (self._loops_match() and self.seed is not None
                 and self._reverse_body_is_independent() and self._preamble_is_early())
 
     def _loops_match(self) -> bool:
@@ -94,7 +96,9 @@ class _Plan:
         jumps = (gast.Break, gast.Continue, gast.Return)
         return not any(isinstance(n, jumps) for n in fast_walk(fwd))
 
-    def _seed(self) -> tuple[str, gast.Call] | None:
+    @functools.cached_property
+    def seed(self) -> tuple[str, gast.Call] | None:
+        """The seed statement's adjoint name and ``seed_scalar`` call, or None."""
         stmt = self.body[self.rev_mark + 1]
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
                 and type(stmt.targets[0]) is gast.Name \
@@ -102,7 +106,8 @@ class _Plan:
             return stmt.targets[0].id, stmt.value
         return None
 
-    def _hoisted(self) -> tuple[list, list]:
+    @functools.cached_property
+    def hoisted(self) -> tuple[list, list]:
         """The forward statements after the loop, split into those that can run before it
         (pure assignments that read nothing the loop or a kept statement changes, like
         ``_t6 = len(xs)``) and those that stay after it."""
@@ -124,23 +129,25 @@ class _Plan:
     def _changed_by_forward(self) -> set:
         """Names the forward loop, or a statement that stays after it, assigns."""
         out = _stored(self.fwd)
-        for stmt in self._hoisted()[1]:
+        for stmt in self.hoisted[1]:
             out |= _stored(stmt)
         return out
 
     def _preamble_is_early(self) -> bool:
         """The reverse statements before the reverse loop can run before the forward loop."""
         changed = self._changed_by_forward()
-        seed = self._seed()[0]
+        seed = self.seed[0]
         for stmt in self.body[self.rev_mark + 2:self.rev_at]:
             if is_comment(stmt):
                 continue
             if not isinstance(stmt, (gast.Assign, gast.AugAssign)) or not _pure(stmt) \
-                    or _reads(stmt) & changed or _stored(stmt) & self._forward_reads():
+                    or _reads(stmt) & changed or _stored(stmt) & self.forward_reads:
                 return False
-        return seed not in self._forward_reads()
+        return seed not in self.forward_reads
 
-    def _forward_reads(self) -> set:
+    @functools.cached_property
+    def forward_reads(self) -> set:
+        """Names the forward loop and the forward statements after it read."""
         out: set = set()
         for stmt in self.body[self.fwd_at:self.rev_mark]:
             out |= _reads(stmt)
@@ -158,7 +165,7 @@ class _Plan:
         if accumulated is None:
             return False
         later = set().union(set(), *(_reads(s) for s in self.body[self.rev_at + 1:]))
-        if later & ({self.fwd.target.id} | self._recomputed_names()):
+        if later & ({self.fwd.target.id} | self.recomputed_names):
             return False  # read after the reverse loop, where it held iteration 0's value
         for stmt in body:
             target = _target_name(stmt)
@@ -167,7 +174,7 @@ class _Plan:
                     return False
                 continue
             reads = _reads(stmt) - local - {target}
-            if reads & accumulated or reads & (changed_in_loop - self._recomputed_names()):
+            if reads & accumulated or reads & (changed_in_loop - self.recomputed_names):
                 return False
             if isinstance(stmt, gast.Assign):
                 if type(stmt.targets[0]) is not gast.Name or target in accumulated \
@@ -206,7 +213,9 @@ class _Plan:
                 return False
         return False
 
-    def _recomputed_names(self) -> set:
+    @functools.cached_property
+    def recomputed_names(self) -> set:
+        """The primal values the reverse loop recomputes."""
         return {_target_name(s) for s in self.rev.body if isinstance(s, gast.Assign)
                 and _target_name(s) not in self.adjoints}
 
@@ -214,7 +223,7 @@ class _Plan:
 
     def fused(self) -> list:
         body = self.body
-        seed_name, seed_call = self._seed()
+        seed_name, seed_call = self.seed
         adjoint = [s for s in self.rev.body
                    if is_comment(s) or _target_name(s) in self.adjoints]
         self.fwd.body = self.fwd.body + adjoint
@@ -226,7 +235,7 @@ class _Plan:
                              type_comment=None)]
         heading = comment("loop and adjoint in one (the terms of the loop are independent)")
         check = gast.Expr(value=seed_call)
-        early, late = self._hoisted()
+        early, late = self.hoisted
         return (body[:self.fwd_at] + early + start + preamble + [heading, self.fwd] + late
                 + [body[self.rev_mark], check] + body[self.rev_at + 1:])
 
