@@ -117,3 +117,37 @@ def test_add_at_new_axes_reads(index, g_shape) -> None:
     expected[index] += g
     got = add_at(None, x, (index,), g)
     assert np.array_equal(got, expected) and not np.shares_memory(got, g)
+
+
+@pytest.mark.parametrize("value", [2.5, np.float64(2.5), np.array([1.0, 1.5])])
+@pytest.mark.parametrize("like", [1.0, np.float64(1.0)])
+@pytest.mark.parametrize("reduce", [unbroadcast, reduce_to])
+def test_adjoint_of_a_number_has_its_type(value, like, reduce) -> None:
+    """A number's adjoint is a number of the same type; a broadcast one is summed."""
+    got = reduce(value, like)
+    assert type(got) is type(like) and got == np.sum(value)
+
+
+def _square_or_fail(x):
+    if x > 1.0:
+        raise ValueError("too big")
+    return x * x
+
+
+def test_transformation_leaves_the_garbage_collector_as_it_was() -> None:
+    """Transforming pauses the collector and restores its state, also after an error."""
+    import gc
+
+    import ast_ad
+    from ast_ad.pipeline import transform
+
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            transform(_square_or_fail, 0, "grad")
+            assert gc.isenabled() is enabled
+            with pytest.raises(ast_ad.TransformError):
+                transform(print, 0, "grad")
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
