@@ -27,6 +27,7 @@ from .passes.copies import drop_copies
 from .passes.desugar import Desugar
 from .passes.fuse import fuse
 from .passes.inline import Inliner
+from .passes.invariants import invariants
 from .passes.jumps import Jumps
 from .passes.normalize import Normalize
 from .passes.peephole import peephole
@@ -114,6 +115,9 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     debug("simplify", funcs[-1])
     funcs = [peephole(f, array_mode) for f in funcs]
     debug("peephole", funcs[-1])
+    if not array_mode and kind in ("grad", "value_and_grad"):
+        funcs = [invariants(f) for f in funcs]
+        debug("invariants", funcs[-1])
     if array_mode:
         funcs = [batch(f, namer) for f in funcs]
         funcs = [drop_copies(f) for f in funcs]

@@ -31,6 +31,16 @@ def sequence(iterable: object) -> object:
     return list(iterable)
 
 
+def unpacked(value: object, count: int) -> object:
+    """``value`` itself, once it is known to hold exactly ``count`` items: ``a, b = value``
+    is indexed item by item, and this keeps Python's check (and its error)."""
+    size = len(value)
+    if size != count:
+        raise ValueError(f"too many values to unpack (expected {count})" if size > count
+                         else f"not enough values to unpack (expected {count}, got {size})")
+    return value
+
+
 def sequence_vjp(g: object, iterable: object, ans: object) -> object:
     """The adjoint of ``iterable`` from ``sequence(iterable)``: passed through when it was
     the object itself; zero for a dict's keys."""
@@ -357,4 +367,4 @@ def pick(xs: object, ans: object, g: object) -> object:
 HELPERS = {f.__name__: f for f in (
     seed_scalar, add, item, zeros_like, like, add_at, item_at, zero_at, old_item, put_item,
     pop_last, pop_tail, pop_inserted, unpop_adj, unpop, uninsert, del_tail, fill_like, pick,
-    sequence, sequence_vjp)}
+    sequence, sequence_vjp, unpacked)}

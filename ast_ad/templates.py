@@ -128,6 +128,12 @@ def helper_call(node: gast.AST) -> str | None:
     return None
 
 
+def range_call(node: gast.expr) -> bool:
+    """``range(...)`` as a loop has it (the user's name, or our helper's)."""
+    return isinstance(node, gast.Call) and type(node.func) is gast.Name \
+        and node.func.id == "range" and not node.keywords
+
+
 def call(func: str, *args: gast.expr) -> gast.Call:
     """``func(*args)``; ``func`` is one of our helpers (or a builtin), never a user name."""
     return gast.Call(func=helper(func), args=list(args), keywords=[])

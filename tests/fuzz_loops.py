@@ -25,12 +25,16 @@ import ast_ad  # noqa: E402
 from ast_ad.testing import numerical_grad  # noqa: E402
 
 TERMS = ["a * xs[i]", "b * xs[i]", "xs[i] * xs[i]", "math.sin(a * xs[i])", "math.cos(b + xs[i])",
-         "a * b", "t * xs[i]", "math.exp(0.1 * xs[i])", "(xs[i] - a) ** 2", "xs[j] * b"]
+         "a * b", "t * xs[i]", "math.exp(0.1 * xs[i])", "(xs[i] - a) ** 2", "xs[j] * b",
+         "xs[0] * a", "xs[1] * xs[i]", "a * b * xs[0]", "helper(xs[i], xs)"]
 STATEMENTS = [
     "s += {e}", "s = s + {e} * {e2}", "s = s * (1.0 + 0.1 * {e})", "t = {e}", "t = t * 0.5 + {e}",
     "u = {e}\n{ind}s += u * u", "if xs[i] > 0.0:\n{ind}    s += {e}",
     "if xs[i] > 1.5:\n{ind}    break", "q = {e}\n{ind}q = q * {e2}\n{ind}s += q",
+    "for k in range(2):\n{ind}    s += {e} * xs[k]", "s += helper({e}, xs) * {e2}",
 ]
+# a helper that is inlined: its parameters' fixed items are the same in every iteration
+HELPER = ["def helper(v, p):", "    c, d = p[0], p[1]", "    return c * v - d * v * v", "", ""]
 RESULTS = ["s", "s * s", "s / len(xs)", "s + t", "math.sin(s) + t * a"]
 
 
@@ -38,7 +42,7 @@ def program(r: random.Random) -> str:
     """The source of one random function ``f(a, b, xs)``."""
     ind = " " * 8
     step = f"{ind}j = min(i + 1, len(xs) - 1)" if r.random() < 0.5 else f"{ind}j = i"
-    lines = ["import math", "", "", "def f(a, b, xs):", "    s = 0.0", "    t = 1.0",
+    lines = ["import math", "", "", *HELPER, "def f(a, b, xs):", "    s = 0.0", "    t = 1.0",
              f"    for i in range(len(xs) - {r.choice([0, 1])}):", step]
     for _ in range(r.randint(1, 4)):
         e, e2 = r.choice(TERMS), r.choice(TERMS)

@@ -200,3 +200,33 @@ def test_array_read_as_a_module_attribute_selects_array_mode() -> None:
     array mode did not look at; scalar mode returned [1, 2, 0] instead of 3."""
     g = ast_ad.grad(_read_module_row)(0.5)
     assert type(g) is float and g == 3.0
+
+
+@pytest.mark.parametrize("args", [(np.array([1.0, 2.0, 3.0]),), ([(1.0, 2.0), (3.0,)],),
+                                  ([1.0, 2.0, 3.0],)])
+def test_unpacking_checks_the_number_of_items(load, args) -> None:
+    """``a, b = v`` was indexed as ``v[0]``, ``v[1]`` without Python's check: a gradient
+    came back where the function raises ValueError."""
+    m = load("""
+        import numpy as np
+
+
+        def pair(v):
+            a, b = v
+            return a * b
+
+
+        def pairs(vs):
+            s = 0.0
+            for a, b in vs:
+                s = s + a * b
+            return s
+        """)
+    f = m.pairs if isinstance(args[0][0], tuple) else m.pair
+    with pytest.raises(ValueError, match="values to unpack"):
+        f(*args)
+    with pytest.raises(ValueError, match="values to unpack"):
+        ast_ad.grad(f)(*args)
+    good = [(1.0, 2.0), (3.0, 4.0)] if f is m.pairs else args[0][:2]
+    assert np.allclose(np.array(ast_ad.grad(f)(good), dtype=float).ravel(),
+                       [2.0, 1.0, 4.0, 3.0] if f is m.pairs else [2.0, 1.0])

@@ -383,6 +383,7 @@ DESUGAR = {
             return a * b
         """, """
         def f(t):
+            unpacked(t, 2)
             a = t[0]
             b = t[1]
             return a * b
@@ -632,6 +633,7 @@ def test_inline_and_tuples() -> None:
             _t3 = v_1 + 1.0
             _t1 = (_t2, _t3)
             _seq1 = _t1
+            unpacked(_seq1, 2)
             a = _seq1[0]
             b = _seq1[1]
             _t4 = a + b

@@ -19,7 +19,7 @@ from ..walk import walk as fast_walk
 PURE = {"unbroadcast", "reduce_to", "sum_vjp", "sum_expand", "mean_vjp", "mean_expand",
         "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "add", "like",
         "to_like", "zeros_like", "seed_scalar", "len", "range", "reversed", "min", "max", "abs",
-        "shape_only"}
+        "shape_only", "unpacked"}
 # our helpers whose result is a new value (for arrays: never one of their arguments, nor a
 # view of one)
 FRESH = {"unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a",
@@ -28,7 +28,7 @@ FRESH = {"unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vjp_b", "
 # helpers whose result may be one of their arguments (``add(a, 0.0)`` is ``a``): all of
 # them, or only the first (``reduce_to(v, like)`` may be ``v``, never ``like``)
 PASS_THROUGH = {"add"}
-PASS_FIRST = {"reduce_to", "like", "to_like", "shape_only", "add_at"}
+PASS_FIRST = {"reduce_to", "like", "to_like", "shape_only", "add_at", "unpacked"}
 # helpers that change their first argument in place and only read the others
 FIRST_CHANGED = {"add_at"}
 PURE_MODULES = {"np", "math"}
@@ -68,10 +68,21 @@ def may_share(value: gast.expr) -> set:
 
 
 def share_edges(stmts: list) -> list:
-    """``(name, names it may share an array with)`` for every assignment in ``stmts``."""
-    return [(target.id, may_share(node.value)) for stmt in stmts for node in fast_walk(stmt)
-            if isinstance(node, gast.Assign) for target in node.targets
-            if type(target) is gast.Name]
+    """``(name, names it may share an array with)`` for every assignment in ``stmts``
+    (a tuple target's names each with the whole value) and every ``for`` target (with
+    the sequence it walks)."""
+    edges = []
+    for stmt in stmts:
+        for node in fast_walk(stmt):
+            if isinstance(node, gast.Assign):
+                for target in node.targets:
+                    if type(target) is gast.Name:
+                        edges.append((target.id, may_share(node.value)))
+                    elif isinstance(target, (gast.Tuple, gast.List)):
+                        edges += [(n, may_share(node.value)) for n in _names(target)]
+            elif isinstance(node, gast.For):
+                edges += [(n, may_share(node.iter)) for n in _names(node.target)]
+    return edges
 
 
 def close(names: set, edges: list) -> set:
@@ -107,6 +118,11 @@ def unsafe_names(stmts: list) -> set:
                 changed |= {n.id for arg in args for n in fast_walk(arg) if type(n) is gast.Name}
             elif isinstance(node, (gast.For, gast.comprehension)):
                 changed |= _names(node.target)
+            elif isinstance(node, gast.Delete):
+                changed |= {n for target in node.targets for n in _roots(target)}
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                    and not pure_call(node):
+                changed |= _roots(node.func.value)  # x.append(e) changes x
     return close(changed, share_edges(stmts))
 
 

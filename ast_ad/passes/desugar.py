@@ -182,6 +182,9 @@ class Desugar(Transformer):
             tmp = self.namer.fresh("_seq")
             out.append(assign(tmp, value))
             value = name(tmp)
+        count = const(len(target.elts))  # Python's check, kept: exactly that many items
+        out.append(gast.Expr(value=self.runtime_call("unpacked", clone(value), count,
+                                                             kind="nondiff")))
         for k, elt in enumerate(target.elts):
             step = gast.Assign(targets=[elt], value=_sub(value, const(k)), type_comment=None)
             out.extend(self.unpack(step) if isinstance(elt, gast.Tuple) else [step])
@@ -234,12 +237,16 @@ class Desugar(Transformer):
         return [], call("len", clone(seq)), lambda k: _sub(seq, k)
 
     def sequence_call(self, it: gast.expr) -> gast.Call:
+        return self.runtime_call("sequence", it)
+
+    def runtime_call(self, helper: str, *args: gast.expr, kind: str = "rule") -> gast.Call:
+        """A call of ``ast_ad.runtime.<helper>``, resolved as its rule (or ``kind``) says."""
         from .. import runtime
         from .resolve import Target
-        node = gast.copy_location(call("sequence", it), it)
+        node = gast.copy_location(call(helper, *args), args[0])
         if self.calls is not None:
-            self.calls[node] = Target(runtime.sequence, "ast_ad.runtime.sequence", "rule",
-                                      "sequence")
+            self.calls[node] = Target(getattr(runtime, helper), f"ast_ad.runtime.{helper}",
+                                      kind, helper)
         return node
 
     def hoist(self, expr: gast.expr, force: bool = False) -> gast.expr:

@@ -28,7 +28,7 @@ import gast
 from ..analysis.sharing import pure_call
 from ..source import comment, comment_at, is_comment
 from ..tally import Tally
-from ..templates import const, helper_call, name
+from ..templates import const, helper_call, name, range_call
 from ..walk import names as _names
 from ..walk import walk as fast_walk
 from .simplify import zero_writes
@@ -91,7 +91,7 @@ class _Plan:
             return False
         reversed_range = helper_call(rev.iter) == "reversed" and len(rev.iter.args) == 1
         inner = rev.iter.args[0] if reversed_range else rev.iter  # the same range: order free
-        if not _range_call(fwd.iter) or gast.dump(inner) != gast.dump(fwd.iter):
+        if not range_call(fwd.iter) or gast.dump(inner) != gast.dump(fwd.iter):
             return False
         jumps = (gast.Break, gast.Continue, gast.Return)
         return not any(isinstance(n, jumps) for n in fast_walk(fwd))
@@ -248,12 +248,6 @@ def _dump(stmt: gast.stmt) -> str:
     if hit is None or hit[0] is not stmt:
         hit = _DUMPS[id(stmt)] = (stmt, gast.dump(stmt))
     return hit[1]
-
-
-def _range_call(node: gast.expr) -> bool:
-    """``range(...)`` as the forward loop has it (the user's name, or our helper's)."""
-    return isinstance(node, gast.Call) and type(node.func) is gast.Name \
-        and node.func.id == "range" and not node.keywords
 
 
 def _pure(stmt: gast.stmt) -> bool:

@@ -3,12 +3,15 @@
 Input: a normalised function. Output: the same, where ``t = (a, b)`` (``t`` a temporary of
 ours, maybe copied into other temporaries) whose every use is ``v = t[k]`` with a constant
 ``k``, in the same block, before ``a``/``b`` change, becomes ``v = a``: what returning
-``a, b`` from an inlined function and unpacking it at the call leaves behind.
+``a, b`` from an inlined function and unpacking it at the call leaves behind. The check
+``unpacked(t, 2)`` of ``v, w = t`` goes too when ``t`` is a pair (a triple keeps it, and
+raises Python's error when it runs).
 """
 from __future__ import annotations
 
 import gast
 
+from ..templates import helper_call
 from ..walk import walk as fast_walk
 from .simplify import _blocks as _block_owners
 
@@ -41,6 +44,15 @@ def _forward(block: list, ours: set, loads: dict) -> None:
         k += 1
 
 
+def _checks_length(stmt: gast.stmt, names: set, length: int) -> bool:
+    """Is ``stmt`` the check ``unpacked(t, length)`` of ``a, b = t`` for one of ``names``?"""
+    if not (isinstance(stmt, gast.Expr) and helper_call(stmt.value) == "unpacked"):
+        return False
+    value, count = stmt.value.args
+    return isinstance(value, gast.Name) and value.id in names \
+        and isinstance(count, gast.Constant) and count.value == length
+
+
 def _take_apart(block: list, k: int, ours: set, loads: dict) -> bool:
     """Rewrite the reads of the tuple built at ``block[k]``; True if it could."""
     elts = block[k].value.elts
@@ -53,6 +65,10 @@ def _take_apart(block: list, k: int, ours: set, loads: dict) -> bool:
         if target in ours and isinstance(value, gast.Name) and value.id in names:
             names.add(target)  # a copy into another temporary of ours
             copies.append(j)
+            seen += 1
+            continue
+        if _checks_length(stmt, names, len(elts)):
+            copies.append(j)  # unpacked(t, 2) of a pair: true, so it goes with the tuple
             seen += 1
             continue
         if target and isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \

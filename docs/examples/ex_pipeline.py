@@ -71,3 +71,14 @@ def first_big(x):
         if x > 5.0:
             return x * x
     return x
+
+
+def rate(x, p):
+    k, c = p
+    return c - k * x
+
+
+def integrate(p, x, n):
+    for _ in range(n):
+        x = x + 0.1 * rate(x, p)
+    return x
