@@ -58,7 +58,6 @@ from ..walk import NESTED, parameters
 from ..walk import walk as fast_walk
 
 REVERSE_SWEEP = "reverse sweep"
-TAPE = {"_push", "_pop"}  # our tape operations: they touch only the tape
 LOOPS = (gast.For, gast.While)
 HOISTED = "the same in every iteration of the loop below: computed once, if it runs"
 
@@ -67,7 +66,8 @@ def invariants(func: gast.FunctionDef) -> gast.FunctionDef:
     """Drop reverse recomputations of loop invariants, then sum fixed adjoint items in
     locals (see the module docstring). ``func`` is changed in place and returned."""
     start = comment_at(func.body, REVERSE_SWEEP)
-    if start is None or not any(isinstance(s, LOOPS) for s in func.body[start:]):
+    if start is None or not any(isinstance(s, LOOPS) for s in func.body[start:]) \
+            or not _candidates(func, start):
         return func
     facts = _Facts(func)
     if facts.nested:
@@ -92,26 +92,42 @@ class _Facts:
                     table[node.id] = table.get(node.id, 0) + 1
             elif node is not func and isinstance(node, NESTED):
                 self.nested = True
-        unsafe = unsafe_names(func.body)
-        self.frozen = {p.id for p in parameters(func)
-                       if p.id not in self.stores and p.id not in unsafe}
+        self.func = func
+        self.params = {p.id for p in parameters(func)} - set(self.stores)
+        self._frozen = None
+
+    @property
+    def frozen(self) -> set:
+        """The parameters never assigned, changed in place or passed on (computed on first
+        use: most loops have no candidate that reads a parameter)."""
+        if self._frozen is None:
+            self._frozen = self.params - unsafe_names(self.func.body)
+        return self._frozen
 
     def invariant(self, node: gast.expr) -> bool:
-        """Is ``node``'s value the same wherever the function computes it?"""
-        kind = type(node)
-        if kind is gast.Constant:
-            return True
-        if kind is gast.Name:
-            return node.id in self.frozen
-        if kind is gast.Subscript:
-            return type(node.value) is gast.Name and node.value.id in self.frozen \
-                and self.invariant(node.slice)
-        if kind is gast.BinOp:
-            return self.invariant(node.left) and self.invariant(node.right)
-        if kind is gast.UnaryOp:
-            return self.invariant(node.operand)
-        return False
+        """Is ``node``'s value the same wherever the function computes it? Arithmetic on
+        numbers and on constant items of frozen parameters."""
+        names: set = set()
+        return _built_of(node, self.params, names) and names <= self.frozen
 
+
+def _built_of(node: gast.expr, params: set, names: set) -> bool:
+    """Is ``node`` arithmetic on numbers and on constant items of ``params``? The names it
+    reads are added to ``names``."""
+    kind = type(node)
+    if kind is gast.Constant:
+        return True
+    if kind is gast.Name:
+        names.add(node.id)
+        return node.id in params
+    if kind is gast.Subscript:
+        return type(node.value) is gast.Name and _built_of(node.slice, params, names) \
+            and _built_of(node.value, params, names)
+    if kind is gast.BinOp:
+        return _built_of(node.left, params, names) and _built_of(node.right, params, names)
+    if kind is gast.UnaryOp:
+        return _built_of(node.operand, params, names)
+    return False
 
 def _top_assigns(loop: gast.stmt) -> dict:
     """``name -> statement`` for the single-name assignments at the top of a loop's body."""
@@ -120,11 +136,32 @@ def _top_assigns(loop: gast.stmt) -> dict:
             and type(s.targets[0]) is gast.Name}
 
 
-def _loops(stmts: list):
+def _statements(stmts: list):
+    """Every statement in ``stmts``, nested ones included (expressions are not entered)."""
     for stmt in stmts:
-        for node in fast_walk(stmt):
-            if isinstance(node, LOOPS):
-                yield node
+        yield stmt
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                yield from _statements(inner)
+        for handler in getattr(stmt, "handlers", ()):
+            yield from _statements(handler.body)
+
+
+def _loops(stmts: list):
+    return (s for s in _statements(stmts) if isinstance(s, LOOPS))
+
+
+def _candidates(func: gast.FunctionDef, start: int) -> bool:
+    """A quick look, before counting every name: is there a loop assignment built only of
+    parameters, or a fixed item adjoint changed in a reverse loop?"""
+    params = {p.id for p in parameters(func)}
+    for loop in _loops(func.body):
+        for stmt in loop.body:
+            if type(stmt) is gast.Assign and _built_of(stmt.value, params, set()):
+                return True
+    return any(type(s) is gast.AugAssign and _item(s.target) is not None
+               for loop in _loops(func.body[start:]) for s in _statements(loop.body))
 
 
 def _drop_recomputed(forward: list, reverse: list, facts: _Facts) -> None:
