@@ -28,6 +28,7 @@ from .passes.desugar import Desugar
 from .passes.fuse import fuse
 from .passes.inline import Inliner
 from .passes.invariants import invariants
+from .passes.iterate import iterate
 from .passes.jumps import Jumps
 from .passes.normalize import Normalize
 from .passes.peephole import peephole
@@ -50,7 +51,7 @@ HELPERS = {"math": math, "np": numpy, **runtime.HELPERS, **{
     k: getattr(npruntime, k) for k in getattr(npruntime, "__all__", ())},
     "call_fwd": dynamic.call_fwd, "call_rev": dynamic.call_rev}
 BUILTIN_HELPERS = {k: getattr(builtins, k) for k in ("len", "slice", "range", "reversed",
-                                                      "min", "list")}
+                                                      "min", "list", "zip")}
 FACTORY = "_ast_ad_factory"
 RESERVED = {"_tape", "_push", "_pop", "_saved", "_g"}  # our names; renamed if the user's too
 SAVED = "_saved"
@@ -117,7 +118,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     debug("peephole", funcs[-1])
     if not array_mode and kind in ("grad", "value_and_grad"):
         funcs = [invariants(f) for f in funcs]
-        debug("invariants", funcs[-1])
+        funcs = [iterate(f) for f in funcs]
+        debug("invariants + iterate", funcs[-1])
     if array_mode:
         funcs = [batch(f, namer) for f in funcs]
         funcs = [drop_copies(f) for f in funcs]

@@ -23,12 +23,14 @@ def stop_gradient(x: object) -> object:
     return x
 
 
+def _indexable(iterable: object) -> bool:
+    return isinstance(iterable, (list, tuple, range, str)) or hasattr(iterable, "__array__")
+
+
 def sequence(iterable: object) -> object:
     """What ``for x in iterable`` indexes: the object itself, or a list of a dict's keys
     (or of a set's, an iterator's items)."""
-    if isinstance(iterable, (list, tuple, range, str)) or hasattr(iterable, "__array__"):
-        return iterable
-    return list(iterable)
+    return iterable if _indexable(iterable) else list(iterable)
 
 
 def unpacked(value: object, count: int) -> object:
@@ -43,8 +45,9 @@ def unpacked(value: object, count: int) -> object:
 
 def sequence_vjp(g: object, iterable: object, ans: object) -> object:
     """The adjoint of ``iterable`` from ``sequence(iterable)``: passed through when it was
-    the object itself; zero for a dict's keys."""
-    return g if ans is iterable else zeros_like(iterable)
+    the object itself; zero for a dict's keys. Decided by type, not by ``ans is iterable``:
+    the reverse sweep may recompute ``iterable`` (``xs[1:]``), a new object equal to it."""
+    return g if _indexable(iterable) else zeros_like(iterable)
 
 
 def seed_scalar(value: object, fname: str) -> object:

@@ -230,3 +230,22 @@ def test_unpacking_checks_the_number_of_items(load, args) -> None:
     good = [(1.0, 2.0), (3.0, 4.0)] if f is m.pairs else args[0][:2]
     assert np.allclose(np.array(ast_ad.grad(f)(good), dtype=float).ravel(),
                        [2.0, 1.0, 4.0, 3.0] if f is m.pairs else [2.0, 1.0])
+
+
+def test_loop_over_a_slice_inside_a_loop(load) -> None:
+    """The reverse sweep recomputes ``xs[1:]``, a new list equal to the one the forward
+    sweep walked; ``sequence_vjp`` compared them by identity and dropped the adjoint of the
+    slice (found by tests/fuzz_loops.py)."""
+    m = load("""
+        def f(xs):
+            s = 0.0
+            for i in range(len(xs)):
+                for w, v in zip(xs, xs[1:]):
+                    s += w * v
+            return s
+        """)
+    xs = [0.483, -0.544, 0.698, -0.822, 1.265]
+    n = len(xs)
+    want = [n * ((xs[k - 1] if k > 0 else 0.0) + (xs[k + 1] if k + 1 < n else 0.0))
+            for k in range(n)]
+    assert ast_ad.grad(m.f)(xs) == pytest.approx(want, rel=1e-12)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gast
 
-from ..templates import helper_call
+from ..templates import helper_call, range_call
 from ..walk import names as _names
 from ..walk import walk as fast_walk
 
@@ -19,16 +19,17 @@ from ..walk import walk as fast_walk
 PURE = {"unbroadcast", "reduce_to", "sum_vjp", "sum_expand", "mean_vjp", "mean_expand",
         "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "add", "like",
         "to_like", "zeros_like", "seed_scalar", "len", "range", "reversed", "min", "max", "abs",
-        "shape_only", "unpacked"}
+        "shape_only", "unpacked", "sequence", "sequence_vjp", "zip"}
 # our helpers whose result is a new value (for arrays: never one of their arguments, nor a
 # view of one)
-FRESH = {"unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a",
+FRESH = {"len", "unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a",
          "dot_vjp_b", "extremum_vjp", "zeros_like", "matmul_vjp_a_many", "matmul_vjp_b_many",
          "dot_vjp_a_many", "dot_vjp_b_many"}
 # helpers whose result may be one of their arguments (``add(a, 0.0)`` is ``a``): all of
 # them, or only the first (``reduce_to(v, like)`` may be ``v``, never ``like``)
 PASS_THROUGH = {"add"}
-PASS_FIRST = {"reduce_to", "like", "to_like", "shape_only", "add_at", "unpacked"}
+PASS_FIRST = {"reduce_to", "like", "to_like", "shape_only", "add_at", "unpacked", "sequence",
+              "sequence_vjp"}
 # helpers that change their first argument in place and only read the others
 FIRST_CHANGED = {"add_at"}
 PURE_MODULES = {"np", "math"}
@@ -80,9 +81,16 @@ def share_edges(stmts: list) -> list:
                         edges.append((target.id, may_share(node.value)))
                     elif isinstance(target, (gast.Tuple, gast.List)):
                         edges += [(n, may_share(node.value)) for n in _names(target)]
-            elif isinstance(node, gast.For):
+            elif isinstance(node, gast.For) and not _counts(node.iter):
                 edges += [(n, may_share(node.iter)) for n in _names(node.target)]
     return edges
+
+
+def _counts(it: gast.expr) -> bool:
+    """``range(...)`` or ``reversed(range(...))``: a loop over numbers."""
+    if helper_call(it) == "reversed" and len(it.args) == 1:
+        it = it.args[0]
+    return range_call(it)
 
 
 def close(names: set, edges: list) -> set:
