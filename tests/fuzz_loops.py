@@ -32,7 +32,8 @@ STATEMENTS = [
     "u = {e}\n{ind}s += u * u", "if xs[i] > 0.0:\n{ind}    s += {e}",
     "if xs[i] > 1.5:\n{ind}    break", "q = {e}\n{ind}q = q * {e2}\n{ind}s += q",
     "for k in range(2):\n{ind}    s += {e} * xs[k]", "s += helper({e}, xs) * {e2}",
-    "for w in xs:\n{ind}    s += 0.1 * w * {e}", "for w, v in zip(xs, xs[1:]):\n{ind}    s += w * v",
+    "for w in xs:\n{ind}    s += 0.1 * w * {e}",
+    "for w, v in zip(xs, xs[1:]):\n{ind}    s += w * v",
 ]
 # a helper that is inlined: its parameters' fixed items are the same in every iteration
 HELPER = ["def helper(v, p):", "    c, d = p[0], p[1]", "    return c * v - d * v * v", "", ""]
