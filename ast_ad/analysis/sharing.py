@@ -33,6 +33,9 @@ PASS_FIRST = {"reduce_to", "like", "to_like", "shape_only", "add_at", "unpacked"
 # helpers that change their first argument in place and only read the others
 FIRST_CHANGED = {"add_at"}
 PURE_MODULES = {"np", "math"}
+# marks the ``_acc1.append`` of batch: it keeps its argument in a list that only our
+# ``*_many`` helpers read, and changes nothing
+KEEPS = "_ast_ad_keeps"
 BUILTINS = {"len", "min", "max", "abs"}  # the user's own calls of these change nothing
 
 
@@ -120,6 +123,8 @@ def unsafe_names(stmts: list) -> set:
                 for target in node.targets:
                     if type(target) is not gast.Name:
                         changed |= _roots(target)
+            elif isinstance(node, gast.Call) and getattr(node.func, KEEPS, False):
+                continue
             elif isinstance(node, gast.Call) and not pure_call(node):
                 args = node.args[:1] if helper_call(node) in FIRST_CHANGED else \
                     node.args + [k.value for k in node.keywords]

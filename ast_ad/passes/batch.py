@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import gast
 
-from ..analysis.sharing import unsafe_names
+from ..analysis.sharing import KEEPS, unsafe_names
 from ..naming import Namer
 from ..source import is_comment
 from ..templates import assign, call, helper_call, name
@@ -98,6 +98,7 @@ def _batch_loop(loop: gast.stmt, namer: Namer) -> tuple[list, list]:
         before.append(assign(acc, gast.List(elts=[], ctx=gast.Load())))
         pair = gast.Tuple(elts=[name(a.id) for a in kept], ctx=gast.Load())
         append = gast.Attribute(value=name(acc), attr="append", ctx=gast.Load())
+        setattr(append, KEEPS, True)  # only keeps the pair: see analysis.sharing
         loop.body[k] = gast.copy_location(gast.Expr(value=gast.Call(
             func=append, args=[pair], keywords=[])), stmt)
         after.append(assign(target, call("add", name(target),

@@ -5,7 +5,9 @@ Input: a finished array-mode adjoint. Output: the same function where a top-leve
 an array of the right shape through instead of copying it) when neither ``bx`` nor ``v``,
 nor any name that may share their array, is changed in place by a later statement
 (``+=``, item assignment, ``add_at``, a call that may keep or change it) or returned (two
-gradients must never be one array that you could change through the other).
+gradients must never be one array that you could change through the other). In the body
+of a top-level loop, "later" is the rest of the body, the body again (the next
+iteration) and what follows the loop. ``bx += unbroadcast(v, x)`` never needs the copy.
 
 >>> from ast_ad.source import to_source
 >>> from ast_ad.templates import parse_generated
@@ -31,20 +33,46 @@ import gast
 from ..analysis.sharing import close, share_edges, unsafe_names
 from ..templates import helper, helper_call
 
+LOOPS = (gast.For, gast.While)
+
 
 def drop_copies(func: gast.FunctionDef) -> gast.FunctionDef:
     """Replace the copies that nothing needs (see above), in place."""
     body = func.body
     shares = share_edges(body)
     for k, stmt in enumerate(body):
-        copied = _copy_of(stmt)
-        if copied is None:
+        if isinstance(stmt, LOOPS):
+            _in_loop(stmt, body[k + 1:], shares)
             continue
-        later = body[k + 1:]
+        _drop(stmt, body[k + 1:], shares)
+    return func
+
+
+def _drop(stmt: gast.stmt, later: list, shares: list) -> None:
+    """``stmt`` passes its value through if nothing in ``later`` needs the copy."""
+    if _summed_in(stmt):
+        stmt.value.func = helper("reduce_to")
+        return
+    copied = _copy_of(stmt)
+    if copied is not None:
         unsafe = close(unsafe_names(later) | _returned(later), shares)
         if not {stmt.targets[0].id, copied} & unsafe:
             stmt.value.func = helper("reduce_to")
-    return func
+
+
+def _in_loop(loop: gast.stmt, after: list, shares: list) -> None:
+    """The statements of a top-level loop's body: what runs after one of them is the rest
+    of the body, the whole body again (the next iteration), and what follows the loop."""
+    for k, stmt in enumerate(loop.body):
+        if not isinstance(stmt, LOOPS + (gast.If,)):
+            _drop(stmt, loop.body[k + 1:] + loop.body + after, shares)
+
+
+def _summed_in(stmt: gast.stmt) -> bool:
+    """``bx += unbroadcast(v, x)``: ``+=`` never makes ``bx`` the array it adds (a number
+    plus an array is a new array; an array adds in place into its own), so no copy."""
+    return isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, (gast.Add, gast.Sub)) \
+        and helper_call(stmt.value) == "unbroadcast" and len(stmt.value.args) == 2
 
 
 def _copy_of(stmt: gast.stmt) -> str | None:
