@@ -129,3 +129,31 @@ def test_rewritten_gradient_is_exact() -> None:
                                rtol=1e-13)
     np.testing.assert_allclose(gs, -np.sum(x ** 2, axis=1) / s ** 2
                                - np.sum(x, axis=1) / (x.size * s ** 2), rtol=1e-13)
+
+
+def test_seed_of_one_is_not_multiplied() -> None:
+    """Scalar mode: ``bs = 1.0`` assigned once; ``bs * <float>`` is the float, and the seed
+    goes when nothing reads it. An integer factor keeps the product (1.0 * 2 is a float)."""
+    src = textwrap.dedent("""
+        def f(t, n, bx):
+            bs = 1.0
+            bx[0] -= bs * (2.0 * t)
+            b = bs * 100.0 * (2.0 * t)
+            c = bs * n
+            return (b, c)
+        """)
+    out = to_source(peephole(parse_generated(src, set()), arrays=False))
+    assert out == textwrap.dedent("""\
+        def f(t, n, bx):
+            bs = 1.0
+            bx[0] -= 2.0 * t
+            b = 100.0 * (2.0 * t)
+            c = bs * n
+            return (b, c)
+        """)
+    unread = src.replace("    c = bs * n\n", "    c = n\n")
+    out = to_source(peephole(parse_generated(unread, set()), arrays=False))
+    assert "bs" not in out
+    again = to_source(peephole(parse_generated(src.replace("return", "bs = 2.0\n    return"),
+                                               set()), arrays=False))
+    assert "bs * (2.0 * t)" in again  # assigned twice: not known to be 1

@@ -10,6 +10,8 @@ Input: a simplified adjoint function. Output: the same function with
 * **factors taken out of reductions** (array mode): ``reduce_to(g * (a / x), x)`` is
   ``reduce_to(g * a, x) / x`` (``x`` is constant along the summed axes; the same value
   up to rounding, one pass over the large array fewer);
+* **no product with a seed of 1** (scalar mode): in a fused loop, ``bs = 1.0`` is the
+  seed, and ``bs * (2.0 * t)`` is ``2.0 * t`` (multiplying a float by 1 is exact);
 * **sums not broadcast back** (array mode): in ``reduce_to(sum_vjp(g, a, 1) * e, x)`` the
   adjoint of a sum is an operand of arithmetic, so ``sum_expand`` gives ``g`` with the
   summed axes put back as size-1 axes and broadcasting does the rest, instead of a full
@@ -35,6 +37,7 @@ import gast
 
 from ..templates import helper, helper_call
 from ..walk import rewrite
+from ..walk import walk as fast_walk
 
 _REDUCERS = ("reduce_to", "unbroadcast")
 _EXPANDERS = {"sum_vjp": "sum_expand", "mean_vjp": "mean_expand"}
@@ -42,10 +45,18 @@ _EXPANDERS = {"sum_vjp": "sum_expand", "mean_vjp": "mean_expand"}
 
 def peephole(func: gast.FunctionDef, arrays: bool) -> gast.FunctionDef:
     """Rewrite ``func`` in place (see the module docstring) and return it."""
-    rules = {gast.BinOp: functools.partial(_binop, arrays=arrays),
+    units = set() if arrays else _units(func)
+    rules = {gast.BinOp: functools.partial(_binop, arrays=arrays, units=units),
              gast.Call: functools.partial(_call, arrays=arrays),
              gast.UnaryOp: _unaryop, gast.AugAssign: _aug_assign}
-    return rewrite(func, rules)
+    func = rewrite(func, rules)
+    if units:  # a seed no longer read goes
+        read = {n.id for n in fast_walk(func) if type(n) is gast.Name
+                and type(n.ctx) is gast.Load and n.id in units}
+        func.body = [s for s in func.body if not (
+            type(s) is gast.Assign and type(s.targets[0]) is gast.Name
+            and s.targets[0].id in units - read)]
+    return func
 
 
 def _neg(node: gast.expr) -> bool:
@@ -115,11 +126,45 @@ def _factor_out(node: gast.Call) -> gast.expr:
 
 # each rule sees its node with the node's children already rewritten
 
-def _binop(node: gast.BinOp, arrays: bool) -> gast.expr:
+def _units(func: gast.FunctionDef) -> set:
+    """Names assigned once, to the number ``1.0`` (a fused loop's seed ``bs = 1.0``), and
+    never changed."""
+    ones, stores = set(), {}
+    for node in fast_walk(func):
+        if type(node) is gast.Name and type(node.ctx) in (gast.Store, gast.Del, gast.Param):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif type(node) is gast.Assign and len(node.targets) == 1 \
+                and type(node.targets[0]) is gast.Name and type(node.value) is gast.Constant \
+                and type(node.value.value) is float and node.value.value == 1.0:
+            ones.add(node.targets[0].id)
+    return {n for n in ones if stores[n] == 1}
+
+
+def _float_valued(node: gast.expr) -> bool:
+    """A float literal, or a product or quotient with one (in scalar mode: a float)."""
+    if type(node) is gast.Constant:
+        return type(node.value) is float
+    return type(node) is gast.BinOp and type(node.op) in (gast.Mult, gast.Div) and (
+        _float_valued(node.left) or _float_valued(node.right))
+
+
+def _unit_factor(node: gast.BinOp, units: set) -> gast.expr | None:
+    """``bs * e`` for ``bs`` known to be ``1.0`` and a float ``e``: ``e`` (the same bits)."""
+    for one, other in ((node.left, node.right), (node.right, node.left)):
+        if type(one) is gast.Name and one.id in units and _float_valued(other):
+            return other
+    return None
+
+
+def _binop(node: gast.BinOp, arrays: bool, units: set = frozenset()) -> gast.expr:
     if isinstance(node.op, (gast.Add, gast.Sub)):
         return _signs(node)
     if not isinstance(node.op, (gast.Mult, gast.Div)):
         return node
+    if units and type(node.op) is gast.Mult:
+        factor = _unit_factor(node, units)
+        if factor is not None:
+            return factor
     if arrays:
         for side in ("left", "right"):
             operand = getattr(node, side)
