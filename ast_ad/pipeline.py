@@ -28,6 +28,7 @@ from .passes.desugar import Desugar
 from .passes.fuse import fuse
 from .passes.inline import Inliner
 from .passes.invariants import invariants
+from .passes.items import items
 from .passes.iterate import iterate
 from .passes.jumps import Jumps
 from .passes.normalize import Normalize
@@ -119,7 +120,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     if not array_mode and kind in ("grad", "value_and_grad"):
         funcs = [invariants(f) for f in funcs]
         funcs = [iterate(f) for f in funcs]
-        debug("invariants + iterate", funcs[-1])
+        funcs = [items(f, set(namer.adjoints.values())) for f in funcs]
+        debug("invariants + iterate + items", funcs[-1])
     if array_mode:
         funcs = [batch(f, namer) for f in funcs]
         funcs = [drop_copies(f) for f in funcs]
