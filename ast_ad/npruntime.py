@@ -129,18 +129,43 @@ _SCALARS = (float, np.float64)  # a float adjoint of either is the like's type, 
 
 def unbroadcast(value, like):
     """Sum ``value`` down to the shape of ``like`` (undoing broadcasting); typed like ``like``."""
-    if type(value) is np.ndarray and type(like) is np.ndarray and value.shape == like.shape \
-            and value.dtype == like.dtype and like.dtype.type in _FLOATS:
-        return value.copy()  # the common case: a copy (the caller may add into it in place)
+    if type(value) is np.ndarray and type(like) is np.ndarray and value.dtype == like.dtype \
+            and like.dtype.type in _FLOATS:
+        if value.shape == like.shape:
+            return value.copy()  # the common case: a copy (the caller may add into it)
+        summed = _summed_down(value, like.shape)
+        if summed is not None:
+            return summed
     return _reduced(value, like, fresh=False)
 
 
 def reduce_to(value, like):
     """``unbroadcast`` for a ``value`` just computed (not shared): no defensive copy."""
-    if type(value) is np.ndarray and type(like) is np.ndarray and value.shape == like.shape \
-            and value.dtype == like.dtype and like.dtype.type in _FLOATS:
-        return value  # the common case: same shape, same float dtype, nothing to do
+    if type(value) is np.ndarray and type(like) is np.ndarray and value.dtype == like.dtype \
+            and like.dtype.type in _FLOATS:
+        if value.shape == like.shape:
+            return value  # the common case: same shape, same float dtype, nothing to do
+        summed = _summed_down(value, like.shape)
+        if summed is not None:
+            return summed
     return _reduced(value, like, fresh=True)
+
+
+def _summed_down(value: np.ndarray, shape: tuple) -> np.ndarray | None:
+    """``value`` summed over the axes that broadcasting to its shape added or stretched
+    from ``shape`` (one ``np.add.reduce``, a new array); None if ``shape`` does not
+    broadcast to ``value.shape``."""
+    full = value.shape
+    lead = len(full) - len(shape)
+    if lead < 0 or not shape:  # to a 0-d array: the general path keeps it an array
+        return None
+    axes = list(range(lead))
+    for i, n in enumerate(shape):
+        if n != full[lead + i]:
+            if n != 1:
+                return None
+            axes.append(lead + i)
+    return np.add.reduce(value, axis=tuple(axes)).reshape(shape)
 
 
 def _reduced(value, like, fresh: bool):

@@ -552,3 +552,27 @@ def test_unbroadcast_arrays():
 def test_gather_vjp_accumulates_repeats():
     out = npr.gather_vjp(np.ones(4), np.zeros(3), np.take, [0, 2, 2, 2])
     assert np.array_equal(out, [1.0, 0.0, 3.0])
+
+
+@pytest.mark.parametrize("full, shape", [((4, 3), (3,)), ((4, 3), (4, 1)), ((2, 4, 3), (1, 3)),
+                                         ((2, 4, 3), (4, 3)), ((5, 1, 3), (1, 1, 3)),
+                                         ((3,), (1,)), ((2, 3), (2, 3))])
+@pytest.mark.parametrize("fn", ["reduce_to", "unbroadcast"])
+def test_sum_down_matches_the_definition(full: tuple, shape: tuple, fn: str):
+    """The quick path (one np.add.reduce) against the definition: the sum over every
+    element of ``value`` that broadcasting ``like`` maps onto each element of ``like``."""
+    r = np.random.default_rng(len(full) * 10 + len(shape))
+    value, like = r.normal(size=full), np.zeros(shape)
+    out = getattr(npr, fn)(value, like)
+    want = np.zeros(shape)
+    for index in np.ndindex(*full):
+        tail = index[len(full) - len(shape):]
+        want[tuple(0 if n == 1 else i for i, n in zip(tail, shape))] += value[index]
+    assert out.shape == shape and out.dtype == like.dtype
+    np.testing.assert_allclose(out, want, rtol=1e-13, atol=1e-13)
+    assert not np.shares_memory(out, value) or fn == "reduce_to"
+
+
+def test_sum_down_refuses_shapes_that_do_not_broadcast():
+    with pytest.raises(ValueError):
+        npr.reduce_to(np.ones((4, 3)), np.zeros((2,)))
