@@ -16,6 +16,53 @@ from .sweeps import (
 )
 
 
+def _positions(body: list) -> tuple[dict, dict]:
+    """For each name, the positions in ``body`` of the statements that store it, and of
+    those that read it (nested statements count at their top-level statement)."""
+    stores: dict = {}
+    reads: dict = {}
+    for k, stmt in enumerate(body):
+        for node in fast_walk(stmt):
+            if isinstance(node, gast.Name):
+                table = reads if isinstance(node.ctx, gast.Load) else stores
+                table.setdefault(node.id, []).append(k)
+    return stores, reads
+
+
+def _definition(body: list, at: list, target: str) -> gast.Assign | None:
+    """The single top-level ``target = value`` of the loop body, if that is its only store."""
+    if len(at) != 1:
+        return None
+    stmt = body[at[0]]
+    if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+            and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == target:
+        return stmt
+    return None
+
+
+def _in_order(redo: list, body_r: list) -> list:
+    """The recomputations that can each go before their first reverse reader: one that
+    reads another recomputed temporary must not come before that one's own place (it would
+    compute it before its inputs are restored); such a reader stays on the tape."""
+    first = {t: next((k for k, s in enumerate(body_r) if t in _names(s)), len(body_r))
+             for _, t, _ in redo}
+    while True:
+        chosen = {t for _, t, _ in redo}
+        kept = [r for r in redo if all(first[u] <= first[r[1]]
+                                       for u in _names(r[2].value) & chosen)]
+        if len(kept) == len(redo):
+            return kept
+        redo = kept
+
+
+def _restored(var: str, at: list, taped: dict, start: int, end: int) -> bool:
+    """Is every store of ``var`` in the loop body a taped top-level one, none of them in
+    ``(start, end]``? Then the reverse sweep holds ``var``'s value at ``start`` from the
+    reverse of ``end`` down to the reverse of ``start``."""
+    return bool(at) and len(taped.get(var, ())) == len(at) \
+        and not any(start < k <= end for k in at)
+
+
 class LoopAdjoints:
     """Mixin of :class:`Reverse`."""
 
@@ -86,12 +133,54 @@ class LoopAdjoints:
             if target in needed:
                 needed |= _names(stmt.value) & {t for t, _ in steps}
         if not needed & set(pairs):
-            return body_f, body_r
+            return self.recompute_at_use(loop, body_f, body_r, available)
         drop = {id(s) for var in needed if var in pairs for s in pairs[var]}
         self.out.pairs = [p for p in self.out.pairs if id(p[1]) not in drop]
         redo = [assign(t, _load_copy(stmt.value)) for t, stmt in steps if t in needed]
-        return ([s for s in body_f if id(s) not in drop],
-                redo + [s for s in body_r if id(s) not in drop])
+        return self.recompute_at_use(loop, [s for s in body_f if id(s) not in drop],
+                                     redo + [s for s in body_r if id(s) not in drop],
+                                     available)
+
+    def recompute_at_use(self, loop: gast.stmt, body_f: list, body_r: list,
+                         available: set) -> tuple[list, list]:
+        """Scalar mode: a loop temporary ``t = b * x`` (an operation, not a copy) read after its
+        definition only, whose
+        inputs are unchanged in the loop or changed only by taped assignments outside the
+        stretch from ``t``'s definition to its last reader, is computed again just before
+        the reverse sweep's first read of it instead of being pushed and popped: by then the
+        reverse sweep has restored every input to its value at ``t``'s definition."""
+        taped = {}
+        for push, pop, var in self.out.pairs:
+            if push is not None and any(push is s for s in body_f):
+                taped.setdefault(var, []).append((push, pop))
+        if not taped:
+            return body_f, body_r
+        stores, reads = _positions(loop.body)
+        redo: list = []
+        for t, brackets in taped.items():
+            stmt = _definition(loop.body, stores.get(t, ()), t)
+            if stmt is None or len(brackets) != 1 or self.all_defs.get(t) != 1 \
+                    or t in self.norm.trips.values() or isinstance(stmt.value, gast.Name) \
+                    or not self.pure(stmt.value):
+                continue
+            at, used = stores[t][0], reads.get(t, [])
+            if not used or min(used) <= at or not all(
+                    v in available or _restored(v, stores.get(v, ()), taped, at, max(used))
+                    for v in _names(stmt.value) - {t}):
+                continue
+            redo.append((at, t, stmt))
+        redo = _in_order(redo, body_r)
+        if not redo:
+            return body_f, body_r
+        drop = {id(s) for _, t, _ in redo for s in taped[t][0]}
+        self.out.pairs = [p for p in self.out.pairs if id(p[1]) not in drop]
+        body_f = [s for s in body_f if id(s) not in drop]
+        body_r = [s for s in body_r if id(s) not in drop]
+        for _, t, stmt in sorted(redo, key=lambda r: -r[0]):  # a reader before what it reads
+            first = next((k for k, s in enumerate(body_r) if t in _names(s)), None)
+            if first is not None:
+                body_r.insert(first, assign(t, _load_copy(stmt.value)))
+        return body_f, body_r
 
     def pure(self, value: gast.expr) -> bool:
         op = classify(value, self.calls)
