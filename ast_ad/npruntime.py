@@ -174,6 +174,8 @@ def _reduced(value, like, fresh: bool):
         return value if type(value) is kind else kind(value)
     if kind is float and type(value) is np.ndarray:  # a number broadcast: the total
         return float(value.sum())
+    if kind is np.float64 and type(value) is np.ndarray and value.dtype == _F64:
+        return np.add.reduce(value, axis=None)  # a NumPy number broadcast: the total
     return to_like(_sum_to(value, np.shape(like)), like, fresh=fresh)
 
 
@@ -201,6 +203,8 @@ def _array(x) -> np.ndarray:
 
 
 def _axes(axis, ndim: int) -> tuple[int, ...]:
+    if type(axis) is int and ndim:  # the common case, quickly
+        return (axis % ndim,)
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, (int, np.integer)):
