@@ -331,7 +331,7 @@ def extremum_vjp(g, a, ans, axis=None, keepdims=False):
     arr = a if type(a) is np.ndarray else _array(a)
     axes = _axes(axis, arr.ndim)
     mask = arr == _expand(ans, axes, keepdims)
-    count = mask.sum(axis=axes, keepdims=True)
+    count = np.add.reduce(mask, axis=axes, keepdims=True, dtype=np.intp)
     if type(a) is np.ndarray and a.dtype.kind == "f" and count.all():  # no NaN: quickly
         share = _expand(g, axes, keepdims) / count
         return (mask * share).astype(a.dtype, copy=False)

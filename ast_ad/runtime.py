@@ -194,6 +194,11 @@ def add_at(adj: object, primal: object, path: tuple, g: object) -> object:
     np = _np()
     if is_zero(g):
         return adj
+    if is_zero(adj) and type(primal) is np.ndarray and len(path) == 1 and _basic(path[0]) \
+            and not _new_axes(path[0]):
+        out = np.zeros(primal.shape, dtype=_float_dtype(primal.dtype))
+        out[path[0]] = g  # basic indexing selects each element once: a plain store
+        return out
     if is_zero(adj):
         spread = _new_axes_only(primal, path, g)
         if spread is not None:
@@ -230,6 +235,11 @@ def _new_axes_only(primal: object, path: tuple, g: object) -> object:
 
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def _new_axes(index: object) -> bool:
+    """Does ``index`` add axes (``None``)? Those reads are :func:`_new_axes_only`'s."""
+    return index is None or (type(index) is tuple and None in index)
 
 
 def _basic(index: object) -> bool:
