@@ -14,6 +14,7 @@ import gast
 
 from . import togast
 from .errors import Location, TransformError
+from .nodes import make
 from .printer import COMMENT_CALL, Unsupported, print_tree
 from .walk import walk as fast_walk
 
@@ -167,9 +168,10 @@ def _find_function(module: gast.Module, name: str, code_line: int | None):
 
 def comment(text: str) -> gast.Expr:
     """A statement that the printer turns into ``# text``."""
-    marker = gast.Name(id=COMMENT_CALL, ctx=gast.Load(), annotation=None, type_comment=None)
-    return gast.Expr(value=gast.Call(func=marker, args=[gast.Constant(value=text, kind=None)],
-                                     keywords=[]))
+    marker = make(gast.Name, id=COMMENT_CALL, ctx=make(gast.Load), annotation=None,
+                  type_comment=None)
+    return make(gast.Expr, value=make(gast.Call, func=marker, args=[
+        make(gast.Constant, value=text, kind=None)], keywords=[]))
 
 
 def is_comment(stmt: gast.stmt) -> bool:

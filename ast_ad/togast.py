@@ -9,6 +9,8 @@ import sys
 
 import gast
 
+from .nodes import make
+
 _MISSING = object()
 _TABLE: dict = {}  # ast class -> (gast class or None, fields, attributes)
 
@@ -50,7 +52,7 @@ def _generic(node: ast.AST, shift: tuple) -> gast.AST | None:
         value = getattr(node, name, _MISSING)
         if value is not _MISSING:
             values[name] = _value(value, shift)
-    new = cls(**values)
+    new = make(cls, **values)
     for name in attributes:
         value = getattr(node, name, _MISSING)
         if value is not _MISSING:
@@ -90,8 +92,9 @@ _CONTEXTS = {ast.Load: gast.Load, ast.Store: gast.Store, ast.Del: gast.Del}
 
 def _name(node: ast.Name, shift: tuple) -> gast.Name:
     ctx = _CONTEXTS.get(type(node.ctx))
-    ctx = to_gast(node.ctx, shift) if ctx is None else ctx()
-    return _located(gast.Name(node.id, ctx, None, None), node)
+    ctx = to_gast(node.ctx, shift) if ctx is None else make(ctx)
+    return _located(make(gast.Name, id=node.id, ctx=ctx, annotation=None, type_comment=None),
+                    node)
 
 
 def _arg(node: ast.arg, shift: tuple) -> gast.Name:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import gast
 
 from ..naming import Namer, names_in
+from ..nodes import make
 from ..source import Parsed
 from ..templates import assign, clone, const, name
 from ..walk import walk as fast_walk
@@ -265,7 +266,7 @@ class Normalize:
             return expr  # //, bit operations: piecewise constant
         left = self.atomize(expr.left, pre)
         right = self.atomize(expr.right, pre)
-        return gast.copy_location(gast.BinOp(left=left, op=expr.op, right=right), expr)
+        return gast.copy_location(make(gast.BinOp, left=left, op=expr.op, right=right), expr)
 
     def expr_UnaryOp(self, expr: gast.UnaryOp, pre: list) -> gast.expr:
         if not isinstance(expr.op, (gast.USub, gast.UAdd)):
@@ -277,7 +278,8 @@ class Normalize:
 
     def expr_Subscript(self, expr: gast.Subscript, pre: list) -> gast.expr:
         base = self.atomize(expr.value, pre)
-        node = gast.Subscript(value=base, slice=self.index(expr.slice, pre), ctx=gast.Load())
+        node = make(gast.Subscript, value=base, slice=self.index(expr.slice, pre),
+                    ctx=make(gast.Load))
         return gast.copy_location(node, expr)
 
     def expr_List(self, expr: gast.List, pre: list) -> gast.expr:
@@ -429,5 +431,5 @@ def load_copy(node: gast.expr) -> gast.expr:
     node = clone(node)
     for sub in fast_walk(node):
         if isinstance(sub, gast.Name):
-            sub.ctx = gast.Load()
+            sub.ctx = make(gast.Load)
     return node

@@ -24,6 +24,7 @@ import gast
 from ..analysis.activity import Activity
 from ..analysis.kinds import listlike_names, numeric_names
 from ..analysis.overwrite import fresh_definitions
+from ..nodes import make
 from ..ops import classify
 from ..source import Parsed, comment
 from ..templates import assign, aug_add, call, const, fill, helper, name, parse_template, times
@@ -203,7 +204,7 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
         return fwd, rev
 
     def bracket_name(self, var: str, fwd: list, rev: list) -> tuple[list, list]:
-        push = gast.Expr(value=call("_push", name(var)))
+        push = make(gast.Expr, value=call("_push", name(var)))
         pop = assign(var, call("_pop"))  # (tape names are renamed apart from the user's)
         self.out.pairs.append((push, pop, var))
         return [push] + fwd, rev + [pop]

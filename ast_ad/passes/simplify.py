@@ -295,8 +295,8 @@ def _forward_one(block: list, k: int, pair: tuple, counts: dict, tally: Tally) -
         if seen == counts.get(name, 0):
             break
         same = _single_assign(stmt)
-        if same == (source, gast.Name(id=name)) or (same and same[0] == source and isinstance(
-                same[1], gast.Name) and same[1].id == name):
+        if same and same[0] == source and isinstance(same[1], gast.Name) \
+                and same[1].id == name:
             no_ops.append(j)  # n = b_t: n keeps its value
             seen += 1
             continue
