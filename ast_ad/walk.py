@@ -12,6 +12,7 @@ _NAME = gast.Name
 
 
 _FROZEN: dict = {}  # id(root) -> [root, nodes of walk, nodes of walk_local, facts]
+_WHILE_FROZEN: list = []  # memos of facts that hold while trees are frozen (frozen_memo)
 
 
 @contextmanager
@@ -22,6 +23,18 @@ def frozen(root: gast.AST):
         yield
     finally:
         del _FROZEN[id(root)]
+        if not _FROZEN:
+            for memo in _WHILE_FROZEN:
+                memo.clear()
+
+
+def frozen_memo() -> dict:
+    """A dict for memos valid only while trees are frozen: emptied when none is any more,
+    so that it keeps no tree alive after a transformation (nor makes the garbage
+    collector look at it again and again)."""
+    memo: dict = {}
+    _WHILE_FROZEN.append(memo)
+    return memo
 
 
 def _cached(root: gast.AST, slot: int, compute):
@@ -186,8 +199,10 @@ def free_loads(nested: gast.FunctionDef, outer_locals: set) -> list:
 
 class Transformer(gast.NodeTransformer):
     """``gast.NodeTransformer`` as it works, faster: each node class's visit method is looked
-    up once (per instance: subclasses must not change their methods while visiting), and
-    fields that never hold nodes are left out."""
+    up once (per instance, in the class: visit methods are never set on an instance), and
+    fields that never hold nodes are left out. The instance keeps functions, not bound
+    methods: it must not refer to itself, or it (and the trees it holds) would be garbage
+    that only the cyclic collector frees."""
 
     def visit(self, node: gast.AST):
         try:
@@ -196,9 +211,10 @@ class Transformer(gast.NodeTransformer):
             methods = self._visit_methods = {}
         method = methods.get(type(node))
         if method is None:
-            method = getattr(self, "visit_" + node.__class__.__name__, self.generic_visit)
+            cls = type(self)
+            method = getattr(cls, "visit_" + node.__class__.__name__, cls.generic_visit)
             methods[type(node)] = method
-        return method(node)
+        return method(self, node)
 
     def generic_visit(self, node: gast.AST) -> gast.AST:
         for field in node_fields(type(node)):

@@ -37,6 +37,7 @@ def analyze(module: gast.Module, func: gast.FunctionDef, wrt: list[str], calls: 
     chains = _QuietChains()
     chains.visit(module)
     users = {node: [u.node for u in d.users()] for node, d in chains.chains.items()}
+    chains.release()
     reaching: dict = {}
     for node, used_by in users.items():
         for use in used_by:
@@ -74,6 +75,13 @@ class _QuietChains(beniget.DefUseChains):
             method = getattr(self, "visit_" + node.__class__.__name__, self.generic_visit)
             self._ast_ad_methods[type(node)] = method
         return method(node)
+
+    def release(self) -> None:
+        """Forget everything, once the chains have been read. The visitor refers to itself
+        (its bound methods, kept by it and by beniget): left as it is, it and its
+        thousands of definitions would be garbage that only the cyclic collector frees,
+        at a cost paid by whatever code runs when it next collects."""
+        self.__dict__.clear()
 
     def generic_visit(self, node):
         """``ast.NodeVisitor.generic_visit``, leaving out fields that never hold nodes."""
