@@ -93,9 +93,9 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     inliner = Inliner(env.globals, namer, (parsed.filename, parsed.func.lineno), array_mode,
                       linker.inline_source)
     norm = Normalize(parsed, calls, namer, array_mode, inliner).run()
-    forward_tuples(norm.func, namer.made)
-    debug("normalize", norm.func)
     with frozen(norm.func):  # the analyses and the reverse pass only read it
+        forward_tuples(norm.func, namer.made)  # (says when it changes it, which is rare)
+        debug("normalize", norm.func)
         check_aliasing(parsed, norm, calls, array_mode)
         activity = analyze(parsed.module, norm.func, wrt_names, calls)
         reverse = Reverse(parsed, norm, activity, calls, wrt_names, kind, linker)

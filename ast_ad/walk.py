@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import gast
 
 NESTED = (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda)
+_NESTED_KINDS = frozenset(NESTED)
 _AST = gast.AST
 _NAME = gast.Name
 
@@ -28,6 +29,16 @@ def frozen(root: gast.AST):
                 memo.clear()
 
 
+def changed(root: gast.AST) -> None:
+    """The tree under the frozen ``root`` was changed after all (by a pass that rarely
+    changes it): forget what was computed of it."""
+    entry = _FROZEN.get(id(root))
+    if entry is not None and entry[0] is root:
+        entry[1:] = [None, None, {}]
+        for memo in _WHILE_FROZEN:
+            memo.clear()
+
+
 def frozen_memo() -> dict:
     """A dict for memos valid only while trees are frozen: emptied when none is any more,
     so that it keeps no tree alive after a transformation (nor makes the garbage
@@ -42,7 +53,11 @@ def _cached(root: gast.AST, slot: int, compute):
     if entry is None or entry[0] is not root:
         return None
     if entry[slot] is None:
-        entry[slot] = list(compute(root))
+        other = entry[3 - slot]  # the other walk (slots 1 and 2), if it was made
+        if other is not None and _NESTED_KINDS.isdisjoint(map(type, other[1:])):
+            entry[slot] = other  # no nested function under root: the same nodes, in order
+        else:
+            entry[slot] = list(compute(root))
     return entry[slot]
 
 
@@ -160,22 +175,33 @@ def walk_local(root: gast.AST):
 
 
 def _walk_local(root: gast.AST):
+    """``_walk``, not entering nested functions: the same nodes in the same order when there
+    are none (``_cached`` relies on it)."""
     todo = [root]
+    pop, push, extend = todo.pop, todo.append, todo.extend
     fields_of = _NODE_FIELDS.get
     while todo:
-        node = todo.pop()
+        node = pop()
         yield node
+        kind = type(node)
+        if kind is _NAME:  # as in _walk
+            ctx, annotation = getattr(node, "ctx", None), getattr(node, "annotation", None)
+            if isinstance(ctx, _AST):
+                push(ctx)
+            if isinstance(annotation, _AST):
+                push(annotation)
+            continue
         if node is not root and isinstance(node, NESTED):
             continue
-        fields = fields_of(type(node))
+        fields = fields_of(kind)
         if fields is None:
-            fields = _node_fields(type(node))
+            fields = _node_fields(kind)
         for field in fields:
             value = getattr(node, field, None)
             if isinstance(value, list):
-                todo.extend([v for v in value if isinstance(v, _AST)])
+                extend([v for v in value if isinstance(v, _AST)])
             elif isinstance(value, _AST):
-                todo.append(value)
+                push(value)
 
 
 def parameters(func: gast.FunctionDef) -> list[gast.Name]:
