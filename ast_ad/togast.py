@@ -11,6 +11,8 @@ import gast
 
 from .nodes import make
 
+_AST = ast.AST
+_new = gast.AST.__new__
 _MISSING = object()
 _TABLE: dict = {}  # ast class -> (gast class or None, fields, attributes)
 
@@ -47,16 +49,22 @@ def _generic(node: ast.AST, shift: tuple) -> gast.AST | None:
     cls, fields, attributes = entry
     if cls is None:
         return None
-    values = {}
+    values = {}  # the new node's attributes: fields, then locations (as setattr leaves them)
     for name in fields:
         value = getattr(node, name, _MISSING)
-        if value is not _MISSING:
-            values[name] = _value(value, shift)
-    new = make(cls, **values)
+        if value is _MISSING:
+            continue
+        if isinstance(value, _AST):
+            value = to_gast(value, shift)
+        elif isinstance(value, list):
+            value = [_value(v, shift) for v in value]
+        values[name] = value
     for name in attributes:
         value = getattr(node, name, _MISSING)
         if value is not _MISSING:
-            setattr(new, name, value)
+            values[name] = value
+    new = _new(cls)  # nodes.make without the keyword arguments
+    new.__dict__ = values
     return new
 
 

@@ -204,6 +204,31 @@ def _walk_local(root: gast.AST):
                 push(value)
 
 
+_IN_BLOCKS = (gast.stmt, gast.excepthandler, gast.match_case)  # what statement lists hold
+
+
+def statements(root: gast.AST, nested: bool = True):
+    """The statements under ``root`` (itself included if it is one), as ``walk(root)``
+    yields them (in the same order) but without looking into expressions, which hold no
+    statements; with ``nested=False``, as ``walk_local(root)`` does (a nested function's
+    ``def`` is yielded, its body is not entered)."""
+    todo = [root]
+    fields_of = _NODE_FIELDS.get
+    while todo:
+        node = todo.pop()
+        if isinstance(node, gast.stmt):
+            yield node
+            if not nested and node is not root and isinstance(node, NESTED):
+                continue
+        fields = fields_of(type(node))
+        if fields is None:
+            fields = _node_fields(type(node))
+        for field in fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                todo.extend([v for v in value if isinstance(v, _IN_BLOCKS)])
+
+
 def parameters(func: gast.FunctionDef) -> list[gast.Name]:
     """The parameter nodes of ``func`` in order: positional-only, positional, keyword-only."""
     args = func.args

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import operator
 
 import gast
 
@@ -43,7 +44,7 @@ from ..source import comment_at, is_comment
 from ..tally import Tally
 from ..templates import helper_call
 from ..walk import names as _names
-from ..walk import node_fields, rewrite
+from ..walk import node_fields, rewrite, statements
 from ..walk import walk as fast_walk
 
 _FOLDABLE = (gast.Add, gast.Sub, gast.Mult, gast.Pow)
@@ -106,8 +107,27 @@ def _fold_ifexp(node: gast.IfExp) -> gast.expr:
 _FOLDS = {gast.BinOp: _fold_binop, gast.IfExp: _fold_ifexp}  # each after its children
 
 
+# the operations folded, as the interpreter computes them (the same functions it calls)
+_OPERATORS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+              gast.Pow: operator.pow, gast.Eq: operator.eq, gast.NotEq: operator.ne,
+              gast.Lt: operator.lt, gast.LtE: operator.le, gast.Gt: operator.gt,
+              gast.GtE: operator.ge}
+
+
 def _evaluate(node: gast.expr):
-    tree = ast.Expression(body=gast.gast_to_ast(copy.deepcopy(node)))
+    """The value of ``node``, a binary operation or a single comparison of two numbers, as
+    Python computes it; None if that raises an ArithmeticError or a ValueError."""
+    if isinstance(node, gast.BinOp):
+        compute, left, right = _OPERATORS.get(type(node.op)), node.left, node.right
+    else:
+        compute, left, right = _OPERATORS.get(type(node.ops[0])), node.left, \
+            node.comparators[0]
+    if compute is not None:
+        try:
+            return compute(left.value, right.value)
+        except (ArithmeticError, ValueError):
+            return None
+    tree = ast.Expression(body=gast.gast_to_ast(copy.deepcopy(node)))  # any other operation
     try:
         return eval(compile(ast.fix_missing_locations(tree), "<fold>", "eval"))  # noqa: S307
     except (ArithmeticError, ValueError):
@@ -341,7 +361,7 @@ def _drop_dead_resets(func: gast.FunctionDef, tally: Tally) -> None:
     way on from the reset, the next iteration or after the loop, then sets ``bx`` first.)"""
     for k, outer in enumerate(func.body):
         if isinstance(outer, (gast.For, gast.While)):
-            loops = [n for n in fast_walk(outer) if isinstance(n, (gast.For, gast.While))
+            loops = [n for n in statements(outer) if isinstance(n, (gast.For, gast.While))
                      and any(_is_reset(s) for s in n.body)]
             if loops:
                 loads, uses, _ = tally.counts(func.body[k + 1:])
@@ -498,7 +518,7 @@ def _jumps(loop: gast.stmt) -> bool:
     hit = _JUMPS.get(id(loop))
     if hit is None or hit[0] is not loop:
         jumps = bool(loop.orelse) or any(isinstance(n, (gast.Break, gast.Continue))
-                                         for n in fast_walk(loop))
+                                         for n in statements(loop))
         hit = _JUMPS[id(loop)] = (loop, jumps)
     return hit[1]
 
