@@ -143,11 +143,11 @@ def rewrite(node: gast.AST, rules: dict) -> gast.AST:
         value = getattr(node, field, None)
         if isinstance(value, list):
             for k, item in enumerate(value):
-                if isinstance(item, _AST) and _rewritable(item, rules):
+                if isinstance(item, _AST) and (type(item) in rules or _rewritable(item, rules)):
                     new = rewrite(item, rules)
                     if new is not item:
                         value[k] = new
-        elif isinstance(value, _AST) and _rewritable(value, rules):
+        elif isinstance(value, _AST) and (type(value) in rules or _rewritable(value, rules)):
             new = rewrite(value, rules)
             if new is not value:
                 setattr(node, field, new)
@@ -156,11 +156,14 @@ def rewrite(node: gast.AST, rules: dict) -> gast.AST:
 
 
 def _rewritable(node: gast.AST, rules: dict) -> bool:
-    """Can ``rewrite`` change ``node``? Not a leaf (a context, an operator, a constant) that
-    no rule is for."""
+    """Can ``rewrite`` change ``node``, for which there is no rule? Not if nothing under it
+    can change: a leaf (a context, an operator, a constant), or a Name with no annotation
+    and a context no rule is for."""
     kind = type(node)
+    if kind is _NAME:
+        return getattr(node, "annotation", None) is not None or type(node.ctx) in rules
     fields = _NODE_FIELDS.get(kind)
-    return fields is None or bool(fields) or kind in rules
+    return fields is None or bool(fields)
 
 
 def names(root: gast.AST) -> set:
