@@ -121,22 +121,23 @@ def _scan(stmts: list, later: set, needed: set, restores: dict, reads: _Reads) -
     """Walk a reverse block backwards knowing ``later``, the names read by whatever may run
     after the current statement (a loop's body runs again). A restore (a pop, or the undoing
     of a list method) is needed if its variable is in ``later``; its own reads count only
-    if it is kept. Returns the names read from the start of the block on."""
+    if it is kept. Returns the names read from the start of the block on (``later`` itself
+    is left as it was: the set grows in place, a copy of it)."""
+    later = set(later)
     for stmt in reversed(stmts):
         var = restores.get(id(stmt))
         if var is not None:
             if var in later:
                 needed.add(id(stmt))
-                later = later | (reads(stmt) - {var})
+                later |= reads(stmt) - {var}
         elif isinstance(stmt, (gast.For, gast.While)):
-            again = later | reads.loop(stmt)
-            _scan(stmt.body, again, needed, restores, reads)
-            later = again
+            later |= reads.loop(stmt)
+            _scan(stmt.body, later, needed, restores, reads)
         elif isinstance(stmt, gast.If):
             later = _scan(stmt.body, later, needed, restores, reads) | \
                 _scan(stmt.orelse, later, needed, restores, reads) | reads(stmt.test)
         else:
-            later = later | reads(stmt)
+            later |= reads(stmt)
     return later
 
 
