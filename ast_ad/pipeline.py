@@ -83,10 +83,11 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         array_mode = array_mode or uses_arrays(parsed, calls, env)
         wrt_names = wrt_parameters(parsed, wrt)
         user_names = names_in(parsed.func) | set(env.closure)
-    namer = Namer(user_names | RESERVED | {FACTORY})
+        namer = Namer(user_names | RESERVED | {FACTORY})
+        desugar = Desugar(parsed.func, namer, calls, parsed.error)  # (reads it)
     linker = linker or Linker()
     linker.namer, linker.array_mode, linker.globals = namer, array_mode, env.globals
-    Desugar(parsed.func, namer, calls, parsed.error).run()
+    desugar.run()
     debug("desugar", parsed.func)
     Jumps(parsed.func, namer).run()
     debug("jumps", parsed.func)

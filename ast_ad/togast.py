@@ -25,7 +25,9 @@ def to_gast(node: ast.AST, shift: tuple = (0, 0)) -> gast.AST:
     """The gast tree of the ast tree ``node``, its locations moved by ``shift`` (lines,
     columns) as ``source._relocate`` moves them."""
     special = _SPECIAL.get(type(node))
-    new = _generic(node, shift) if special is None else special(node, shift)
+    if special is None:
+        return _generic(node, shift, move=True)
+    new = special(node, shift)
     if shift != (0, 0) and new is not None:
         _move(new, shift)
     return new
@@ -40,9 +42,10 @@ def _move(new: gast.AST, shift: tuple) -> None:
         new.end_col_offset += shift[1]
 
 
-def _generic(node: ast.AST, shift: tuple) -> gast.AST | None:
+def _generic(node: ast.AST, shift: tuple, move: bool = False) -> gast.AST | None:
     """gast's generic conversion: the gast class of the same name, with the same fields
-    (converted) and attributes; None if gast has no such class."""
+    (converted) and attributes; None if gast has no such class. With ``move``, its
+    locations are moved by ``shift`` (as ``_move`` moves them)."""
     entry = _TABLE.get(type(node))
     if entry is None:
         entry = _entry(type(node))
@@ -63,6 +66,13 @@ def _generic(node: ast.AST, shift: tuple) -> gast.AST | None:
         value = getattr(node, name, _MISSING)
         if value is not _MISSING:
             values[name] = value
+    if move and shift != (0, 0):
+        if values.get("lineno") is not None:
+            values["lineno"] += shift[0]
+            values["col_offset"] += shift[1]
+        if values.get("end_lineno") is not None:
+            values["end_lineno"] += shift[0]
+            values["end_col_offset"] += shift[1]
     new = _new(cls)  # nodes.make without the keyword arguments
     new.__dict__ = values
     return new

@@ -63,12 +63,13 @@ class Desugar(Transformer):
         self.namer = namer or Namer(names_in(func))
         self.calls = calls
         self.pre: list = []   # statements to place before the statement being rewritten
-
-    def run(self) -> gast.FunctionDef:
-        params = {a.id for a in fast_walk(self.func.args) if isinstance(a, gast.Name)}
-        stored = {n.id for n in fast_walk(self.func) if isinstance(n, gast.Name)
+        params = {a.id for a in fast_walk(func.args) if isinstance(a, gast.Name)}
+        stored = {n.id for n in fast_walk(func) if isinstance(n, gast.Name)
                   and isinstance(n.ctx, gast.Store)}
         self.fixed = params - stored  # arguments never rebound (nor changed: that is refused)
+
+    def run(self) -> gast.FunctionDef:
+        """Rewrite the function (as it was when this was made) in place and return it."""
         self.entry: list = []
         self.entry_seqs: dict = {}
         body = self.block(self.func.body)
