@@ -40,7 +40,7 @@ from .passes.validate import Validate
 from .source import Parsed, parse_function, register_source, to_source
 from .tally import Tally
 from .templates import HELPER, OBJECT, assign, helper, name
-from .walk import frozen, parameters
+from .walk import frozen, name_nodes, parameters
 from .walk import walk as fast_walk
 
 # what generated code may name besides the user's names: template modules, our runtime
@@ -218,10 +218,9 @@ def split(gen: Generated, params: list[str]) -> list:
     the record holds the primal names the reverse sweep reads (and the tape's pop)."""
     func = gen.func
     forward, reverse = func.body[:gen.split_at], func.body[gen.split_at:]
-    stored = set(params) | {n.id for s in forward for n in fast_walk(s)
-                            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    read = {n.id for s in reverse for n in fast_walk(s)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    stored = set(params) | {n.id for s in forward for n in name_nodes(s)
+                            if isinstance(n.ctx, gast.Store)}
+    read = {n.id for s in reverse for n in name_nodes(s) if isinstance(n.ctx, gast.Load)}
     saved = sorted(read & stored)
     bound = set(params) | _bound_at_top(forward)
     forward = [assign(v, gast.Constant(value=None, kind=None)) for v in saved
@@ -264,8 +263,8 @@ def helpers_used(funcs: list, user_names: set, local: set, env: Env, namer: Name
     injected: dict = {}
     renames: dict = {}
     for func in funcs:
-        for node in fast_walk(func):
-            if not (isinstance(node, gast.Name) and getattr(node, HELPER, False)):
+        for node in name_nodes(func):
+            if not getattr(node, HELPER, False):
                 continue
             if node.id in RESERVED:
                 if node.id in user_names:

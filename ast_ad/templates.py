@@ -6,6 +6,7 @@ import functools
 import gast
 
 from .nodes import make
+from .walk import name_nodes
 from .walk import walk as fast_walk
 
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
@@ -77,9 +78,8 @@ def _filled(node, holes: dict, namespace: dict):
 
 def load(node: gast.expr) -> gast.expr:
     """``node`` with every Name in it set to Load context."""
-    for sub in fast_walk(node):
-        if isinstance(sub, gast.Name):
-            sub.ctx = make(gast.Load)
+    for sub in name_nodes(node):
+        sub.ctx = make(gast.Load)
     return node
 
 

@@ -168,7 +168,46 @@ def _rewritable(node: gast.AST, rules: dict) -> bool:
 
 def names(root: gast.AST) -> set:
     """The identifiers of every Name under ``root``."""
-    return {n.id for n in walk(root) if type(n) is gast.Name}
+    return {n.id for n in name_nodes(root)}
+
+
+def name_nodes(root: gast.AST, local: bool = False):
+    """The Name nodes that ``walk(root)`` yields, in the same order, without visiting their
+    contexts (a third of the nodes of most trees). With ``local``, those and the nested
+    functions' nodes that ``walk_local(root)`` yields."""
+    nodes = (_cached(root, 2, _walk_local) if local else _cached(root, 1, _walk)) \
+        if _FROZEN else None
+    if nodes is not None:
+        return (n for n in nodes if type(n) is _NAME or local and n is not root
+                and isinstance(n, NESTED))
+    return _name_nodes(root, local)
+
+
+def _name_nodes(root: gast.AST, local: bool):
+    stack = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    fields_of = _NODE_FIELDS.get
+    while stack:
+        node = pop()
+        kind = type(node)
+        if kind is _NAME:
+            yield node
+            annotation = getattr(node, "annotation", None)
+            if isinstance(annotation, _AST):
+                push(annotation)
+            continue  # (its context has no fields: nothing under it but the annotation)
+        if local and node is not root and isinstance(node, NESTED):
+            yield node
+            continue
+        fields = fields_of(kind)
+        if fields is None:
+            fields = _node_fields(kind)
+        for field in fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                extend([v for v in value if isinstance(v, _AST)])
+            elif isinstance(value, _AST):
+                push(value)
 
 
 def walk_local(root: gast.AST):

@@ -18,8 +18,7 @@ import gast
 
 from ..ops import classify
 from ..passes.normalize import MUTATING, is_method
-from ..walk import free_loads, nested_functions, node_fields, parameters, walk_local
-from ..walk import walk as fast_walk
+from ..walk import free_loads, name_nodes, nested_functions, node_fields, parameters, walk_local
 
 
 @dataclass
@@ -110,7 +109,7 @@ def _returned(func: gast.FunctionDef) -> list:
     found = []
     for node in walk_local(func):
         if isinstance(node, gast.Return) and node.value is not None:
-            found.extend(n for n in fast_walk(node.value) if isinstance(n, gast.Name))
+            found.extend(name_nodes(node.value))
     return found
 
 

@@ -34,7 +34,7 @@ from ..naming import Namer, names_in
 from ..nodes import make
 from ..source import Parsed
 from ..templates import assign, clone, const, name
-from ..walk import walk as fast_walk
+from ..walk import name_nodes
 from .jumps import own_jumps
 from .methods import ARRAY_METHODS, method_as_function, transpose_attribute
 from .resolve import local_names
@@ -405,7 +405,7 @@ def is_atom(expr: gast.expr) -> bool:
 
 
 def operand_names(expr: gast.expr) -> list[str]:
-    return [n.id for n in fast_walk(expr) if isinstance(n, gast.Name)]
+    return [n.id for n in name_nodes(expr)]
 
 
 def is_increment(target: str, expr: gast.expr) -> bool:
@@ -421,15 +421,14 @@ def is_increment(target: str, expr: gast.expr) -> bool:
 def assigned_names(stmts: list) -> set[str]:
     found = set()
     for stmt in stmts:
-        for node in fast_walk(stmt):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+        for node in name_nodes(stmt):
+            if isinstance(node.ctx, gast.Store):
                 found.add(node.id)
     return found
 
 
 def load_copy(node: gast.expr) -> gast.expr:
     node = clone(node)
-    for sub in fast_walk(node):
-        if isinstance(sub, gast.Name):
-            sub.ctx = make(gast.Load)
+    for sub in name_nodes(node):
+        sub.ctx = make(gast.Load)
     return node

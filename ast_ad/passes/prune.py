@@ -15,7 +15,7 @@ import gast
 from ..source import comment, is_comment
 from ..tally import Tally
 from ..templates import assign, const, helper, name
-from ..walk import walk as fast_walk
+from ..walk import name_nodes
 from .reverse import Generated
 
 
@@ -90,8 +90,7 @@ class _Reads:
         if hit is not None and hit[0] is node:
             return hit[1]
         if blocks:
-            names = {n.id for n in fast_walk(node)
-                     if type(n) is gast.Name and type(n.ctx) is gast.Load}
+            names = {n.id for n in name_nodes(node) if type(n.ctx) is gast.Load}
         else:
             names = set(self._tally.names(node)[0])
         table[id(node)] = (node, names)

@@ -43,8 +43,8 @@ from ..analysis.sharing import FRESH
 from ..source import comment_at, is_comment
 from ..tally import Tally
 from ..templates import helper_call
+from ..walk import name_nodes, node_fields, rewrite, statements
 from ..walk import names as _names
-from ..walk import node_fields, rewrite, statements
 from ..walk import walk as fast_walk
 
 _FOLDABLE = (gast.Add, gast.Sub, gast.Mult, gast.Pow)
@@ -560,8 +560,7 @@ def _first_use(block: list, k: int, name: str, arrays: bool, mentions: list,
             continue
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) \
                 and isinstance(stmt.target, gast.Name) and stmt.target.id == name \
-                and not any(isinstance(n, gast.Name) and n.id == name
-                            for n in fast_walk(stmt.value)) \
+                and not any(n.id == name for n in name_nodes(stmt.value)) \
                 and not (arrays and isinstance(stmt.value, (gast.Name, gast.Subscript))):
             return j
         return None

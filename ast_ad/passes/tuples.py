@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gast
 
-from ..walk import changed
+from ..walk import changed, name_nodes
 from ..walk import walk as fast_walk
 from .simplify import _blocks as _block_owners
 
@@ -71,7 +71,7 @@ def _take_apart(block: list, k: int, ours: set, loads: dict) -> bool:
                 < len(elts):
             uses.append(j)
             seen += 1
-        elif any(isinstance(n, gast.Name) and n.id in names for n in fast_walk(stmt)):
+        elif any(n.id in names for n in name_nodes(stmt)):
             return False
         if target in atoms or (not target and isinstance(stmt, (gast.For, gast.While, gast.If))):
             break
