@@ -145,8 +145,10 @@ def _blocks(node: gast.AST):
             block = getattr(sub, field, None)
             if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
                 yield sub, field
-                todo.extend(s for s in block if isinstance(s, (gast.For, gast.While, gast.If,
-                                                               gast.FunctionDef)))
+                todo.extend([s for s in block if isinstance(s, _WITH_BLOCKS)])
+
+
+_WITH_BLOCKS = (gast.For, gast.While, gast.If, gast.FunctionDef)
 
 
 def _single_assign(stmt: gast.stmt) -> tuple[str, gast.expr] | None:
