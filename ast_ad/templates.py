@@ -5,7 +5,7 @@ import functools
 
 import gast
 
-from .nodes import make
+from .nodes import make, make_from
 from .walk import name_nodes
 from .walk import walk as fast_walk
 
@@ -18,20 +18,21 @@ def clone(node):
         return [clone(n) for n in node]
     if not isinstance(node, gast.AST):
         return node
-    new = make(type(node), **{f: clone(getattr(node, f, None)) for f in node._fields})
-    _copy_marks(node, new)
-    return new
+    return _marked(node, {f: clone(getattr(node, f, None)) for f in node._fields})
 
 
-def _copy_marks(node: gast.AST, new: gast.AST) -> None:
-    """Give the copy ``new`` the location and helper marks of ``node``."""
+def _marked(node: gast.AST, fields: dict) -> gast.AST:
+    """A new node of ``node``'s class with ``fields`` and ``node``'s location and helper
+    marks (its own attributes: gast classes hold none of them but ``None`` defaults)."""
+    own = node.__dict__
     for attr in _LOCATION:
-        value = getattr(node, attr, None)
+        value = own.get(attr)
         if value is not None:
-            setattr(new, attr, value)
+            fields[attr] = value
     for marker in (HELPER, OBJECT):
-        if hasattr(node, marker):
-            setattr(new, marker, getattr(node, marker))
+        if marker in own:
+            fields[marker] = own[marker]
+    return make_from(type(node), fields)
 
 
 @functools.cache
@@ -70,10 +71,8 @@ def _filled(node, holes: dict, namespace: dict):
         if node.id in namespace:
             setattr(new, OBJECT, namespace[node.id])
         return new
-    new = make(type(node), **{f: _filled(getattr(node, f, None), holes, namespace)
-                              for f in node._fields})
-    _copy_marks(node, new)
-    return new
+    return _marked(node, {f: _filled(getattr(node, f, None), holes, namespace)
+                          for f in node._fields})
 
 
 def load(node: gast.expr) -> gast.expr:

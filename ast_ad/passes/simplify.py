@@ -40,6 +40,7 @@ import operator
 import gast
 
 from ..analysis.sharing import FRESH
+from ..nodes import copy_location
 from ..source import comment_at, is_comment
 from ..tally import Tally
 from ..templates import helper_call
@@ -425,7 +426,7 @@ def first_writes(block: list, arrays: bool, tally: Tally) -> None:
             hit = _first_use(block, k, pair[0], arrays, mentions, tally)
             if hit is not None:
                 target = block[hit]
-                block[hit] = gast.copy_location(gast.Assign(
+                block[hit] = copy_location(gast.Assign(
                     targets=[target.target], value=target.value, type_comment=None), target)
                 del block[k]
                 del mentions[k]
@@ -445,7 +446,7 @@ def loop_first_writes(block: list, arrays: bool, tally: Tally,
         if pair and _is_zero(pair[1]) and pair[0].startswith("b"):
             known.add(pair[0])
         elif known and _zero_use(stmt, known, arrays, tally):
-            block[k] = gast.copy_location(gast.Assign(
+            block[k] = copy_location(gast.Assign(
                 targets=[stmt.target], value=stmt.value, type_comment=None), stmt)
             known.discard(stmt.target.id)
         elif known and _zero_add(stmt, known) is not None:
