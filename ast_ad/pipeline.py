@@ -134,8 +134,12 @@ def uses_arrays(parsed: Parsed, calls: dict, env: Env) -> bool:
     array?"""
     if any(t.key and t.key.startswith("numpy.") for t in calls.values()):
         return True
+    looked_up: set = set()  # names whose values were looked at (each means one value)
     for node in fast_walk(parsed.func):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            if node.id in looked_up:
+                continue
+            looked_up.add(node.id)
             value = env.lookup(node.id)[0]
         elif isinstance(node, gast.Attribute):
             value = _module_attribute(node, env)  # ``config.ROW``
