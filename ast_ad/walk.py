@@ -166,6 +166,26 @@ def _rewritable(node: gast.AST, rules: dict) -> bool:
     return fields is None or bool(fields)
 
 
+def nodes_of(root: gast.AST, kinds: tuple, local: bool = False) -> list:
+    """The nodes of the classes ``kinds`` that ``walk(root)`` (with ``local``,
+    ``walk_local(root)``) yields, in the same order. While ``root`` is frozen, its walk's
+    nodes are sorted by class once: each call then looks at no other node."""
+    entry = _FROZEN.get(id(root)) if _FROZEN else None
+    if entry is None or entry[0] is not root:
+        return [n for n in (_walk_local(root) if local else _walk(root)) if type(n) in kinds]
+    nodes = _cached(root, 2, _walk_local) if local else _cached(root, 1, _walk)
+    hit = entry[3].get(("by class", id(nodes)))  # (the two walks may be one list)
+    if hit is None:
+        index: dict = {}  # class -> positions of its nodes in the walk
+        for position, kind in enumerate(map(type, nodes)):
+            index.setdefault(kind, []).append(position)
+        hit = entry[3]["by class", id(nodes)] = (nodes, index)
+    index = hit[1]
+    if len(kinds) == 1:
+        return [nodes[p] for p in index.get(kinds[0], ())]
+    return [nodes[p] for p in sorted(p for kind in kinds for p in index.get(kind, ()))]
+
+
 def names(root: gast.AST) -> set:
     """The identifiers of every Name under ``root``."""
     return {n.id for n in name_nodes(root)}
@@ -279,7 +299,7 @@ def parameters(func: gast.FunctionDef) -> list[gast.Name]:
 
 def nested_functions(func: gast.FunctionDef) -> list:
     """The function definitions directly inside ``func`` (at any statement depth)."""
-    return [n for n in walk_local(func) if n is not func and isinstance(n, gast.FunctionDef)]
+    return [n for n in nodes_of(func, (gast.FunctionDef,), local=True) if n is not func]
 
 
 def free_loads(nested: gast.FunctionDef, outer_locals: set) -> list:

@@ -18,7 +18,15 @@ import gast
 
 from ..ops import classify
 from ..passes.normalize import MUTATING, is_method
-from ..walk import free_loads, name_nodes, nested_functions, node_fields, parameters, walk_local
+from ..walk import (
+    free_loads,
+    name_nodes,
+    nested_functions,
+    node_fields,
+    nodes_of,
+    parameters,
+    walk_local,
+)
 
 
 @dataclass
@@ -107,8 +115,8 @@ def _closure(start: list, step) -> set:
 def _returned(func: gast.FunctionDef) -> list:
     """Name loads in return statements."""
     found = []
-    for node in walk_local(func):
-        if isinstance(node, gast.Return) and node.value is not None:
+    for node in nodes_of(func, (gast.Return,), local=True):
+        if node.value is not None:
             found.extend(name_nodes(node.value))
     return found
 
@@ -118,9 +126,7 @@ def _flows(func: gast.FunctionDef, calls: dict, reaching: dict) -> dict:
     a container (``v[i] = y``, ``v.append(y)``) flows into the definitions of ``v``."""
     flow: dict = {}
     closures = _closure_reads(func)
-    for node in walk_local(func):
-        if not isinstance(node, (gast.Assign, gast.Expr)):
-            continue  # (the statements below are the only ones that make flows)
+    for node in nodes_of(func, (gast.Assign, gast.Expr), local=True):  # (what makes flows)
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             for atom, _ in classify(node.value, calls).diff_args():
                 if isinstance(atom, gast.Name):

@@ -28,7 +28,7 @@ from ..nodes import make
 from ..ops import classify
 from ..source import Parsed, comment
 from ..templates import assign, aug_add, call, const, fill, helper, name, parse_template, times
-from ..walk import walk as fast_walk
+from ..walk import nodes_of
 from .normalize import Normalized, is_increment
 from .resolve import local_names
 from .reverse_calls import CallAdjoints
@@ -287,7 +287,7 @@ def _merged(contributions: list) -> list:
 def _count_defs(func: gast.FunctionDef) -> dict:
     """How many times each name is written (parameters included)."""
     counts: dict = {}
-    for node in fast_walk(func):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+    for node in nodes_of(func, (gast.Name,)):
+        if isinstance(node.ctx, (gast.Store, gast.Param)):
             counts[node.id] = counts.get(node.id, 0) + 1
     return counts

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import gast
 
-from ..walk import changed, name_nodes
-from ..walk import walk as fast_walk
+from ..walk import changed, name_nodes, nodes_of
 from .simplify import _blocks as _block_owners
 
 
@@ -18,11 +17,10 @@ def forward_tuples(func: gast.FunctionDef, ours: set) -> None:
     """Rewrite ``func`` in place. It may be frozen (``walk.frozen``): the walks of it made
     here are then those the analyses after it use, unless it changes (rarely)."""
     loads: dict = {}
-    nodes = list(fast_walk(func))
-    if not any(type(n) is gast.Tuple for n in nodes):
+    if not nodes_of(func, (gast.Tuple,)):
         return
-    for node in nodes:
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+    for node in nodes_of(func, (gast.Name,)):
+        if isinstance(node.ctx, gast.Load):
             loads[node.id] = loads.get(node.id, 0) + 1
     rewritten = False
     for owner, field in _block_owners(func):
