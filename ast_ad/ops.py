@@ -43,7 +43,7 @@ class Op:
         return []
 
 
-_MEMO: dict = {}  # id(value) -> (value, calls, Op), while a tree is frozen (see walk.frozen)
+_MEMO: dict = walk.frozen_memo()  # id(value) -> (value, calls, Op), while a tree is frozen
 
 
 def classify(value: gast.expr, calls: dict) -> Op:

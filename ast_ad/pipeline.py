@@ -43,7 +43,7 @@ from .passes.validate import Validate
 from .source import Parsed, parse_function, register_source, to_source
 from .tally import Tally
 from .templates import HELPER, OBJECT, assign, helper, name
-from .walk import frozen, parameters
+from .walk import frozen, name_nodes, parameters
 from .walk import walk as fast_walk
 
 # what generated code may name besides the user's names: template modules, our runtime
@@ -86,19 +86,20 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         array_mode = array_mode or uses_arrays(parsed, calls, env)
         wrt_names = wrt_parameters(parsed, wrt)
         user_names = names_in(parsed.func) | set(env.closure)
-    namer = Namer(user_names | RESERVED | {FACTORY})
+        namer = Namer(user_names | RESERVED | {FACTORY})
+        desugar = Desugar(parsed.func, namer, calls, parsed.error)  # (reads it)
     linker = linker or Linker()
     linker.namer, linker.array_mode, linker.globals = namer, array_mode, env.globals
-    Desugar(parsed.func, namer, calls, parsed.error).run()
+    desugar.run()
     debug("desugar", parsed.func)
     Jumps(parsed.func, namer).run()
     debug("jumps", parsed.func)
     inliner = Inliner(env.globals, namer, (parsed.filename, parsed.func.lineno), array_mode,
                       linker.inline_source)
     norm = Normalize(parsed, calls, namer, array_mode, inliner).run()
-    forward_tuples(norm.func, namer.made)
-    debug("normalize", norm.func)
     with frozen(norm.func):  # the analyses and the reverse pass only read it
+        forward_tuples(norm.func, namer.made)  # (says when it changes it, which is rare)
+        debug("normalize", norm.func)
         check_aliasing(parsed, norm, calls, array_mode)
         activity = analyze(parsed.module, norm.func, wrt_names, calls)
         reverse = Reverse(parsed, norm, activity, calls, wrt_names, kind, linker)
@@ -141,8 +142,12 @@ def uses_arrays(parsed: Parsed, calls: dict, env: Env) -> bool:
     array?"""
     if any(t.key and t.key.startswith("numpy.") for t in calls.values()):
         return True
+    looked_up: set = set()  # names whose values were looked at (each means one value)
     for node in fast_walk(parsed.func):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            if node.id in looked_up:
+                continue
+            looked_up.add(node.id)
             value = env.lookup(node.id)[0]
         elif isinstance(node, gast.Attribute):
             value = _module_attribute(node, env)  # ``config.ROW``
@@ -225,10 +230,9 @@ def split(gen: Generated, params: list[str]) -> list:
     the record holds the primal names the reverse sweep reads (and the tape's pop)."""
     func = gen.func
     forward, reverse = func.body[:gen.split_at], func.body[gen.split_at:]
-    stored = set(params) | {n.id for s in forward for n in fast_walk(s)
-                            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    read = {n.id for s in reverse for n in fast_walk(s)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    stored = set(params) | {n.id for s in forward for n in name_nodes(s)
+                            if isinstance(n.ctx, gast.Store)}
+    read = {n.id for s in reverse for n in name_nodes(s) if isinstance(n.ctx, gast.Load)}
     saved = sorted(read & stored)
     bound = set(params) | _bound_at_top(forward)
     forward = [assign(v, gast.Constant(value=None, kind=None)) for v in saved
@@ -271,8 +275,8 @@ def helpers_used(funcs: list, user_names: set, local: set, env: Env, namer: Name
     injected: dict = {}
     renames: dict = {}
     for func in funcs:
-        for node in fast_walk(func):
-            if not (isinstance(node, gast.Name) and getattr(node, HELPER, False)):
+        for node in name_nodes(func):
+            if not getattr(node, HELPER, False):
                 continue
             if node.id in RESERVED:
                 if node.id in user_names:

@@ -14,6 +14,7 @@ import gast
 
 from . import togast
 from .errors import Location, TransformError
+from .nodes import make
 from .printer import COMMENT_CALL, Unsupported, print_tree
 from .walk import walk as fast_walk
 
@@ -154,22 +155,34 @@ def _indent_of(text: str) -> int:
 
 
 def _find_function(module: gast.Module, name: str, code_line: int | None):
+    """The ``def name`` that starts at ``code_line`` (its own line or its first decorator's)
+    if there is one, else the first ``def name`` found."""
+    if len(module.body) == 1 and _defines(module.body[0], name, code_line):
+        return module.body[0]  # what the walk below finds first, without the walk
     candidates = [n for n in fast_walk(module)
                   if isinstance(n, gast.FunctionDef) and n.name == name]
     for node in candidates:
-        first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-        if code_line is None or code_line in (node.lineno, first):
+        if _defines(node, name, code_line):
             return node
     return candidates[0] if candidates else None
+
+
+def _defines(node: gast.stmt, name: str, code_line: int | None) -> bool:
+    """Is ``node`` a ``def name`` starting at ``code_line`` (any line if None)?"""
+    if not (isinstance(node, gast.FunctionDef) and node.name == name):
+        return False
+    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    return code_line is None or code_line in (node.lineno, first)
 
 
 # --------------------------------------------------------------------- printing
 
 def comment(text: str) -> gast.Expr:
     """A statement that the printer turns into ``# text``."""
-    marker = gast.Name(id=COMMENT_CALL, ctx=gast.Load(), annotation=None, type_comment=None)
-    return gast.Expr(value=gast.Call(func=marker, args=[gast.Constant(value=text, kind=None)],
-                                     keywords=[]))
+    marker = make(gast.Name, id=COMMENT_CALL, ctx=make(gast.Load), annotation=None,
+                  type_comment=None)
+    return make(gast.Expr, value=make(gast.Call, func=marker, args=[
+        make(gast.Constant, value=text, kind=None)], keywords=[]))
 
 
 def is_comment(stmt: gast.stmt) -> bool:

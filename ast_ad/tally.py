@@ -41,23 +41,26 @@ class Tally:
         header = [getattr(stmt, f, None) for f in node_fields(type(stmt)) if f not in _BLOCKS]
         loads, uses, writes = _names_under(header)
         for field in _BLOCKS:
-            for sub in getattr(stmt, field, ()):
-                more = self.names(sub)
-                loads += more[0]
-                uses += more[1]
-                writes += more[2]
+            self._add(getattr(stmt, field, ()), loads, uses, writes)
         return loads, uses, writes
+
+    def _add(self, stmts, loads: list, uses: list, writes: list) -> None:
+        """Add the Names of each of ``stmts`` to the three lists (``names`` without a call
+        for a simple statement already listed)."""
+        memo = self._memo
+        for stmt in stmts:
+            hit = memo.get(id(stmt))
+            more = hit[1:] if hit is not None and hit[0] is stmt else self.names(stmt)
+            loads += more[0]
+            uses += more[1]
+            writes += more[2]
 
     def counts(self, stmts: list) -> tuple[Counter, Counter, Counter]:
         """How often each name is read, used otherwise, and written in ``stmts``."""
         loads: list = []
         uses: list = []
         writes: list = []
-        for stmt in stmts:
-            more = self.names(stmt)
-            loads += more[0]
-            uses += more[1]
-            writes += more[2]
+        self._add(stmts, loads, uses, writes)
         return Counter(loads), Counter(uses), Counter(writes)
 
     def forget(self, stmt: gast.AST) -> None:

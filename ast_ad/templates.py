@@ -5,6 +5,8 @@ import functools
 
 import gast
 
+from .nodes import make, make_from
+from .walk import name_nodes
 from .walk import walk as fast_walk
 
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
@@ -16,20 +18,21 @@ def clone(node):
         return [clone(n) for n in node]
     if not isinstance(node, gast.AST):
         return node
-    new = type(node)(**{f: clone(getattr(node, f, None)) for f in node._fields})
-    _copy_marks(node, new)
-    return new
+    return _marked(node, {f: clone(getattr(node, f, None)) for f in node._fields})
 
 
-def _copy_marks(node: gast.AST, new: gast.AST) -> None:
-    """Give the copy ``new`` the location and helper marks of ``node``."""
+def _marked(node: gast.AST, fields: dict) -> gast.AST:
+    """A new node of ``node``'s class with ``fields`` and ``node``'s location and helper
+    marks (its own attributes: gast classes hold none of them but ``None`` defaults)."""
+    own = node.__dict__
     for attr in _LOCATION:
-        value = getattr(node, attr, None)
+        value = own.get(attr)
         if value is not None:
-            setattr(new, attr, value)
+            fields[attr] = value
     for marker in (HELPER, OBJECT):
-        if hasattr(node, marker):
-            setattr(new, marker, getattr(node, marker))
+        if marker in own:
+            fields[marker] = own[marker]
+    return make_from(type(node), fields)
 
 
 @functools.cache
@@ -68,35 +71,32 @@ def _filled(node, holes: dict, namespace: dict):
         if node.id in namespace:
             setattr(new, OBJECT, namespace[node.id])
         return new
-    new = type(node)(**{f: _filled(getattr(node, f, None), holes, namespace)
-                        for f in node._fields})
-    _copy_marks(node, new)
-    return new
+    return _marked(node, {f: _filled(getattr(node, f, None), holes, namespace)
+                          for f in node._fields})
 
 
 def load(node: gast.expr) -> gast.expr:
     """``node`` with every Name in it set to Load context."""
-    for sub in fast_walk(node):
-        if isinstance(sub, gast.Name):
-            sub.ctx = gast.Load()
+    for sub in name_nodes(node):
+        sub.ctx = make(gast.Load)
     return node
 
 
 def name(ident: str, store: bool = False) -> gast.Name:
-    ctx = gast.Store() if store else gast.Load()
-    return gast.Name(id=ident, ctx=ctx, annotation=None, type_comment=None)
+    ctx = make(gast.Store) if store else make(gast.Load)
+    return make(gast.Name, id=ident, ctx=ctx, annotation=None, type_comment=None)
 
 
 def const(value: object) -> gast.Constant:
-    return gast.Constant(value=value, kind=None)
+    return make(gast.Constant, value=value, kind=None)
 
 
 def assign(target: str, value: gast.expr) -> gast.Assign:
-    return gast.Assign(targets=[name(target, store=True)], value=value, type_comment=None)
+    return make(gast.Assign, targets=[name(target, store=True)], value=value, type_comment=None)
 
 
 def aug_add(target: str, value: gast.expr) -> gast.AugAssign:
-    return gast.AugAssign(target=name(target, store=True), op=gast.Add(), value=value)
+    return make(gast.AugAssign, target=name(target, store=True), op=make(gast.Add), value=value)
 
 
 HELPER = "_ast_ad_helper"  # attribute marking a Name that refers to one of our helpers
@@ -136,7 +136,7 @@ def range_call(node: gast.expr) -> bool:
 
 def call(func: str, *args: gast.expr) -> gast.Call:
     """``func(*args)``; ``func`` is one of our helpers (or a builtin), never a user name."""
-    return gast.Call(func=helper(func), args=list(args), keywords=[])
+    return make(gast.Call, func=helper(func), args=list(args), keywords=[])
 
 
 def constant_value(node: gast.expr) -> float | None:
@@ -156,5 +156,5 @@ def times(g: gast.expr, partial: gast.expr) -> gast.expr:
     if value == 1.0:
         return g
     if value == -1.0:
-        return gast.UnaryOp(op=gast.USub(), operand=g)
-    return gast.BinOp(left=g, op=gast.Mult(), right=partial)
+        return make(gast.UnaryOp, op=make(gast.USub), operand=g)
+    return make(gast.BinOp, left=g, op=make(gast.Mult), right=partial)

@@ -9,6 +9,10 @@ import sys
 
 import gast
 
+from .nodes import make
+
+_AST = ast.AST
+_new = gast.AST.__new__
 _MISSING = object()
 _TABLE: dict = {}  # ast class -> (gast class or None, fields, attributes)
 
@@ -21,7 +25,9 @@ def to_gast(node: ast.AST, shift: tuple = (0, 0)) -> gast.AST:
     """The gast tree of the ast tree ``node``, its locations moved by ``shift`` (lines,
     columns) as ``source._relocate`` moves them."""
     special = _SPECIAL.get(type(node))
-    new = _generic(node, shift) if special is None else special(node, shift)
+    if special is None:
+        return _generic(node, shift, move=True)
+    new = special(node, shift)
     if shift != (0, 0) and new is not None:
         _move(new, shift)
     return new
@@ -36,25 +42,39 @@ def _move(new: gast.AST, shift: tuple) -> None:
         new.end_col_offset += shift[1]
 
 
-def _generic(node: ast.AST, shift: tuple) -> gast.AST | None:
+def _generic(node: ast.AST, shift: tuple, move: bool = False) -> gast.AST | None:
     """gast's generic conversion: the gast class of the same name, with the same fields
-    (converted) and attributes; None if gast has no such class."""
+    (converted) and attributes; None if gast has no such class. With ``move``, its
+    locations are moved by ``shift`` (as ``_move`` moves them)."""
     entry = _TABLE.get(type(node))
     if entry is None:
         entry = _entry(type(node))
     cls, fields, attributes = entry
     if cls is None:
         return None
-    values = {}
+    values = {}  # the new node's attributes: fields, then locations (as setattr leaves them)
     for name in fields:
         value = getattr(node, name, _MISSING)
-        if value is not _MISSING:
-            values[name] = _value(value, shift)
-    new = cls(**values)
+        if value is _MISSING:
+            continue
+        if isinstance(value, _AST):
+            value = to_gast(value, shift)
+        elif isinstance(value, list):
+            value = [_value(v, shift) for v in value]
+        values[name] = value
     for name in attributes:
         value = getattr(node, name, _MISSING)
         if value is not _MISSING:
-            setattr(new, name, value)
+            values[name] = value
+    if move and shift != (0, 0):
+        if values.get("lineno") is not None:
+            values["lineno"] += shift[0]
+            values["col_offset"] += shift[1]
+        if values.get("end_lineno") is not None:
+            values["end_lineno"] += shift[0]
+            values["end_col_offset"] += shift[1]
+    new = _new(cls)  # nodes.make without the keyword arguments
+    new.__dict__ = values
     return new
 
 
@@ -90,8 +110,9 @@ _CONTEXTS = {ast.Load: gast.Load, ast.Store: gast.Store, ast.Del: gast.Del}
 
 def _name(node: ast.Name, shift: tuple) -> gast.Name:
     ctx = _CONTEXTS.get(type(node.ctx))
-    ctx = to_gast(node.ctx, shift) if ctx is None else ctx()
-    return _located(gast.Name(node.id, ctx, None, None), node)
+    ctx = to_gast(node.ctx, shift) if ctx is None else make(ctx)
+    return _located(make(gast.Name, id=node.id, ctx=ctx, annotation=None, type_comment=None),
+                    node)
 
 
 def _arg(node: ast.arg, shift: tuple) -> gast.Name:

@@ -7,11 +7,13 @@ from contextlib import contextmanager
 import gast
 
 NESTED = (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda)
+_NESTED_KINDS = frozenset(NESTED)
 _AST = gast.AST
 _NAME = gast.Name
 
 
 _FROZEN: dict = {}  # id(root) -> [root, nodes of walk, nodes of walk_local, facts]
+_WHILE_FROZEN: list = []  # memos of facts that hold while trees are frozen (frozen_memo)
 
 
 @contextmanager
@@ -22,6 +24,28 @@ def frozen(root: gast.AST):
         yield
     finally:
         del _FROZEN[id(root)]
+        if not _FROZEN:
+            for memo in _WHILE_FROZEN:
+                memo.clear()
+
+
+def changed(root: gast.AST) -> None:
+    """The tree under the frozen ``root`` was changed after all (by a pass that rarely
+    changes it): forget what was computed of it."""
+    entry = _FROZEN.get(id(root))
+    if entry is not None and entry[0] is root:
+        entry[1:] = [None, None, {}]
+        for memo in _WHILE_FROZEN:
+            memo.clear()
+
+
+def frozen_memo() -> dict:
+    """A dict for memos valid only while trees are frozen: emptied when none is any more,
+    so that it keeps no tree alive after a transformation (nor makes the garbage
+    collector look at it again and again)."""
+    memo: dict = {}
+    _WHILE_FROZEN.append(memo)
+    return memo
 
 
 def _cached(root: gast.AST, slot: int, compute):
@@ -29,7 +53,11 @@ def _cached(root: gast.AST, slot: int, compute):
     if entry is None or entry[0] is not root:
         return None
     if entry[slot] is None:
-        entry[slot] = list(compute(root))
+        other = entry[3 - slot]  # the other walk (slots 1 and 2), if it was made
+        if other is not None and _NESTED_KINDS.isdisjoint(map(type, other[1:])):
+            entry[slot] = other  # no nested function under root: the same nodes, in order
+        else:
+            entry[slot] = list(compute(root))
     return entry[slot]
 
 
@@ -115,11 +143,11 @@ def rewrite(node: gast.AST, rules: dict) -> gast.AST:
         value = getattr(node, field, None)
         if isinstance(value, list):
             for k, item in enumerate(value):
-                if isinstance(item, _AST) and _rewritable(item, rules):
+                if isinstance(item, _AST) and (type(item) in rules or _rewritable(item, rules)):
                     new = rewrite(item, rules)
                     if new is not item:
                         value[k] = new
-        elif isinstance(value, _AST) and _rewritable(value, rules):
+        elif isinstance(value, _AST) and (type(value) in rules or _rewritable(value, rules)):
             new = rewrite(value, rules)
             if new is not value:
                 setattr(node, field, new)
@@ -128,16 +156,78 @@ def rewrite(node: gast.AST, rules: dict) -> gast.AST:
 
 
 def _rewritable(node: gast.AST, rules: dict) -> bool:
-    """Can ``rewrite`` change ``node``? Not a leaf (a context, an operator, a constant) that
-    no rule is for."""
+    """Can ``rewrite`` change ``node``, for which there is no rule? Not if nothing under it
+    can change: a leaf (a context, an operator, a constant), or a Name with no annotation
+    and a context no rule is for."""
     kind = type(node)
+    if kind is _NAME:
+        return getattr(node, "annotation", None) is not None or type(node.ctx) in rules
     fields = _NODE_FIELDS.get(kind)
-    return fields is None or bool(fields) or kind in rules
+    return fields is None or bool(fields)
+
+
+def nodes_of(root: gast.AST, kinds: tuple, local: bool = False) -> list:
+    """The nodes of the classes ``kinds`` that ``walk(root)`` (with ``local``,
+    ``walk_local(root)``) yields, in the same order. While ``root`` is frozen, its walk's
+    nodes are sorted by class once: each call then looks at no other node."""
+    entry = _FROZEN.get(id(root)) if _FROZEN else None
+    if entry is None or entry[0] is not root:
+        return [n for n in (_walk_local(root) if local else _walk(root)) if type(n) in kinds]
+    nodes = _cached(root, 2, _walk_local) if local else _cached(root, 1, _walk)
+    hit = entry[3].get(("by class", id(nodes)))  # (the two walks may be one list)
+    if hit is None:
+        index: dict = {}  # class -> positions of its nodes in the walk
+        for position, kind in enumerate(map(type, nodes)):
+            index.setdefault(kind, []).append(position)
+        hit = entry[3]["by class", id(nodes)] = (nodes, index)
+    index = hit[1]
+    if len(kinds) == 1:
+        return [nodes[p] for p in index.get(kinds[0], ())]
+    return [nodes[p] for p in sorted(p for kind in kinds for p in index.get(kind, ()))]
 
 
 def names(root: gast.AST) -> set:
     """The identifiers of every Name under ``root``."""
-    return {n.id for n in walk(root) if type(n) is gast.Name}
+    return {n.id for n in name_nodes(root)}
+
+
+def name_nodes(root: gast.AST, local: bool = False):
+    """The Name nodes that ``walk(root)`` yields, in the same order, without visiting their
+    contexts (a third of the nodes of most trees). With ``local``, those and the nested
+    functions' nodes that ``walk_local(root)`` yields."""
+    nodes = (_cached(root, 2, _walk_local) if local else _cached(root, 1, _walk)) \
+        if _FROZEN else None
+    if nodes is not None:
+        return (n for n in nodes if type(n) is _NAME or local and n is not root
+                and isinstance(n, NESTED))
+    return _name_nodes(root, local)
+
+
+def _name_nodes(root: gast.AST, local: bool):
+    stack = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    fields_of = _NODE_FIELDS.get
+    while stack:
+        node = pop()
+        kind = type(node)
+        if kind is _NAME:
+            yield node
+            annotation = getattr(node, "annotation", None)
+            if isinstance(annotation, _AST):
+                push(annotation)
+            continue  # (its context has no fields: nothing under it but the annotation)
+        if local and node is not root and isinstance(node, NESTED):
+            yield node
+            continue
+        fields = fields_of(kind)
+        if fields is None:
+            fields = _node_fields(kind)
+        for field in fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                extend([v for v in value if isinstance(v, _AST)])
+            elif isinstance(value, _AST):
+                push(value)
 
 
 def walk_local(root: gast.AST):
@@ -147,22 +237,58 @@ def walk_local(root: gast.AST):
 
 
 def _walk_local(root: gast.AST):
+    """``_walk``, not entering nested functions: the same nodes in the same order when there
+    are none (``_cached`` relies on it)."""
+    todo = [root]
+    pop, push, extend = todo.pop, todo.append, todo.extend
+    fields_of = _NODE_FIELDS.get
+    while todo:
+        node = pop()
+        yield node
+        kind = type(node)
+        if kind is _NAME:  # as in _walk
+            ctx, annotation = getattr(node, "ctx", None), getattr(node, "annotation", None)
+            if isinstance(ctx, _AST):
+                push(ctx)
+            if isinstance(annotation, _AST):
+                push(annotation)
+            continue
+        if node is not root and isinstance(node, NESTED):
+            continue
+        fields = fields_of(kind)
+        if fields is None:
+            fields = _node_fields(kind)
+        for field in fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                extend([v for v in value if isinstance(v, _AST)])
+            elif isinstance(value, _AST):
+                push(value)
+
+
+_IN_BLOCKS = (gast.stmt, gast.excepthandler, gast.match_case)  # what statement lists hold
+
+
+def statements(root: gast.AST, nested: bool = True):
+    """The statements under ``root`` (itself included if it is one), as ``walk(root)``
+    yields them (in the same order) but without looking into expressions, which hold no
+    statements; with ``nested=False``, as ``walk_local(root)`` does (a nested function's
+    ``def`` is yielded, its body is not entered)."""
     todo = [root]
     fields_of = _NODE_FIELDS.get
     while todo:
         node = todo.pop()
-        yield node
-        if node is not root and isinstance(node, NESTED):
-            continue
+        if isinstance(node, gast.stmt):
+            yield node
+            if not nested and node is not root and isinstance(node, NESTED):
+                continue
         fields = fields_of(type(node))
         if fields is None:
             fields = _node_fields(type(node))
         for field in fields:
             value = getattr(node, field, None)
             if isinstance(value, list):
-                todo.extend([v for v in value if isinstance(v, _AST)])
-            elif isinstance(value, _AST):
-                todo.append(value)
+                todo.extend([v for v in value if isinstance(v, _IN_BLOCKS)])
 
 
 def parameters(func: gast.FunctionDef) -> list[gast.Name]:
@@ -173,7 +299,7 @@ def parameters(func: gast.FunctionDef) -> list[gast.Name]:
 
 def nested_functions(func: gast.FunctionDef) -> list:
     """The function definitions directly inside ``func`` (at any statement depth)."""
-    return [n for n in walk_local(func) if n is not func and isinstance(n, gast.FunctionDef)]
+    return [n for n in nodes_of(func, (gast.FunctionDef,), local=True) if n is not func]
 
 
 def free_loads(nested: gast.FunctionDef, outer_locals: set) -> list:
@@ -186,8 +312,10 @@ def free_loads(nested: gast.FunctionDef, outer_locals: set) -> list:
 
 class Transformer(gast.NodeTransformer):
     """``gast.NodeTransformer`` as it works, faster: each node class's visit method is looked
-    up once (per instance: subclasses must not change their methods while visiting), and
-    fields that never hold nodes are left out."""
+    up once (per instance, in the class: visit methods are never set on an instance), and
+    fields that never hold nodes are left out. The instance keeps functions, not bound
+    methods: it must not refer to itself, or it (and the trees it holds) would be garbage
+    that only the cyclic collector frees."""
 
     def visit(self, node: gast.AST):
         try:
@@ -196,9 +324,10 @@ class Transformer(gast.NodeTransformer):
             methods = self._visit_methods = {}
         method = methods.get(type(node))
         if method is None:
-            method = getattr(self, "visit_" + node.__class__.__name__, self.generic_visit)
+            cls = type(self)
+            method = getattr(cls, "visit_" + node.__class__.__name__, cls.generic_visit)
             methods[type(node)] = method
-        return method(node)
+        return method(self, node)
 
     def generic_visit(self, node: gast.AST) -> gast.AST:
         for field in node_fields(type(node)):

@@ -18,8 +18,15 @@ import gast
 
 from ..ops import classify
 from ..passes.normalize import MUTATING, is_method
-from ..walk import free_loads, nested_functions, node_fields, parameters, walk_local
-from ..walk import walk as fast_walk
+from ..walk import (
+    free_loads,
+    name_nodes,
+    nested_functions,
+    node_fields,
+    nodes_of,
+    parameters,
+    walk_local,
+)
 
 
 @dataclass
@@ -37,6 +44,7 @@ def analyze(module: gast.Module, func: gast.FunctionDef, wrt: list[str], calls: 
     chains = _QuietChains()
     chains.visit(module)
     users = {node: [u.node for u in d.users()] for node, d in chains.chains.items()}
+    chains.release()
     reaching: dict = {}
     for node, used_by in users.items():
         for use in used_by:
@@ -75,6 +83,13 @@ class _QuietChains(beniget.DefUseChains):
             self._ast_ad_methods[type(node)] = method
         return method(node)
 
+    def release(self) -> None:
+        """Forget everything, once the chains have been read. The visitor refers to itself
+        (its bound methods, kept by it and by beniget): left as it is, it and its
+        thousands of definitions would be garbage that only the cyclic collector frees,
+        at a cost paid by whatever code runs when it next collects."""
+        self.__dict__.clear()
+
     def generic_visit(self, node):
         """``ast.NodeVisitor.generic_visit``, leaving out fields that never hold nodes."""
         for name in node_fields(type(node)):
@@ -100,9 +115,9 @@ def _closure(start: list, step) -> set:
 def _returned(func: gast.FunctionDef) -> list:
     """Name loads in return statements."""
     found = []
-    for node in walk_local(func):
-        if isinstance(node, gast.Return) and node.value is not None:
-            found.extend(n for n in fast_walk(node.value) if isinstance(n, gast.Name))
+    for node in nodes_of(func, (gast.Return,), local=True):
+        if node.value is not None:
+            found.extend(name_nodes(node.value))
     return found
 
 
@@ -111,9 +126,7 @@ def _flows(func: gast.FunctionDef, calls: dict, reaching: dict) -> dict:
     a container (``v[i] = y``, ``v.append(y)``) flows into the definitions of ``v``."""
     flow: dict = {}
     closures = _closure_reads(func)
-    for node in walk_local(func):
-        if not isinstance(node, (gast.Assign, gast.Expr)):
-            continue  # (the statements below are the only ones that make flows)
+    for node in nodes_of(func, (gast.Assign, gast.Expr), local=True):  # (what makes flows)
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             for atom, _ in classify(node.value, calls).diff_args():
                 if isinstance(atom, gast.Name):

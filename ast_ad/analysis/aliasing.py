@@ -21,7 +21,7 @@ import gast
 
 from ..ops import classify
 from ..passes.normalize import MUTATING, is_method
-from ..walk import frozen_fact, walk_local
+from ..walk import frozen_fact, nodes_of, walk_local
 from .activity import container_base
 
 # calls whose result may share data with an argument (views, or the argument itself)
@@ -63,8 +63,8 @@ class Aliasing:
 
     def _mutated_names(self) -> set:
         found = set()
-        for node in walk_local(self.norm.func):
-            base = self._mutation(node) if isinstance(node, (gast.Assign, gast.Expr)) else None
+        for node in nodes_of(self.norm.func, (gast.Assign, gast.Expr), local=True):
+            base = self._mutation(node)
             if base is not None:
                 found.add(base)
         return found
@@ -238,13 +238,13 @@ def numeric_uses(func: gast.FunctionDef, calls: dict) -> set:
 
 def _numeric_uses(func: gast.FunctionDef, calls: dict) -> set:
     arithmetic: set = set()  # ids of Name nodes that are operands of arithmetic
-    for node in walk_local(func):
-        if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
+    for node in nodes_of(func, (gast.Assign,), local=True):
+        if isinstance(node.targets[0], gast.Name):
             op = classify(node.value, calls)
             if op.kind == "rule" and op.rule.partials and not op.rule.vjps:
                 arithmetic |= {id(a) for a, _ in op.args if isinstance(a, gast.Name)}
     loads: dict = {}
-    for node in walk_local(func):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+    for node in nodes_of(func, (gast.Name,), local=True):
+        if isinstance(node.ctx, gast.Load):
             loads.setdefault(node.id, []).append(id(node) in arithmetic)
     return {name for name, flags in loads.items() if all(flags)}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import gast
 
 from ..ops import classify
-from ..walk import frozen_fact
+from ..walk import frozen_fact, nodes_of
 from ..walk import walk as fast_walk
 
 
@@ -25,8 +25,8 @@ def _assignments(func: gast.FunctionDef) -> list:
 
 
 def _find_assignments(func: gast.FunctionDef) -> list:
-    return [(node.targets[0].id, node.value) for node in fast_walk(func)
-            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)]
+    return [(node.targets[0].id, node.value) for node in nodes_of(func, (gast.Assign,))
+            if isinstance(node.targets[0], gast.Name)]
 
 
 def _is_number(value: gast.expr) -> bool:

@@ -35,6 +35,7 @@ import gast
 
 from ..errors import TransformError
 from ..naming import Namer, names_in
+from ..nodes import copy_location
 from ..templates import assign, call, clone, const, name
 from ..walk import Rename, Transformer
 from ..walk import walk as fast_walk
@@ -63,12 +64,13 @@ class Desugar(Transformer):
         self.namer = namer or Namer(names_in(func))
         self.calls = calls
         self.pre: list = []   # statements to place before the statement being rewritten
-
-    def run(self) -> gast.FunctionDef:
-        params = {a.id for a in fast_walk(self.func.args) if isinstance(a, gast.Name)}
-        stored = {n.id for n in fast_walk(self.func) if isinstance(n, gast.Name)
+        params = {a.id for a in fast_walk(func.args) if isinstance(a, gast.Name)}
+        stored = {n.id for n in fast_walk(func) if isinstance(n, gast.Name)
                   and isinstance(n.ctx, gast.Store)}
         self.fixed = params - stored  # arguments never rebound (nor changed: that is refused)
+
+    def run(self) -> gast.FunctionDef:
+        """Rewrite the function (as it was when this was made) in place and return it."""
         self.entry: list = []
         self.entry_seqs: dict = {}
         body = self.block(self.func.body)
@@ -89,7 +91,7 @@ class Desugar(Transformer):
         for stmt in stmts:
             for node in fast_walk(stmt):
                 if getattr(node, "lineno", None) is None and hasattr(node, "_fields"):
-                    gast.copy_location(node, origin)
+                    copy_location(node, origin)
         return stmts
 
     # ------------------------------------------------------------------ statements
@@ -118,7 +120,7 @@ class Desugar(Transformer):
         loop = gast.For(target=name(k, store=True), iter=call("range", length),
                         body=self.located(head, node.target) + body, orelse=orelse,
                         type_comment=None)
-        return self.located(out + [gast.copy_location(loop, node)], node)
+        return self.located(out + [copy_location(loop, node)], node)
 
     def visit_FunctionDef(self, node: gast.FunctionDef) -> gast.FunctionDef:
         return node  # a local function is transformed when it is called
@@ -128,10 +130,10 @@ class Desugar(Transformer):
         return name(self.define(self.namer.fresh("_lambda"), node))
 
     def define(self, ident: str, node: gast.Lambda) -> str:
-        ret = gast.copy_location(gast.Return(value=node.body), node)
+        ret = copy_location(gast.Return(value=node.body), node)
         func = gast.FunctionDef(name=ident, args=node.args, body=[ret], decorator_list=[],
                                 returns=None, type_comment=None, type_params=[])
-        self.pre.append(gast.copy_location(func, node))
+        self.pre.append(copy_location(func, node))
         return ident
 
     def is_range(self, expr: gast.expr) -> bool:
@@ -158,7 +160,7 @@ class Desugar(Transformer):
                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         if seq.id in rebound:
             tmp = self.namer.fresh("_seq")
-            self.pre.append(gast.copy_location(assign(tmp, seq), node))
+            self.pre.append(copy_location(assign(tmp, seq), node))
             node.iter = name(tmp)
 
     def visit_Assign(self, node: gast.Assign):
@@ -229,8 +231,8 @@ class Desugar(Transformer):
             if it.id not in self.entry_seqs:
                 seq, size = self.namer.fresh("_seq"), self.namer.fresh("_n")
                 self.entry_seqs[it.id] = seq, size
-                self.entry.append(gast.copy_location(assign(seq, self.sequence_call(it)), it))
-                self.entry.append(gast.copy_location(assign(size, call("len", name(seq))), it))
+                self.entry.append(copy_location(assign(seq, self.sequence_call(it)), it))
+                self.entry.append(copy_location(assign(size, call("len", name(seq))), it))
             seq, size = self.entry_seqs[it.id]
             return [], name(size), lambda k: _sub(name(seq), k)
         seq = self.hoist(self.sequence_call(it), force=True)
@@ -243,7 +245,7 @@ class Desugar(Transformer):
         """A call of ``ast_ad.runtime.<helper>``, resolved as its rule (or ``kind``) says."""
         from .. import runtime
         from .resolve import Target
-        node = gast.copy_location(call(helper, *args), args[0])
+        node = copy_location(call(helper, *args), args[0])
         if self.calls is not None:
             self.calls[node] = Target(getattr(runtime, helper), f"ast_ad.runtime.{helper}",
                                       kind, helper)
@@ -254,7 +256,7 @@ class Desugar(Transformer):
         if isinstance(expr, gast.Name) and not force:
             return expr
         tmp = self.namer.fresh("_seq")
-        self.pre.append(gast.copy_location(assign(tmp, expr), expr))
+        self.pre.append(copy_location(assign(tmp, expr), expr))
         return name(tmp)
 
     # ------------------------------------------------------------------ comprehensions

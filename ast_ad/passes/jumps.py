@@ -45,7 +45,7 @@ import gast
 
 from ..naming import Namer, names_in
 from ..templates import assign, const, name
-from ..walk import walk_local
+from ..walk import statements
 
 
 @dataclass
@@ -67,7 +67,7 @@ def own_jumps(stmts: list, kinds: tuple) -> bool:
 
 
 def has_return(stmts: list) -> bool:
-    return any(isinstance(n, gast.Return) for s in stmts for n in walk_local(s))
+    return any(isinstance(n, gast.Return) for s in stmts for n in statements(s, nested=False))
 
 
 class Jumps:
@@ -80,7 +80,7 @@ class Jumps:
     def run(self) -> gast.FunctionDef:
         func = self.func
         func.body = self.loop_else(func.body)
-        early = [n for n in walk_local(func) if isinstance(n, gast.Return)
+        early = [n for n in statements(func, nested=False) if isinstance(n, gast.Return)
                  and n is not func.body[-1]]
         if early:
             self.live, self.result = self.namer.fresh("_live"), self.namer.fresh("_result")

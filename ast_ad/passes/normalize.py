@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 import gast
 
 from ..naming import Namer, names_in
+from ..nodes import copy_location, make
 from ..source import Parsed
 from ..templates import assign, clone, const, name
-from ..walk import walk as fast_walk
+from ..walk import name_nodes
 from .jumps import own_jumps
 from .methods import ARRAY_METHODS, method_as_function, transpose_attribute
 from .resolve import local_names
@@ -76,7 +77,7 @@ class Normalize:
     # ------------------------------------------------------------------ helpers
     def emit(self, stmt: gast.stmt) -> gast.stmt:
         if self.origin is not None:
-            gast.copy_location(stmt, self.origin)
+            copy_location(stmt, self.origin)
         return stmt
 
     def temp(self, pre: list, value: gast.expr, stem: str = "_t") -> gast.Name:
@@ -125,13 +126,13 @@ class Normalize:
             target = self.store_target(stmt.target, pre)
             current = self.temp(pre, self.elementary(load_copy(target), pre))
             value = gast.BinOp(left=current, op=stmt.op, right=self.atomize(stmt.value, pre))
-            result = self.temp(pre, gast.copy_location(value, stmt))
+            result = self.temp(pre, copy_location(value, stmt))
             return pre + [self.emit(gast.Assign(targets=[target], value=result,
                                                 type_comment=None))]
         target = stmt.target.id
         self.out.inplace.setdefault(target, []).append(stmt)
         value = gast.BinOp(left=name(target), op=stmt.op, right=stmt.value)
-        gast.copy_location(value, stmt)
+        copy_location(value, stmt)
         return self.assign_to(target, value)
 
     def stmt_Assign(self, stmt: gast.Assign) -> list:
@@ -173,7 +174,7 @@ class Normalize:
         else:
             base = target.value
         node = gast.Subscript(value=base, slice=self.index(target.slice, pre), ctx=gast.Store())
-        return gast.copy_location(node, target)
+        return copy_location(node, target)
 
     def index(self, node: gast.expr, pre: list) -> gast.expr:
         """An index with atoms for parts: ``i``, ``a:b:c``, ``i, :``."""
@@ -265,7 +266,7 @@ class Normalize:
             return expr  # //, bit operations: piecewise constant
         left = self.atomize(expr.left, pre)
         right = self.atomize(expr.right, pre)
-        return gast.copy_location(gast.BinOp(left=left, op=expr.op, right=right), expr)
+        return copy_location(make(gast.BinOp, left=left, op=expr.op, right=right), expr)
 
     def expr_UnaryOp(self, expr: gast.UnaryOp, pre: list) -> gast.expr:
         if not isinstance(expr.op, (gast.USub, gast.UAdd)):
@@ -273,19 +274,20 @@ class Normalize:
         if isinstance(expr.operand, gast.Constant) and isinstance(expr.op, gast.USub):
             return const(-expr.operand.value)
         operand = self.atomize(expr.operand, pre)
-        return gast.copy_location(gast.UnaryOp(op=expr.op, operand=operand), expr)
+        return copy_location(gast.UnaryOp(op=expr.op, operand=operand), expr)
 
     def expr_Subscript(self, expr: gast.Subscript, pre: list) -> gast.expr:
         base = self.atomize(expr.value, pre)
-        node = gast.Subscript(value=base, slice=self.index(expr.slice, pre), ctx=gast.Load())
-        return gast.copy_location(node, expr)
+        node = make(gast.Subscript, value=base, slice=self.index(expr.slice, pre),
+                    ctx=make(gast.Load))
+        return copy_location(node, expr)
 
     def expr_List(self, expr: gast.List, pre: list) -> gast.expr:
-        return gast.copy_location(gast.List(elts=[self.atomize(e, pre) for e in expr.elts],
+        return copy_location(gast.List(elts=[self.atomize(e, pre) for e in expr.elts],
                                             ctx=gast.Load()), expr)
 
     def expr_Tuple(self, expr: gast.Tuple, pre: list) -> gast.expr:
-        return gast.copy_location(gast.Tuple(elts=[self.atomize(e, pre) for e in expr.elts],
+        return copy_location(gast.Tuple(elts=[self.atomize(e, pre) for e in expr.elts],
                                              ctx=gast.Load()), expr)
 
     def expr_Dict(self, expr: gast.Dict, pre: list) -> gast.expr:
@@ -296,7 +298,7 @@ class Normalize:
         for k, v in zip(expr.keys, expr.values):
             keys.append(self.atomize(k, pre))
             values.append(self.atomize(v, pre))
-        return gast.copy_location(gast.Dict(keys=keys, values=values), expr)
+        return copy_location(gast.Dict(keys=keys, values=values), expr)
 
     def expr_IfExp(self, expr: gast.IfExp, pre: list) -> gast.expr:
         result = self.namer.fresh("_t")
@@ -366,7 +368,7 @@ class Normalize:
         args = [self.atomize(a, pre) for a in expr.args]
         acc = args[0]
         for arg in args[1:]:
-            step = gast.copy_location(gast.Call(func=clone(expr.func),
+            step = copy_location(gast.Call(func=clone(expr.func),
                                                 args=[acc, arg], keywords=[]), expr)
             self.calls[step] = self.calls[expr]
             acc = self.temp(pre, step) if arg is not args[-1] else step
@@ -379,7 +381,7 @@ class Normalize:
         acc: gast.expr = start
         items = [self.atomize(e, pre) for e in expr.args[0].elts]
         for k, item in enumerate(items):
-            step = gast.copy_location(gast.BinOp(left=acc, op=gast.Add(), right=item), expr)
+            step = copy_location(gast.BinOp(left=acc, op=gast.Add(), right=item), expr)
             acc = step if k == len(items) - 1 else self.temp(pre, step)
         return acc
 
@@ -403,7 +405,7 @@ def is_atom(expr: gast.expr) -> bool:
 
 
 def operand_names(expr: gast.expr) -> list[str]:
-    return [n.id for n in fast_walk(expr) if isinstance(n, gast.Name)]
+    return [n.id for n in name_nodes(expr)]
 
 
 def is_increment(target: str, expr: gast.expr) -> bool:
@@ -419,15 +421,14 @@ def is_increment(target: str, expr: gast.expr) -> bool:
 def assigned_names(stmts: list) -> set[str]:
     found = set()
     for stmt in stmts:
-        for node in fast_walk(stmt):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+        for node in name_nodes(stmt):
+            if isinstance(node.ctx, gast.Store):
                 found.add(node.id)
     return found
 
 
 def load_copy(node: gast.expr) -> gast.expr:
     node = clone(node)
-    for sub in fast_walk(node):
-        if isinstance(sub, gast.Name):
-            sub.ctx = gast.Load()
+    for sub in name_nodes(node):
+        sub.ctx = make(gast.Load)
     return node

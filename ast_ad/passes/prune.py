@@ -15,7 +15,7 @@ import gast
 from ..source import comment, is_comment
 from ..tally import Tally
 from ..templates import assign, const, helper, name
-from ..walk import walk as fast_walk
+from ..walk import name_nodes
 from .reverse import Generated
 
 
@@ -90,8 +90,7 @@ class _Reads:
         if hit is not None and hit[0] is node:
             return hit[1]
         if blocks:
-            names = {n.id for n in fast_walk(node)
-                     if type(n) is gast.Name and type(n.ctx) is gast.Load}
+            names = {n.id for n in name_nodes(node) if type(n.ctx) is gast.Load}
         else:
             names = set(self._tally.names(node)[0])
         table[id(node)] = (node, names)
@@ -121,22 +120,23 @@ def _scan(stmts: list, later: set, needed: set, restores: dict, reads: _Reads) -
     """Walk a reverse block backwards knowing ``later``, the names read by whatever may run
     after the current statement (a loop's body runs again). A restore (a pop, or the undoing
     of a list method) is needed if its variable is in ``later``; its own reads count only
-    if it is kept. Returns the names read from the start of the block on."""
+    if it is kept. Returns the names read from the start of the block on (``later`` itself
+    is left as it was: the set grows in place, a copy of it)."""
+    later = set(later)
     for stmt in reversed(stmts):
         var = restores.get(id(stmt))
         if var is not None:
             if var in later:
                 needed.add(id(stmt))
-                later = later | (reads(stmt) - {var})
+                later |= reads(stmt) - {var}
         elif isinstance(stmt, (gast.For, gast.While)):
-            again = later | reads.loop(stmt)
-            _scan(stmt.body, again, needed, restores, reads)
-            later = again
+            later |= reads.loop(stmt)
+            _scan(stmt.body, later, needed, restores, reads)
         elif isinstance(stmt, gast.If):
             later = _scan(stmt.body, later, needed, restores, reads) | \
                 _scan(stmt.orelse, later, needed, restores, reads) | reads(stmt.test)
         else:
-            later = later | reads(stmt)
+            later |= reads(stmt)
     return later
 
 

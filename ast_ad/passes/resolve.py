@@ -22,7 +22,7 @@ import gast
 
 from .. import rules
 from ..source import Parsed
-from ..walk import frozen_fact, walk_local
+from ..walk import frozen_fact, name_nodes
 from ..walk import walk as fast_walk
 
 _MISSING = object()
@@ -78,12 +78,12 @@ def local_names(func: gast.FunctionDef) -> set[str]:
 
 def _local_names(func: gast.FunctionDef) -> set[str]:
     found = set()
-    for node in walk_local(func):
+    for node in name_nodes(func, local=True):  # and the nested functions
         kind = type(node)
         if kind is gast.Name:
             if isinstance(node.ctx, (gast.Store, gast.Param)):
                 found.add(node.id)
-        elif kind is gast.FunctionDef and node is not func:
+        elif kind is gast.FunctionDef:
             found.add(node.name)
     for arg in func.args.args + func.args.posonlyargs + func.args.kwonlyargs:
         found.add(arg.id)

@@ -24,10 +24,11 @@ import gast
 from ..analysis.activity import Activity
 from ..analysis.kinds import listlike_names, numeric_names
 from ..analysis.overwrite import fresh_definitions
+from ..nodes import make
 from ..ops import classify
 from ..source import Parsed, comment
 from ..templates import assign, aug_add, call, const, fill, helper, name, parse_template, times
-from ..walk import walk as fast_walk
+from ..walk import nodes_of
 from .normalize import Normalized, is_increment
 from .resolve import local_names
 from .reverse_calls import CallAdjoints
@@ -203,7 +204,7 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
         return fwd, rev
 
     def bracket_name(self, var: str, fwd: list, rev: list) -> tuple[list, list]:
-        push = gast.Expr(value=call("_push", name(var)))
+        push = make(gast.Expr, value=call("_push", name(var)))
         pop = assign(var, call("_pop"))  # (tape names are renamed apart from the user's)
         self.out.pairs.append((push, pop, var))
         return [push] + fwd, rev + [pop]
@@ -286,7 +287,7 @@ def _merged(contributions: list) -> list:
 def _count_defs(func: gast.FunctionDef) -> dict:
     """How many times each name is written (parameters included)."""
     counts: dict = {}
-    for node in fast_walk(func):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+    for node in nodes_of(func, (gast.Name,)):
+        if isinstance(node.ctx, (gast.Store, gast.Param)):
             counts[node.id] = counts.get(node.id, 0) + 1
     return counts

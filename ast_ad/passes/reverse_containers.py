@@ -7,8 +7,8 @@ import gast
 from ..analysis.activity import container_base
 from ..analysis.aliasing import numeric_uses
 from ..templates import assign, call, const, name
+from ..walk import nodes_of
 from ..walk import walk as fast_walk
-from ..walk import walk_local
 from .normalize import MUTATING, is_method
 from .sweeps import (
     ADD_AT,
@@ -37,7 +37,8 @@ class ContainerAdjoints:
         defs: dict = {}
         changed: set = set()
         indexed: set = set()
-        for node in walk_local(self.norm.func):
+        kinds = (gast.Name, gast.Subscript, gast.Expr, gast.Assign)  # (those looked at below)
+        for node in nodes_of(self.norm.func, kinds, local=True):
             if isinstance(node, gast.Name):
                 if isinstance(node.ctx, (gast.Store, gast.Param)):
                     defs[node.id] = defs.get(node.id, 0) + 1

@@ -7,7 +7,7 @@ import gast
 
 from ..ops import classify
 from ..templates import assign, call, const, name
-from ..walk import walk as fast_walk
+from ..walk import name_nodes
 from .sweeps import (
     _changed_and_free,
     _count,
@@ -22,10 +22,9 @@ def _positions(body: list) -> tuple[dict, dict]:
     stores: dict = {}
     reads: dict = {}
     for k, stmt in enumerate(body):
-        for node in fast_walk(stmt):
-            if isinstance(node, gast.Name):
-                table = reads if isinstance(node.ctx, gast.Load) else stores
-                table.setdefault(node.id, []).append(k)
+        for node in name_nodes(stmt):
+            table = reads if isinstance(node.ctx, gast.Load) else stores
+            table.setdefault(node.id, []).append(k)
     return stores, reads
 
 
@@ -94,8 +93,7 @@ class LoopAdjoints:
                        type_comment=None)
         rev: list = []
         if body_r:
-            reads_var = any(isinstance(n, gast.Name) and n.id == var
-                            for s in body_r for n in fast_walk(s))
+            reads_var = any(n.id == var for s in body_r for n in name_nodes(s))
             rng = _load_copy(stmt.iter)
             if trip is not None:  # the loop may have left early: replay the first _trip values
                 rng = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=name(trip),
@@ -126,8 +124,8 @@ class LoopAdjoints:
                 available.add(target)
                 steps.append((target, stmt))
         pops = {id(pop) for _, pop in pairs.values()}
-        read = {n.id for s in body_r if id(s) not in pops for n in fast_walk(s)
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        read = {n.id for s in body_r if id(s) not in pops for n in name_nodes(s)
+                if isinstance(n.ctx, gast.Load)}
         needed = read & set(pairs) & {t for t, _ in steps}
         for target, stmt in reversed(steps):  # what a needed recomputation reads is needed
             if target in needed:

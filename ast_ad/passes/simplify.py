@@ -35,15 +35,17 @@ from __future__ import annotations
 
 import ast
 import copy
+import operator
 
 import gast
 
 from ..analysis.sharing import FRESH
+from ..nodes import copy_location
 from ..source import comment_at, is_comment
 from ..tally import Tally
 from ..templates import helper_call
+from ..walk import name_nodes, node_fields, rewrite, statements
 from ..walk import names as _names
-from ..walk import node_fields, rewrite
 from ..walk import walk as fast_walk
 
 _FOLDABLE = (gast.Add, gast.Sub, gast.Mult, gast.Pow)
@@ -106,8 +108,27 @@ def _fold_ifexp(node: gast.IfExp) -> gast.expr:
 _FOLDS = {gast.BinOp: _fold_binop, gast.IfExp: _fold_ifexp}  # each after its children
 
 
+# the operations folded, as the interpreter computes them (the same functions it calls)
+_OPERATORS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+              gast.Pow: operator.pow, gast.Eq: operator.eq, gast.NotEq: operator.ne,
+              gast.Lt: operator.lt, gast.LtE: operator.le, gast.Gt: operator.gt,
+              gast.GtE: operator.ge}
+
+
 def _evaluate(node: gast.expr):
-    tree = ast.Expression(body=gast.gast_to_ast(copy.deepcopy(node)))
+    """The value of ``node``, a binary operation or a single comparison of two numbers, as
+    Python computes it; None if that raises an ArithmeticError or a ValueError."""
+    if isinstance(node, gast.BinOp):
+        compute, left, right = _OPERATORS.get(type(node.op)), node.left, node.right
+    else:
+        compute, left, right = _OPERATORS.get(type(node.ops[0])), node.left, \
+            node.comparators[0]
+    if compute is not None:
+        try:
+            return compute(left.value, right.value)
+        except (ArithmeticError, ValueError):
+            return None
+    tree = ast.Expression(body=gast.gast_to_ast(copy.deepcopy(node)))  # any other operation
     try:
         return eval(compile(ast.fix_missing_locations(tree), "<fold>", "eval"))  # noqa: S307
     except (ArithmeticError, ValueError):
@@ -125,8 +146,10 @@ def _blocks(node: gast.AST):
             block = getattr(sub, field, None)
             if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
                 yield sub, field
-                todo.extend(s for s in block if isinstance(s, (gast.For, gast.While, gast.If,
-                                                               gast.FunctionDef)))
+                todo.extend([s for s in block if isinstance(s, _WITH_BLOCKS)])
+
+
+_WITH_BLOCKS = (gast.For, gast.While, gast.If, gast.FunctionDef)
 
 
 def _single_assign(stmt: gast.stmt) -> tuple[str, gast.expr] | None:
@@ -295,8 +318,8 @@ def _forward_one(block: list, k: int, pair: tuple, counts: dict, tally: Tally) -
         if seen == counts.get(name, 0):
             break
         same = _single_assign(stmt)
-        if same == (source, gast.Name(id=name)) or (same and same[0] == source and isinstance(
-                same[1], gast.Name) and same[1].id == name):
+        if same and same[0] == source and isinstance(same[1], gast.Name) \
+                and same[1].id == name:
             no_ops.append(j)  # n = b_t: n keeps its value
             seen += 1
             continue
@@ -341,7 +364,7 @@ def _drop_dead_resets(func: gast.FunctionDef, tally: Tally) -> None:
     way on from the reset, the next iteration or after the loop, then sets ``bx`` first.)"""
     for k, outer in enumerate(func.body):
         if isinstance(outer, (gast.For, gast.While)):
-            loops = [n for n in fast_walk(outer) if isinstance(n, (gast.For, gast.While))
+            loops = [n for n in statements(outer) if isinstance(n, (gast.For, gast.While))
                      and any(_is_reset(s) for s in n.body)]
             if loops:
                 loads, uses, _ = tally.counts(func.body[k + 1:])
@@ -403,7 +426,7 @@ def first_writes(block: list, arrays: bool, tally: Tally) -> None:
             hit = _first_use(block, k, pair[0], arrays, mentions, tally)
             if hit is not None:
                 target = block[hit]
-                block[hit] = gast.copy_location(gast.Assign(
+                block[hit] = copy_location(gast.Assign(
                     targets=[target.target], value=target.value, type_comment=None), target)
                 del block[k]
                 del mentions[k]
@@ -423,7 +446,7 @@ def loop_first_writes(block: list, arrays: bool, tally: Tally,
         if pair and _is_zero(pair[1]) and pair[0].startswith("b"):
             known.add(pair[0])
         elif known and _zero_use(stmt, known, arrays, tally):
-            block[k] = gast.copy_location(gast.Assign(
+            block[k] = copy_location(gast.Assign(
                 targets=[stmt.target], value=stmt.value, type_comment=None), stmt)
             known.discard(stmt.target.id)
         elif known and _zero_add(stmt, known) is not None:
@@ -498,7 +521,7 @@ def _jumps(loop: gast.stmt) -> bool:
     hit = _JUMPS.get(id(loop))
     if hit is None or hit[0] is not loop:
         jumps = bool(loop.orelse) or any(isinstance(n, (gast.Break, gast.Continue))
-                                         for n in fast_walk(loop))
+                                         for n in statements(loop))
         hit = _JUMPS[id(loop)] = (loop, jumps)
     return hit[1]
 
@@ -540,8 +563,7 @@ def _first_use(block: list, k: int, name: str, arrays: bool, mentions: list,
             continue
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) \
                 and isinstance(stmt.target, gast.Name) and stmt.target.id == name \
-                and not any(isinstance(n, gast.Name) and n.id == name
-                            for n in fast_walk(stmt.value)) \
+                and not any(n.id == name for n in name_nodes(stmt.value)) \
                 and not (arrays and isinstance(stmt.value, (gast.Name, gast.Subscript))):
             return j
         return None

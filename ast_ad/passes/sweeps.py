@@ -5,7 +5,7 @@ import gast
 
 from ..analysis.activity import container_base
 from ..templates import call, const, name
-from ..walk import node_fields
+from ..walk import name_nodes, node_fields
 from ..walk import walk as fast_walk
 
 SEED = "seed_scalar"
@@ -17,7 +17,7 @@ COTANGENT = "_g"     # the parameter of a split reverse function that receives t
 
 
 def _names(node: gast.AST) -> set:
-    return {n.id for n in fast_walk(node) if isinstance(n, gast.Name)}
+    return {n.id for n in name_nodes(node)}
 
 
 def _changed_and_free(loop: gast.stmt, local: set) -> tuple[set, set]:
@@ -42,8 +42,7 @@ def _changed_and_free(loop: gast.stmt, local: set) -> tuple[set, set]:
     for part in header:  # the target and iterable, or the test; and an else block
         for root in part if isinstance(part, list) else [part]:
             if isinstance(root, gast.AST):
-                free |= {n.id for n in fast_walk(root)
-                         if isinstance(n, gast.Name) and n.id not in local}
+                free |= {n.id for n in name_nodes(root) if n.id not in local}
     return changed, free
 
 

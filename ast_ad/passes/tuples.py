@@ -12,20 +12,24 @@ from __future__ import annotations
 import gast
 
 from ..templates import helper_call
-from ..walk import walk as fast_walk
+from ..walk import changed, name_nodes, nodes_of
 from .simplify import _blocks as _block_owners
 
 
 def forward_tuples(func: gast.FunctionDef, ours: set) -> None:
+    """Rewrite ``func`` in place. It may be frozen (``walk.frozen``): the walks of it made
+    here are then those the analyses after it use, unless it changes (rarely)."""
     loads: dict = {}
-    nodes = list(fast_walk(func))
-    if not any(type(n) is gast.Tuple for n in nodes):
+    if not nodes_of(func, (gast.Tuple,)):
         return
-    for node in nodes:
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+    for node in nodes_of(func, (gast.Name,)):
+        if isinstance(node.ctx, gast.Load):
             loads[node.id] = loads.get(node.id, 0) + 1
+    rewritten = False
     for owner, field in _block_owners(func):
-        _forward(getattr(owner, field), ours, loads)
+        rewritten = _forward(getattr(owner, field), ours, loads) or rewritten
+    if rewritten:
+        changed(func)
 
 
 def _target(stmt: gast.stmt) -> str | None:
@@ -34,14 +38,18 @@ def _target(stmt: gast.stmt) -> str | None:
     return None
 
 
-def _forward(block: list, ours: set, loads: dict) -> None:
+def _forward(block: list, ours: set, loads: dict) -> bool:
+    """Take apart the tuples built in ``block``; True if any was."""
+    rewritten = False
     k = 0
     while k < len(block):
         name = _target(block[k])
         value = block[k].value if name else None
         if name in ours and isinstance(value, gast.Tuple) and _take_apart(block, k, ours, loads):
+            rewritten = True
             continue
         k += 1
+    return rewritten
 
 
 def _checks_length(stmt: gast.stmt, names: set, length: int) -> bool:
@@ -77,7 +85,7 @@ def _take_apart(block: list, k: int, ours: set, loads: dict) -> bool:
                 < len(elts):
             uses.append(j)
             seen += 1
-        elif any(isinstance(n, gast.Name) and n.id in names for n in fast_walk(stmt)):
+        elif any(n.id in names for n in name_nodes(stmt)):
             return False
         if target in atoms or (not target and isinstance(stmt, (gast.For, gast.While, gast.If))):
             break
