@@ -46,7 +46,8 @@ def iterate(func: gast.FunctionDef) -> gast.FunctionDef:
     if not loops:
         return func
     sizes = _sizes(func.body)
-    loops = [loop for loop in loops if loop.iter.args[0].id in sizes]
+    loops = [loop for loop in loops if loop.iter.args[0].id in sizes
+             and _leading_items(loop, sizes[loop.iter.args[0].id]) is not None]
     if not loops:
         return func
     loads, rebinding = _count_loads(func)
@@ -98,13 +99,13 @@ def _count_loads(func: gast.FunctionDef) -> tuple:
     return loads, rebinding
 
 
-def _plan(loop: gast.For, seqs: list, loads: dict, rebinding: dict) -> list | None:
-    """``[(sequence, item variable), ...]`` in the count's order, if ``loop`` only reads
-    ``seq[k]`` into a variable at the top of its body, once per sequence."""
+def _leading_items(loop: gast.For, seqs: list) -> dict | None:
+    """``{sequence: item variable}`` when the loop body starts by reading ``seq[k]`` into a
+    variable once for each of ``seqs`` (``k`` the loop's count); None otherwise."""
     if type(loop.target) is not gast.Name or loop.orelse:
         return None
     k = loop.target.id
-    items = {}
+    items: dict = {}
     for stmt in loop.body[:len(seqs)]:
         value = stmt.value if type(stmt) is gast.Assign and len(stmt.targets) == 1 \
             and type(stmt.targets[0]) is gast.Name else None
@@ -115,6 +116,16 @@ def _plan(loop: gast.For, seqs: list, loads: dict, rebinding: dict) -> list | No
         items[value.value.id] = stmt.targets[0].id
     if len(items) != len(seqs) or len(set(items.values())) != len(seqs) or k in items.values():
         return None
+    return items
+
+
+def _plan(loop: gast.For, seqs: list, loads: dict, rebinding: dict) -> list | None:
+    """``[(sequence, item variable), ...]`` in the count's order, if ``loop`` only reads
+    ``seq[k]`` into a variable at the top of its body, once per sequence."""
+    items = _leading_items(loop, seqs)
+    if items is None:
+        return None
+    k = loop.target.id
     # the count is read by those subscripts, and elsewhere only inside loops that set it
     others = sum(n for key, (ident, n) in rebinding.items() if key != id(loop) and ident == k)
     if loads.get(k, 0) != len(seqs) + others:

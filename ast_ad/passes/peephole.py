@@ -36,8 +36,7 @@ import functools
 import gast
 
 from ..templates import helper, helper_call
-from ..walk import rewrite
-from ..walk import walk as fast_walk
+from ..walk import name_nodes, rewrite
 
 _REDUCERS = ("reduce_to", "unbroadcast")
 _EXPANDERS = {"sum_vjp": "sum_expand", "mean_vjp": "mean_expand"}
@@ -51,8 +50,7 @@ def peephole(func: gast.FunctionDef, arrays: bool) -> gast.FunctionDef:
              gast.UnaryOp: _unaryop, gast.AugAssign: _aug_assign}
     func = rewrite(func, rules)
     if units:  # a seed no longer read goes
-        read = {n.id for n in fast_walk(func) if type(n) is gast.Name
-                and type(n.ctx) is gast.Load and n.id in units}
+        read = {n.id for n in name_nodes(func) if type(n.ctx) is gast.Load and n.id in units}
         func.body = [s for s in func.body if not (
             type(s) is gast.Assign and type(s.targets[0]) is gast.Name
             and s.targets[0].id in units - read)]
@@ -129,14 +127,16 @@ def _factor_out(node: gast.Call) -> gast.expr:
 def _units(func: gast.FunctionDef) -> set:
     """Names assigned once, to the number ``1.0`` (a fused loop's seed ``bs = 1.0``), and
     never changed."""
-    ones, stores = set(), {}
-    for node in fast_walk(func):
-        if type(node) is gast.Name and type(node.ctx) in (gast.Store, gast.Del, gast.Param):
+    ones = {s.targets[0].id for s in func.body
+            if type(s) is gast.Assign and len(s.targets) == 1
+            and type(s.targets[0]) is gast.Name and type(s.value) is gast.Constant
+            and type(s.value.value) is float and s.value.value == 1.0}
+    if not ones:
+        return ones  # (a fused loop's seed is set at the top level)
+    stores: dict = {}
+    for node in name_nodes(func):
+        if node.id in ones and type(node.ctx) is not gast.Load:
             stores[node.id] = stores.get(node.id, 0) + 1
-        elif type(node) is gast.Assign and len(node.targets) == 1 \
-                and type(node.targets[0]) is gast.Name and type(node.value) is gast.Constant \
-                and type(node.value.value) is float and node.value.value == 1.0:
-            ones.add(node.targets[0].id)
     return {n for n in ones if stores[n] == 1}
 
 

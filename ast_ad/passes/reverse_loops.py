@@ -39,12 +39,18 @@ def _definition(body: list, at: list, target: str) -> gast.Assign | None:
     return None
 
 
-def _in_order(redo: list, body_r: list) -> list:
+def _first_uses(redo: list, names_r: list) -> dict:
+    """Where each recomputed temporary first appears in the reverse body."""
+    return {t: next((k for k, names in enumerate(names_r) if t in names), len(names_r))
+            for _, t, _ in redo}
+
+
+def _in_order(redo: list, names_r: list) -> list:
     """The recomputations that can each go before their first reverse reader: one that
     reads another recomputed temporary must not come before that one's own place (it would
     compute it before its inputs are restored); such a reader stays on the tape."""
-    first = {t: next((k for k, s in enumerate(body_r) if t in _names(s)), len(body_r))
-             for _, t, _ in redo}
+    first = _first_uses(redo, names_r)
+    redo = [r for r in redo if first[r[1]] < len(names_r)]  # not read: prune drops it
     while True:
         chosen = {t for _, t, _ in redo}
         kept = [r for r in redo if all(first[u] <= first[r[1]]
@@ -52,6 +58,21 @@ def _in_order(redo: list, body_r: list) -> list:
         if len(kept) == len(redo):
             return kept
         redo = kept
+
+
+def _insert_before_readers(body_r: list, names_r: list, redo: list, drop: set) -> list:
+    """``body_r`` without the dropped pops, each recomputation just before the first
+    statement that reads its temporary (one that feeds another comes first)."""
+    first = _first_uses(redo, names_r)
+    before: dict = {}
+    for _, t, stmt in sorted(redo, key=lambda r: (first[r[1]], r[0])):
+        before.setdefault(first[t], []).append(assign(t, _load_copy(stmt.value)))
+    out: list = []
+    for k, stmt in enumerate(body_r):
+        out += before.get(k, ())
+        if id(stmt) not in drop:
+            out.append(stmt)
+    return out
 
 
 def _restored(var: str, at: list, taped: dict, start: int, end: int) -> bool:
@@ -112,8 +133,9 @@ class LoopAdjoints:
             return body_f, body_r
         changed, free = _changed_and_free(loop, self.local)
         available = set(loop_vars) | (self.local - changed) | free
+        in_body = {id(s) for s in body_f}
         pairs = {var: (push, pop) for push, pop, var in self.out.pairs
-                 if push is not None and any(push is s for s in body_f)}
+                 if push is not None and id(push) in in_body}
         steps: list = []
         for stmt in loop.body:
             target = stmt.targets[0].id if isinstance(stmt, gast.Assign) and isinstance(
@@ -147,9 +169,10 @@ class LoopAdjoints:
         stretch from ``t``'s definition to its last reader, is computed again just before
         the reverse sweep's first read of it instead of being pushed and popped: by then the
         reverse sweep has restored every input to its value at ``t``'s definition."""
-        taped = {}
+        in_body = {id(s) for s in body_f}
+        taped: dict = {}
         for push, pop, var in self.out.pairs:
-            if push is not None and any(push is s for s in body_f):
+            if push is not None and id(push) in in_body:
                 taped.setdefault(var, []).append((push, pop))
         if not taped:
             return body_f, body_r
@@ -167,18 +190,15 @@ class LoopAdjoints:
                     for v in _names(stmt.value) - {t}):
                 continue
             redo.append((at, t, stmt))
-        redo = _in_order(redo, body_r)
+        pops = {id(taped[t][0][1]) for _, t, _ in redo}  # a temporary's pop is no read
+        names_r = [set() if id(s) in pops else _names(s) for s in body_r]
+        redo = _in_order(redo, names_r)
         if not redo:
             return body_f, body_r
         drop = {id(s) for _, t, _ in redo for s in taped[t][0]}
         self.out.pairs = [p for p in self.out.pairs if id(p[1]) not in drop]
         body_f = [s for s in body_f if id(s) not in drop]
-        body_r = [s for s in body_r if id(s) not in drop]
-        for _, t, stmt in sorted(redo, key=lambda r: -r[0]):  # a reader before what it reads
-            first = next((k for k, s in enumerate(body_r) if t in _names(s)), None)
-            if first is not None:
-                body_r.insert(first, assign(t, _load_copy(stmt.value)))
-        return body_f, body_r
+        return body_f, _insert_before_readers(body_r, names_r, redo, drop)
 
     def pure(self, value: gast.expr) -> bool:
         op = classify(value, self.calls)
