@@ -59,6 +59,14 @@ def _wrt_positions(code: object, wrt: Wrt) -> frozenset:
                      for i in items)
 
 
+def _no_integer_arrays(args: tuple) -> bool:
+    """No argument is a NumPy array of integers (or bools)? Else the full check runs."""
+    for value in args:
+        if type(value) is np.ndarray and value.dtype.kind != "f":
+            return False
+    return True
+
+
 def _refuse_integer_arrays(fn: Callable, args: tuple, wrt: Wrt) -> None:
     """An integer array we differentiate with respect to would get a silent zero: refuse."""
     positions = _wrt_positions(getattr(fn, "__code__", None), wrt)
@@ -97,10 +105,12 @@ def _wrap(fn: Callable | None, wrt: Wrt, kind: str) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        # the common call inline: positional numbers (or lists of them), already built
-        if not kwargs and not has_arrays(args):
-            hit = built.get(False)
-            if hit is not None and guards_hold(hit[0].guards):
+        # the common call inline: positional arguments, already built, no integer array
+        if not kwargs:
+            arrays = has_arrays(args)
+            hit = built.get(arrays)
+            if hit is not None and guards_hold(hit[0].guards) and (
+                    not arrays or _no_integer_arrays(args)):
                 return hit[1](*args)
         return adjoint.function(args, kwargs)(*args, **kwargs)
 
