@@ -73,9 +73,3 @@ def _count(trip: str) -> gast.stmt:
 def _load_copy(node: gast.expr) -> gast.expr:
     from .normalize import load_copy
     return load_copy(node)
-
-
-
-def _load_copy(node: gast.expr) -> gast.expr:
-    from .normalize import load_copy
-    return load_copy(node)
