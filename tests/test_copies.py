@@ -95,3 +95,13 @@ def test_loop_copies_dropped_and_gradients_right() -> None:
     fd = (_rnn_like(W + dW, b, xs) - _rnn_like(W - dW, b, xs)) / (2 * eps)
     assert abs(gW[1, 2] - fd) < 1e-6
     assert not np.shares_memory(gW, gb)
+
+
+def test_golden_new_value_needs_no_copy() -> None:
+    """``unbroadcast`` of arithmetic: a new array only this statement sees."""
+    out = _golden("def f(g, x, h):\n    bx = unbroadcast(reduce_to(g * 2.0, h), x)\n"
+                  "    g += 1.0\n    return bx")
+    assert "bx = reduce_to(reduce_to(g * 2.0, h), x)" in out
+    kept = _golden("def f(g, x, h):\n    bx = unbroadcast(reduce_to(g, h), x)\n"
+                   "    g += 1.0\n    return bx")
+    assert "bx = unbroadcast(reduce_to(g, h), x)" in kept  # may be g itself: copied

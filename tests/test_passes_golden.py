@@ -669,3 +669,30 @@ def test_inline_and_tuples() -> None:
             bx = bv_1 * 2.0
             return bx
         """)
+
+
+def test_simplify_inlines_across_tape_pops() -> None:
+    """A temporary used once is put into its use past tape pops in between, unless a pop
+    sets a name the temporary's value reads."""
+    from ast_ad.passes.simplify import simplify
+    from ast_ad.templates import parse_generated
+    src = textwrap.dedent("""\
+        def f(g, a, r, q):
+            b_t1 = g * a
+            r = _pop()
+            q = b_t1 * r
+            b_t2 = g * r
+            r = _pop()
+            q = q + b_t2
+            return q
+        """)
+    func = simplify(parse_generated(src, {"_pop"}), {"b_t1", "b_t2"}, arrays=False)
+    assert to_source(func) == textwrap.dedent("""\
+        def f(g, a, r, q):
+            r = _pop()
+            q = g * a * r
+            b_t2 = g * r
+            r = _pop()
+            q = q + b_t2
+            return q
+        """)

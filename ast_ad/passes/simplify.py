@@ -199,10 +199,13 @@ def _absorb(out: list, counts: dict, stores: dict, temps: set, tally: Tally) -> 
     if isinstance(stmt, (gast.For, gast.While, gast.If)) or is_comment(stmt):
         return
     while len(out) > 1:
-        pair = _single_assign(out[-2])
+        at, popped = _before_pops(out)
+        pair = _single_assign(out[at]) if at >= 0 else None
         if pair is None or pair[0] not in temps or counts.get(pair[0]) != 1 \
                 or stores.get(pair[0]) != 1:
             return
+        if popped and (pair[0] in popped or popped & _names(pair[1])):
+            return  # a tape pop in between changes what the value reads
         loads, others, _ = tally.names(stmt)
         uses = loads.count(pair[0]) + others.count(pair[0])
         if uses != 1 or not (_pure(pair[1]) and _inlinable_into(stmt, pair[0])
@@ -210,7 +213,23 @@ def _absorb(out: list, counts: dict, stores: dict, temps: set, tally: Tally) -> 
             return
         _replace(stmt, pair[0], pair[1])
         tally.forget(stmt)
-        del out[-2]
+        del out[at]
+
+
+def _before_pops(out: list) -> tuple[int, set]:
+    """The position of the statement before ``out[-1]`` and the tape pops just before it
+    (``_t4 = _pop()``: they only set their variable), and the variables those pops set."""
+    at, popped = len(out) - 2, set()
+    while at >= 0 and _is_pop(out[at]):
+        popped.add(out[at].targets[0].id)
+        at -= 1
+    return at, popped
+
+
+def _is_pop(stmt: gast.stmt) -> bool:
+    return type(stmt) is gast.Assign and len(stmt.targets) == 1 \
+        and type(stmt.targets[0]) is gast.Name and helper_call(stmt.value) == "_pop" \
+        and not stmt.value.args
 
 
 PURE_MODULES = {"math", "np"}
