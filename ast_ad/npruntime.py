@@ -22,6 +22,8 @@ import numpy as np
 __all__ = [
     # shapes and dtypes
     "to_like", "unbroadcast", "reduce_to", "gather_vjp", "shape_only",
+    # arithmetic into a dead operand's memory
+    "add_into", "sub_into", "mul_into", "div_into",
     # elementwise partials
     "clip_select", "dsinc", "log0",
     # reductions
@@ -97,6 +99,45 @@ def shape_only(value):
     if type(value) is np.ndarray and value.nbytes >= _STAND_IN_BYTES:
         return np.broadcast_to(np.zeros((), value.dtype), value.shape)
     return value
+
+
+_IN_PLACE_ELEMENTS = 1 << 15  # smaller arrays: a new one costs about as much
+
+
+def _into(a, b) -> bool:
+    """May ``a op b`` be written into ``a``? ``a`` is a large array that owns its memory and
+    the result has ``a``'s shape and dtype (the caller knows that nothing reads ``a`` again,
+    as NumPy does for a temporary inside one expression)."""
+    if type(a) is not np.ndarray or a.size < _IN_PLACE_ELEMENTS or a.base is not None \
+            or not a.flags.writeable or a.dtype.kind != "f":
+        return False
+    kind = type(b)
+    if kind is float or kind is int:
+        return True
+    if kind is not np.ndarray or b.ndim > a.ndim or np.result_type(a, b) != a.dtype:
+        return False
+    tail = a.shape[a.ndim - b.ndim:]
+    return all(n == 1 or n == m for n, m in zip(b.shape, tail))
+
+
+def add_into(a, b):
+    """``a + b``, in ``a``'s memory when :func:`_into` allows."""
+    return np.add(a, b, out=a) if _into(a, b) else a + b
+
+
+def sub_into(a, b):
+    """``a - b``, in ``a``'s memory when :func:`_into` allows."""
+    return np.subtract(a, b, out=a) if _into(a, b) else a - b
+
+
+def mul_into(a, b):
+    """``a * b``, in ``a``'s memory when :func:`_into` allows."""
+    return np.multiply(a, b, out=a) if _into(a, b) else a * b
+
+
+def div_into(a, b):
+    """``a / b``, in ``a``'s memory when :func:`_into` allows."""
+    return np.true_divide(a, b, out=a) if _into(a, b) else a / b
 
 
 def _sum_to(value, shape: tuple) -> np.ndarray:

@@ -27,6 +27,7 @@ from .passes.copies import drop_copies
 from .passes.desugar import Desugar
 from .passes.fuse import fuse
 from .passes.inline import Inliner
+from .passes.inplace import in_place
 from .passes.invariants import invariants
 from .passes.items import items
 from .passes.iterate import iterate
@@ -129,7 +130,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         debug("batch + copies", funcs[-1])
     if array_mode and kind != "split":
         funcs = [release(f) for f in funcs]
-        debug("release", funcs[-1])
+        funcs = [in_place(f) for f in funcs]
+        debug("release + in place", funcs[-1])
     injected = dict(linker.injected)
     injected.update(helpers_used(funcs, user_names, local_names(norm.func), env, namer))
     guards = _unique([(env.globals, n, obj) for n, obj in guards if obj is not MISSING]

@@ -75,14 +75,16 @@ def check(f, args) -> str | None:
 
 
 def run(n: int, seed: int) -> list[str]:
-    """Check ``n`` programs, with every released array replaced by its stand-in (however
-    small), so that the stand-ins are exercised too."""
+    """Check ``n`` programs, with every released array replaced by its stand-in and every
+    allowed in-place operation done in place (however small the array), so that those
+    paths are exercised too."""
     from ast_ad import npruntime
-    npruntime._STAND_IN_BYTES, kept = 0, npruntime._STAND_IN_BYTES
+    kept = npruntime._STAND_IN_BYTES, npruntime._IN_PLACE_ELEMENTS
+    npruntime._STAND_IN_BYTES = npruntime._IN_PLACE_ELEMENTS = 0
     try:
         return _run(n, seed)
     finally:
-        npruntime._STAND_IN_BYTES = kept
+        npruntime._STAND_IN_BYTES, npruntime._IN_PLACE_ELEMENTS = kept
 
 
 def _run(n: int, seed: int) -> list[str]:

@@ -19,7 +19,8 @@ from ..walk import walk as fast_walk
 PURE = {"unbroadcast", "reduce_to", "sum_vjp", "sum_expand", "mean_vjp", "mean_expand",
         "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "add", "like",
         "to_like", "zeros_like", "seed_scalar", "len", "range", "reversed", "min", "max", "abs",
-        "shape_only", "unpacked", "sequence", "sequence_vjp", "zip"}
+        "shape_only", "unpacked", "sequence", "sequence_vjp", "zip", "add_into", "sub_into",
+        "mul_into", "div_into"}
 # our helpers whose result is a new value (for arrays: never one of their arguments, nor a
 # view of one)
 FRESH = {"len", "unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a",
@@ -29,7 +30,7 @@ FRESH = {"len", "unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vj
 # them, or only the first (``reduce_to(v, like)`` may be ``v``, never ``like``)
 PASS_THROUGH = {"add"}
 PASS_FIRST = {"reduce_to", "like", "to_like", "shape_only", "add_at", "unpacked", "sequence",
-              "sequence_vjp"}
+              "sequence_vjp", "add_into", "sub_into", "mul_into", "div_into"}
 # helpers that change their first argument in place and only read the others
 FIRST_CHANGED = {"add_at"}
 PURE_MODULES = {"np", "math"}
@@ -50,6 +51,31 @@ def pure_call(node: gast.Call) -> bool:
         return func.id in BUILTINS
     return isinstance(func, gast.Attribute) and type(func.value) is gast.Name \
         and func.value.id in PURE_MODULES
+
+
+# NumPy functions whose result is always a new array (or a number), never a view
+NEW_FROM_NUMPY = {"exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "square", "tanh",
+                  "sinh", "cosh", "sin", "cos", "tan", "arctan", "abs", "absolute", "negative",
+                  "maximum", "minimum", "logaddexp", "power", "add", "subtract", "multiply",
+                  "divide", "true_divide", "sum", "mean", "max", "min", "amax", "amin",
+                  "prod", "dot", "matmul", "outer", "zeros", "ones", "full", "where"}
+
+
+def new_value(value: gast.expr) -> bool:
+    """Is ``value`` surely a new array (or a number) that no name holds yet: arithmetic, a
+    NumPy function that never returns a view, one of our helpers that makes a new value,
+    or ``reduce_to`` / ``unbroadcast`` of such a value (which pass it on, or a new reduced
+    one)?"""
+    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+        return True
+    fn = helper_call(value)
+    if fn in FRESH:
+        return True
+    if fn in ("reduce_to", "unbroadcast"):
+        return bool(value.args) and new_value(value.args[0])
+    return fn is None and isinstance(value, gast.Call) \
+        and isinstance(value.func, gast.Attribute) and type(value.func.value) is gast.Name \
+        and value.func.value.id == "np" and value.func.attr in NEW_FROM_NUMPY
 
 
 def may_share(value: gast.expr) -> set:

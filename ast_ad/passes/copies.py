@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import gast
 
-from ..analysis.sharing import FRESH, close, share_edges, unsafe_names
+from ..analysis.sharing import close, new_value, share_edges, unsafe_names
 from ..templates import helper, helper_call
 
 LOOPS = (gast.For, gast.While)
@@ -72,18 +72,9 @@ def _of_new_value(stmt: gast.stmt) -> bool:
     """``bx = unbroadcast(<arithmetic>, x)``: the value is a new array that only this
     statement sees, so passing it through shares it with nothing."""
     return isinstance(stmt, gast.Assign) and helper_call(stmt.value) == "unbroadcast" \
-        and len(stmt.value.args) == 2 and _new(stmt.value.args[0])
-
-
-def _new(value: gast.expr) -> bool:
-    """Is ``value`` surely a new array (or number): arithmetic, or one of our helpers that
-    makes a new value or passes on one that is?"""
-    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
-        return True
-    fn = helper_call(value)
-    if fn in FRESH:
-        return True
-    return fn in ("reduce_to", "unbroadcast") and bool(value.args) and _new(value.args[0])
+        and len(stmt.value.args) == 2 \
+        and isinstance(stmt.value.args[0], (gast.BinOp, gast.UnaryOp, gast.Call)) \
+        and new_value(stmt.value.args[0])
 
 
 def _summed_in(stmt: gast.stmt) -> bool:
