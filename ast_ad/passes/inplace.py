@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import gast
 
-from ..analysis.sharing import KEEPS, close, new_value, pure_call, share_edges
+from ..analysis.sharing import FIRST_CHANGED, KEEPS, close, new_value, pure_call, share_edges
 from ..templates import call, helper_call
 from ..walk import NESTED, parameters, rewrite
 from ..walk import walk as fast_walk
@@ -83,7 +83,9 @@ def _kept(func: gast.FunctionDef) -> set:
     for node in fast_walk(func):
         if type(node) is gast.Call and (getattr(node.func, KEEPS, False)
                                         or not pure_call(node)):
-            for arg in node.args + [k.value for k in node.keywords]:
+            args = node.args[:1] if helper_call(node) in FIRST_CHANGED else \
+                node.args + [k.value for k in node.keywords]  # add_at only reads the rest
+            for arg in args:
                 out |= {n.id for n in fast_walk(arg) if type(n) is gast.Name}
     return out
 
