@@ -71,11 +71,10 @@ def test_golden_integrator(make_module) -> None:
                 # line 9: x = x + 0.1 * rate(x, p)
                 x = _pop()
                 b_t1 = bx * 0.1
-                bc_1 = b_t1
                 b_t2 = -b_t1
                 bk_1 = b_t2 * x
                 bx += b_t2 * k_1
-                bp_1 += bc_1
+                bp_1 += b_t1
                 bp_0 += bk_1
             if bp_0:
                 bp[0] += bp_0

@@ -100,3 +100,43 @@ def test_rosenbrock_gradient(make_module) -> None:
         want[i] += -400.0 * t * x[i] - 2.0 * (1.0 - x[i])
         want[i + 1] += 200.0 * t
     assert g == pytest.approx(want, rel=1e-13)
+
+
+def test_golden_copy_read_once_moves_up() -> None:
+    """``bx = by; by = by * x; g[k] += bx``: the update reads ``by`` before it changes."""
+    assert run("""
+        def f(g, k, by, x):
+            bx = by
+            by = by * x
+            g[k] += bx
+            return by
+        """) == textwrap.dedent("""\
+        def f(g, k, by, x):
+            g[k] += by
+            by = by * x
+            return by
+        """)
+
+
+@pytest.mark.parametrize("between", ["x = g[k]", "g[k] = 0.0", "k = k + 1", "print(by)"])
+def test_copy_stays_when_the_update_cannot_move(between: str) -> None:
+    out = run(f"""
+        def f(g, k, by, x):
+            bx = by
+            by = by * x
+            {between}
+            g[k] += bx
+            return by
+        """)
+    assert "bx = by" in out and "g[k] += bx" in out
+
+
+def test_your_variables_are_not_renamed() -> None:
+    out = run("""
+        def f(g, k, s, x):
+            c = s
+            s = s * x
+            g[k] += c
+            return s
+        """)
+    assert "c = s" in out  # only adjoints (bx, by here) are forwarded

@@ -54,6 +54,7 @@ def items(func: gast.FunctionDef, adjoints: set) -> gast.FunctionDef:
               for f in ("body", "orelse") if isinstance(s, COMPOUND)
               and isinstance(getattr(s, f, None), list)]
     seen: set = set()
+    loads = None
     for block in blocks:
         if id(block) in seen:
             continue
@@ -61,7 +62,98 @@ def items(func: gast.FunctionDef, adjoints: set) -> gast.FunctionDef:
         if _repeats(block):
             _reuse_reads(block, adjoints)
             _merge_updates(block)
+        if loads is None:
+            loads = _loads(func)
+        _forward_copies(block, loads, adjoints)
     return func
+
+
+def _loads(func: gast.FunctionDef) -> dict:
+    """How many times each name is read (``a += e`` reads ``a`` too)."""
+    out: dict = {}
+    for node in fast_walk(func):
+        if type(node) is gast.Name and type(node.ctx) is gast.Load:
+            out[node.id] = out.get(node.id, 0) + 1
+        elif type(node) is gast.AugAssign and type(node.target) is gast.Name:
+            out[node.target.id] = out.get(node.target.id, 0) + 1
+    return out
+
+
+def _reads_writes(stmt: gast.stmt) -> tuple[set, set]:
+    """The names ``stmt`` reads and the names it stores (a subscript store counts as a
+    store of its list)."""
+    reads, writes = set(), set()
+    for node in fast_walk(stmt):
+        if type(node) is gast.Name:
+            (reads if type(node.ctx) is gast.Load else writes).add(node.id)
+        elif type(node) in (gast.Subscript, gast.Attribute) and type(node.ctx) is not gast.Load:
+            root = node.value
+            while type(root) in (gast.Subscript, gast.Attribute):
+                root = root.value
+            if type(root) is gast.Name:
+                writes.add(root.id)
+    if type(stmt) is gast.AugAssign:
+        reads |= writes
+    return reads, writes
+
+
+def _forward_copies(block: list, loads: dict, adjoints: set) -> None:
+    """``ba = b`` (an adjoint: your variables keep their names) whose one read is a later
+    statement: that statement reads ``b`` instead,
+    moved up before anything in between that changes ``b`` when nothing in between reads
+    or writes what it writes or writes what it reads (``bc = bp; bp = bp * x; g[k] += bc``
+    is ``g[k] += bp; bp = bp * x``)."""
+    k = 0
+    while k < len(block):
+        stmt = block[k]
+        if type(stmt) is gast.Assign and len(stmt.targets) == 1 \
+                and type(stmt.targets[0]) is gast.Name and type(stmt.value) is gast.Name \
+                and stmt.targets[0].id != stmt.value.id and stmt.targets[0].id in adjoints \
+                and loads.get(stmt.targets[0].id) == 1 \
+                and _forward_copy(block, k, stmt.targets[0].id, stmt.value.id):
+            continue
+        k += 1
+
+
+def _forward_copy(block: list, k: int, copy: str, source: str) -> bool:
+    use = next((j for j in range(k + 1, len(block))
+                if copy in _reads_writes(block[j])[0]), None)
+    if use is None or not isinstance(block[use], (gast.Assign, gast.AugAssign)) \
+            or any(isinstance(s, COMPOUND) for s in block[k + 1:use]) \
+            or copy in _reads_writes(block[use])[1]:
+        return False
+    changes = next((j for j in range(k + 1, use) if source in _reads_writes(block[j])[1]),
+                   use)
+    reads, writes = _reads_writes(block[use])
+    for between in block[changes:use]:
+        if is_comment(between):
+            continue
+        their_reads, their_writes = _reads_writes(between)
+        if their_writes & reads or writes & (their_reads | their_writes) \
+                or _calls(between) or _calls(block[use]):
+            return False
+    loads = [n for n in fast_walk(block[use]) if type(n) is gast.Name and n.id == copy]
+    if len(loads) != 1:
+        return False
+    loads[0].id = source  # the one read of the copy reads its source
+    if changes == use:  # the source keeps its value up to the read: nothing moves
+        del block[k]
+        return True
+    start = use - 1 if is_comment(block[use - 1]) and use - 1 > changes else use
+    moved = block[start:use + 1]  # with its line comment, if it has one of its own
+    del block[start:use + 1]
+    del block[k]
+    at = changes - 1  # (the copy is gone)
+    while at > k and is_comment(block[at - 1]):
+        at -= 1  # before the line comment of what it jumps over
+    if at == k and k > 0 and is_comment(block[k - 1]):
+        at -= 1  # the copy's line comment labels what it jumps over too
+    block[at:at] = moved
+    return True
+
+
+def _calls(stmt: gast.stmt) -> bool:
+    return any(type(n) is gast.Call and not pure_call(n) for n in fast_walk(stmt))
 
 
 def _repeats(block: list) -> bool:
