@@ -54,7 +54,7 @@ import gast
 from ..analysis.sharing import unsafe_names
 from ..source import comment, comment_at
 from ..templates import assign, clone, const, helper_call, name, range_call
-from ..walk import NESTED, parameters
+from ..walk import NESTED, parameters, statements
 from ..walk import walk as fast_walk
 
 REVERSE_SWEEP = "reverse sweep"
@@ -136,16 +136,9 @@ def _top_assigns(loop: gast.stmt) -> dict:
             and type(s.targets[0]) is gast.Name}
 
 
-def _statements(stmts: list):
+def _statements(stmts: list) -> list:
     """Every statement in ``stmts``, nested ones included (expressions are not entered)."""
-    for stmt in stmts:
-        yield stmt
-        for field in ("body", "orelse", "finalbody"):
-            inner = getattr(stmt, field, None)
-            if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
-                yield from _statements(inner)
-        for handler in getattr(stmt, "handlers", ()):
-            yield from _statements(handler.body)
+    return [s for stmt in stmts for s in statements(stmt)]
 
 
 def _loops(stmts: list):

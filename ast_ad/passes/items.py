@@ -39,9 +39,8 @@ import gast
 from ..analysis.sharing import pure_call
 from ..source import is_comment
 from ..templates import name
-from ..walk import node_fields
+from ..walk import name_nodes, node_fields, statements
 from ..walk import walk as fast_walk
-from .invariants import _statements
 
 COMPOUND = (gast.For, gast.While, gast.If, gast.With, gast.Try)
 
@@ -49,33 +48,48 @@ COMPOUND = (gast.For, gast.While, gast.If, gast.With, gast.Try)
 def items(func: gast.FunctionDef, adjoints: set) -> gast.FunctionDef:
     """Reuse item reads and merge item updates in every block (see above). ``adjoints``:
     the adjoint variables' names (their lists are ours)."""
-    loops = [s for s in _statements(func.body) if isinstance(s, (gast.For, gast.While))]
-    blocks = [getattr(s, f) for loop in loops for s in _statements([loop])
-              for f in ("body", "orelse") if isinstance(s, COMPOUND)
-              and isinstance(getattr(s, f, None), list)]
-    seen: set = set()
     loads = None
-    for block in blocks:
-        if id(block) in seen:
-            continue
-        seen.add(id(block))
+    for block in _loop_blocks(func.body, False, []):
         if _repeats(block):
             _reuse_reads(block, adjoints)
             _merge_updates(block)
-        if loads is None:
-            loads = _loads(func)
-        _forward_copies(block, loads, adjoints)
+        if any(_copy_of_adjoint(stmt, adjoints) for stmt in block):
+            if loads is None:
+                loads = _loads(func)
+            _forward_copies(block, loads, adjoints)
     return func
+
+
+def _loop_blocks(block: list, in_loop: bool, out: list) -> list:
+    """The statement lists inside loops (a loop's body, and the blocks nested in it)."""
+    for stmt in block:
+        if isinstance(stmt, COMPOUND):
+            inner = in_loop or isinstance(stmt, (gast.For, gast.While))
+            for field in ("body", "orelse"):
+                sub = getattr(stmt, field, None)
+                if isinstance(sub, list) and sub:
+                    if inner:
+                        out.append(sub)
+                    _loop_blocks(sub, inner, out)
+    return out
+
+
+def _copy_of_adjoint(stmt: gast.stmt, adjoints: set) -> bool:
+    """``ba = b`` for an adjoint ``ba``."""
+    return type(stmt) is gast.Assign and len(stmt.targets) == 1 \
+        and type(stmt.targets[0]) is gast.Name and type(stmt.value) is gast.Name \
+        and stmt.targets[0].id != stmt.value.id and stmt.targets[0].id in adjoints
 
 
 def _loads(func: gast.FunctionDef) -> dict:
     """How many times each name is read (``a += e`` reads ``a`` too)."""
     out: dict = {}
-    for node in fast_walk(func):
-        if type(node) is gast.Name and type(node.ctx) is gast.Load:
+    for node in name_nodes(func):
+        if type(node.ctx) is gast.Load:
             out[node.id] = out.get(node.id, 0) + 1
-        elif type(node) is gast.AugAssign and type(node.target) is gast.Name:
-            out[node.target.id] = out.get(node.target.id, 0) + 1
+    for stmt in statements(func):
+        if type(stmt) is gast.AugAssign and type(stmt.target) is gast.Name:
+            out[stmt.target.id] = out.get(stmt.target.id, 0) + 1
     return out
 
 
@@ -106,10 +120,7 @@ def _forward_copies(block: list, loads: dict, adjoints: set) -> None:
     k = 0
     while k < len(block):
         stmt = block[k]
-        if type(stmt) is gast.Assign and len(stmt.targets) == 1 \
-                and type(stmt.targets[0]) is gast.Name and type(stmt.value) is gast.Name \
-                and stmt.targets[0].id != stmt.value.id and stmt.targets[0].id in adjoints \
-                and loads.get(stmt.targets[0].id) == 1 \
+        if _copy_of_adjoint(stmt, adjoints) and loads.get(stmt.targets[0].id) == 1 \
                 and _forward_copy(block, k, stmt.targets[0].id, stmt.value.id):
             continue
         k += 1
