@@ -4,6 +4,10 @@ iteration.
 Input: a finished scalar-mode adjoint of kind "grad" or "value_and_grad" (one function:
 forward sweep, then reverse sweep). Output: the same function where
 
+* **a loop-invariant value is computed once**: a top-level ``a = <invariant>`` of a ``for``
+  loop over ``range(...)`` moves before the loop, under ``if <the loop runs>:`` (a loop
+  that runs no iteration still reads nothing), and so does ``unpacked(p, 2)``, the check
+  of ``a, b = p``;
 * **a reverse loop no longer recomputes a loop-invariant value**: ``a = p[0]`` at the top
   level of a reverse loop's body goes when the forward loop body made the same assignment
   at its top level, ``a`` is assigned nowhere else, and the value reads only parameters the

@@ -10,7 +10,11 @@ straight-line statements inside a loop (where it pays),
 * **two updates of one adjoint item are one**: ``bx[i] -= a`` ... ``bx[i] -= b`` is
   ``bx[i] -= a + b`` at the second place, when nothing in between reads ``bx`` or assigns
   a name the first update reads (the same sum, added in another order: equal up to
-  rounding).
+  rounding);
+* **an adjoint copy read once is forwarded**: ``bc = bp; bp = bp * x; g[k] += bc`` is
+  ``g[k] += bp; bp = bp * x``: the reader reads the source, moved up before the source
+  changes when nothing in between reads or writes what it writes or writes what it reads
+  (your own variables keep their names).
 
 This is what a hand-written loop body does with ``x[i]`` read three times and two
 partials of one term for the same item (Rosenbrock's function).
