@@ -53,7 +53,7 @@ def grad_wave(x, y):
         _t1 = x * i
         z = z + math.sin(_t1)
         # line 24: z = z + math.sin(x * i)
-        bx += bz * math.cos(_t1) * i
+        bx += math.cos(_t1) * i
     # reverse sweep
     seed_scalar(z, 'wave')
     # line 22: z = x * y

@@ -35,7 +35,7 @@ import functools
 
 import gast
 
-from ..templates import helper, helper_call
+from ..templates import HELPER, helper, helper_call
 from ..walk import name_nodes, rewrite
 
 _REDUCERS = ("reduce_to", "unbroadcast")
@@ -140,10 +140,21 @@ def _units(func: gast.FunctionDef) -> set:
     return {n for n in ones if stores[n] == 1}
 
 
+# math functions whose result is always a float (math.floor and others return ints)
+FLOAT_MATH = {"sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh",
+              "asinh", "acosh", "atanh", "exp", "expm1", "log", "log1p", "log2", "log10",
+              "sqrt", "pow", "hypot", "erf", "erfc", "fabs"}
+
+
 def _float_valued(node: gast.expr) -> bool:
-    """A float literal, or a product or quotient with one (in scalar mode: a float)."""
+    """A float literal, one of our ``math`` module's float functions, or a product or
+    quotient with one of those (in scalar mode: a float)."""
     if type(node) is gast.Constant:
         return type(node.value) is float
+    if type(node) is gast.Call and type(node.func) is gast.Attribute \
+            and type(node.func.value) is gast.Name and node.func.value.id == "math" \
+            and getattr(node.func.value, HELPER, False) and node.func.attr in FLOAT_MATH:
+        return True
     return type(node) is gast.BinOp and type(node.op) in (gast.Mult, gast.Div) and (
         _float_valued(node.left) or _float_valued(node.right))
 
