@@ -157,3 +157,17 @@ def test_seed_of_one_is_not_multiplied() -> None:
     again = to_source(peephole(parse_generated(src.replace("return", "bs = 2.0\n    return"),
                                                set()), arrays=False))
     assert "bs * (2.0 * t)" in again  # assigned twice: not known to be 1
+
+
+def test_seed_of_one_and_math_functions() -> None:
+    """``math.cos`` always returns a float: no product with the seed; ``math.floor``
+    returns an int, so ``1.0 * math.floor(t)`` keeps its product (it makes a float)."""
+    src = textwrap.dedent("""
+        def f(t, bx):
+            bs = 1.0
+            bx[0] += bs * math.cos(t)
+            bx[1] += bs * math.floor(t)
+            return bx
+        """)
+    out = to_source(peephole(parse_generated(src, {"math"}), arrays=False))
+    assert "bx[0] += math.cos(t)" in out and "bx[1] += bs * math.floor(t)" in out
