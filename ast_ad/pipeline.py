@@ -207,6 +207,8 @@ def has_arrays(values) -> bool:
         kind = type(v)
         if kind in _PLAIN:
             continue
+        if (kind is list or kind is tuple) and _PLAIN.issuperset(map(type, v)):
+            continue  # a list of plain numbers, the common case, at C speed
         if isinstance(v, (numpy.ndarray, numpy.generic)):
             return True
         if kind is list or kind is tuple or isinstance(v, (list, tuple)):
