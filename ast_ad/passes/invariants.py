@@ -133,6 +133,7 @@ def _built_of(node: gast.expr, params: set, names: set) -> bool:
         return _built_of(node.operand, params, names)
     return False
 
+
 def _top_assigns(loop: gast.stmt) -> dict:
     """``name -> statement`` for the single-name assignments at the top of a loop's body."""
     return {s.targets[0].id: s for s in loop.body
