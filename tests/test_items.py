@@ -140,3 +140,28 @@ def test_your_variables_are_not_renamed() -> None:
             return s
         """)
     assert "c = s" in out  # only adjoints (bx, by here) are forwarded
+
+
+def test_copy_read_several_times_is_forwarded() -> None:
+    out = run("""
+        def f(g, by, x, k):
+            bx = by * 2.0
+            bx = by
+            a = bx * x
+            g[k] += bx * a
+            return a
+        """)
+    assert "a = by * x" in out and "g[k] += by * a" in out
+
+
+@pytest.mark.parametrize("between", ["by = by * x", "bx += x"])
+def test_copy_read_several_times_stays_when_changed(between: str) -> None:
+    out = run(f"""
+        def f(g, by, x, k):
+            bx = by
+            a = bx * x
+            {between}
+            g[k] += bx * a
+            return a
+        """)
+    assert "bx = by" in out

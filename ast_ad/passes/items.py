@@ -44,6 +44,7 @@ from ..analysis.sharing import pure_call
 from ..source import is_comment
 from ..templates import name
 from ..walk import name_nodes, node_fields, statements
+from ..walk import names as _names
 from ..walk import walk as fast_walk
 
 COMPOUND = (gast.For, gast.While, gast.If, gast.With, gast.Try)
@@ -124,10 +125,37 @@ def _forward_copies(block: list, loads: dict, adjoints: set) -> None:
     k = 0
     while k < len(block):
         stmt = block[k]
-        if _copy_of_adjoint(stmt, adjoints) and loads.get(stmt.targets[0].id) == 1 \
-                and _forward_copy(block, k, stmt.targets[0].id, stmt.value.id):
+        if _copy_of_adjoint(stmt, adjoints) and (
+                loads.get(stmt.targets[0].id) == 1
+                and _forward_copy(block, k, stmt.targets[0].id, stmt.value.id)
+                or _forward_all(block, k, stmt.targets[0].id, stmt.value.id, loads)):
             continue
         k += 1
+
+
+def _forward_all(block: list, k: int, copy: str, source: str, loads: dict) -> bool:
+    """``ba = b`` whose reads all come later in the block, before anything changes ``b`` or
+    ``ba``: they read ``b``, and the copy goes (``bk4y = b_t65`` read three times)."""
+    nodes, last = [], None
+    for j in range(k + 1, len(block)):
+        here = [n for n in fast_walk(block[j]) if type(n) is gast.Name and n.id == copy
+                and type(n.ctx) is gast.Load]
+        if here:
+            nodes += here
+            last = j
+        if len(nodes) == loads.get(copy):
+            break
+    if last is None or len(nodes) != loads.get(copy) or isinstance(block[last], COMPOUND):
+        return False
+    for j in range(k + 1, last + 1):
+        written = _reads_writes(block[j])[1]
+        if copy in written or (source in written and j < last) \
+                or (type(block[j]) is gast.AugAssign and copy in _names(block[j].target)):
+            return False
+    for node in nodes:
+        node.id = source
+    del block[k]
+    return True
 
 
 def _forward_copy(block: list, k: int, copy: str, source: str) -> bool:
