@@ -165,3 +165,40 @@ def test_copy_read_several_times_stays_when_changed(between: str) -> None:
             return a
         """)
     assert "bx = by" in out
+
+
+@pytest.mark.parametrize("change", ["by = by * x", "x = x * 2.0"])
+def test_copy_written_again_before_its_read_is_kept(change: str) -> None:
+    """``bx = by; bx = 0.0; g[k] += bx`` reads the 0.0, not ``by``."""
+    out = run(f"""
+        def f(g, k, by, x):
+            bx = by
+            {change}
+            bx = 0.0
+            g[k] += bx
+            return by
+        """)
+    assert "g[k] += bx" in out and "bx = 0.0" in out
+
+
+def test_adjoint_item_read_after_it_changes_is_read_again() -> None:
+    """``t = bx[i]``, then ``bx[i] = 0.0``: a later ``bx[i]`` is 0.0, not ``t``."""
+    out = run("""
+        def f(bx, i, s):
+            t = bx[i]
+            bx[i] = 0.0
+            u = bx[i] + s
+            return t + u
+        """)
+    assert "u = bx[i] + s" in out
+
+
+def test_update_reading_its_own_list_is_not_merged() -> None:
+    """``bx[i] -= a`` then ``bx[i] -= bx[i] * b``: the second reads the first's result."""
+    out = run("""
+        def f(bx, i, a, b):
+            bx[i] -= a
+            bx[i] -= bx[i] * b
+            return bx
+        """)
+    assert "bx[i] -= a\n" in out

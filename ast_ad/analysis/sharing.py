@@ -61,6 +61,14 @@ NEW_FROM_NUMPY = {"exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "squa
                   "prod", "dot", "matmul", "outer", "zeros", "ones", "full", "where"}
 
 
+def passed_to(node: gast.Call) -> set:
+    """The names whose arrays a call that is not pure may keep or change: all its
+    arguments', or only the first for ``add_at`` (which reads the others)."""
+    args = node.args[:1] if helper_call(node) in FIRST_CHANGED else \
+        node.args + [k.value for k in node.keywords]
+    return {n.id for arg in args for n in fast_walk(arg) if type(n) is gast.Name}
+
+
 def new_value(value: gast.expr) -> bool:
     """Is ``value`` surely a new array (or a number) that no name holds yet: arithmetic, a
     NumPy function that never returns a view, one of our helpers that makes a new value,
@@ -152,9 +160,7 @@ def unsafe_names(stmts: list) -> set:
             elif isinstance(node, gast.Call) and getattr(node.func, KEEPS, False):
                 continue
             elif isinstance(node, gast.Call) and not pure_call(node):
-                args = node.args[:1] if helper_call(node) in FIRST_CHANGED else \
-                    node.args + [k.value for k in node.keywords]
-                changed |= {n.id for arg in args for n in fast_walk(arg) if type(n) is gast.Name}
+                changed |= passed_to(node)
             elif isinstance(node, (gast.For, gast.comprehension)):
                 changed |= _names(node.target)
             elif isinstance(node, gast.Delete):

@@ -72,9 +72,7 @@ def _of_new_value(stmt: gast.stmt) -> bool:
     """``bx = unbroadcast(<arithmetic>, x)``: the value is a new array that only this
     statement sees, so passing it through shares it with nothing."""
     return isinstance(stmt, gast.Assign) and helper_call(stmt.value) == "unbroadcast" \
-        and len(stmt.value.args) == 2 \
-        and isinstance(stmt.value.args[0], (gast.BinOp, gast.UnaryOp, gast.Call)) \
-        and new_value(stmt.value.args[0])
+        and len(stmt.value.args) == 2 and new_value(stmt.value.args[0])
 
 
 def _summed_in(stmt: gast.stmt) -> bool:

@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import gast
 
-from ..analysis.sharing import FIRST_CHANGED, KEEPS, close, new_value, pure_call, share_edges
+from ..analysis.sharing import KEEPS, close, new_value, passed_to, pure_call, share_edges
 from ..templates import call, helper_call
-from ..walk import NESTED, parameters, rewrite
+from ..walk import rewrite
 from ..walk import walk as fast_walk
-from .release import SHAPE_ARGUMENTS
+from .release import SHAPE_ARGUMENTS, excluded
 
 INTO = {gast.Add: "add_into", gast.Sub: "sub_into", gast.Mult: "mul_into",
         gast.Div: "div_into"}
@@ -49,7 +49,7 @@ def in_place(func: gast.FunctionDef) -> gast.FunctionDef:
     if not new:
         return func
     edges = share_edges(func.body)
-    outside = {p.id for p in parameters(func)} | _free_or_nested(func) | _kept(func)
+    outside = excluded(func) | _kept(func)
     reads = [_value_reads(stmt) for stmt in func.body]
     for k, stmt in enumerate(func.body):
         if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.Return, gast.Expr)):
@@ -79,24 +79,9 @@ def _releases(func: gast.FunctionDef, ident: str) -> int:
 def _kept(func: gast.FunctionDef) -> set:
     """Names given to a call that may keep them (the tape's ``_push``, a batch list's
     ``append``, anything but a pure call): the array may be read through it later."""
-    out: set = set()
-    for node in fast_walk(func):
-        if type(node) is gast.Call and (getattr(node.func, KEEPS, False)
-                                        or not pure_call(node)):
-            args = node.args[:1] if helper_call(node) in FIRST_CHANGED else \
-                node.args + [k.value for k in node.keywords]  # add_at only reads the rest
-            for arg in args:
-                out |= {n.id for n in fast_walk(arg) if type(n) is gast.Name}
-    return out
-
-
-def _free_or_nested(func: gast.FunctionDef) -> set:
-    """Names a nested function mentions (it may read them at any time)."""
-    out: set = set()
-    for node in fast_walk(func):
-        if node is not func and isinstance(node, NESTED):
-            out |= {n.id for n in fast_walk(node) if type(n) is gast.Name}
-    return out
+    return {n for node in fast_walk(func) if type(node) is gast.Call
+            and (getattr(node.func, KEEPS, False) or not pure_call(node))
+            for n in passed_to(node)}
 
 
 def _value_reads(stmt: gast.stmt) -> list:

@@ -98,6 +98,13 @@ def _loads(func: gast.FunctionDef) -> dict:
     return out
 
 
+def _root(target: gast.expr) -> gast.expr:
+    """The base of ``x[i].a[j]``: ``x``."""
+    while type(target) in (gast.Subscript, gast.Attribute):
+        target = target.value
+    return target
+
+
 def _reads_writes(stmt: gast.stmt) -> tuple[set, set]:
     """The names ``stmt`` reads and the names it stores (a subscript store counts as a
     store of its list)."""
@@ -106,9 +113,7 @@ def _reads_writes(stmt: gast.stmt) -> tuple[set, set]:
         if type(node) is gast.Name:
             (reads if type(node.ctx) is gast.Load else writes).add(node.id)
         elif type(node) in (gast.Subscript, gast.Attribute) and type(node.ctx) is not gast.Load:
-            root = node.value
-            while type(root) in (gast.Subscript, gast.Attribute):
-                root = root.value
+            root = _root(node)
             if type(root) is gast.Name:
                 writes.add(root.id)
     if type(stmt) is gast.AugAssign:
@@ -126,9 +131,9 @@ def _forward_copies(block: list, loads: dict, adjoints: set) -> None:
     while k < len(block):
         stmt = block[k]
         if _copy_of_adjoint(stmt, adjoints) and (
-                loads.get(stmt.targets[0].id) == 1
-                and _forward_copy(block, k, stmt.targets[0].id, stmt.value.id)
-                or _forward_all(block, k, stmt.targets[0].id, stmt.value.id, loads)):
+                _forward_all(block, k, stmt.targets[0].id, stmt.value.id, loads)
+                or loads.get(stmt.targets[0].id) == 1
+                and _forward_copy(block, k, stmt.targets[0].id, stmt.value.id)):
             continue
         k += 1
 
@@ -149,8 +154,7 @@ def _forward_all(block: list, k: int, copy: str, source: str, loads: dict) -> bo
         return False
     for j in range(k + 1, last + 1):
         written = _reads_writes(block[j])[1]
-        if copy in written or (source in written and j < last) \
-                or (type(block[j]) is gast.AugAssign and copy in _names(block[j].target)):
+        if copy in written or (source in written and j < last):
             return False
     for node in nodes:
         node.id = source
@@ -159,14 +163,18 @@ def _forward_all(block: list, k: int, copy: str, source: str, loads: dict) -> bo
 
 
 def _forward_copy(block: list, k: int, copy: str, source: str) -> bool:
+    """The single read of ``copy``, moved up before the change of ``source`` that comes
+    before it (the case without a change is :func:`_forward_all`'s)."""
     use = next((j for j in range(k + 1, len(block))
                 if copy in _reads_writes(block[j])[0]), None)
     if use is None or not isinstance(block[use], (gast.Assign, gast.AugAssign)) \
-            or any(isinstance(s, COMPOUND) for s in block[k + 1:use]) \
-            or copy in _reads_writes(block[use])[1]:
+            or any(isinstance(s, COMPOUND) or copy in _reads_writes(s)[1]
+                   for s in block[k + 1:use + 1]):
         return False
     changes = next((j for j in range(k + 1, use) if source in _reads_writes(block[j])[1]),
                    use)
+    if changes == use:
+        return False
     reads, writes = _reads_writes(block[use])
     for between in block[changes:use]:
         if is_comment(between):
@@ -175,13 +183,10 @@ def _forward_copy(block: list, k: int, copy: str, source: str) -> bool:
         if their_writes & reads or writes & (their_reads | their_writes) \
                 or _calls(between) or _calls(block[use]):
             return False
-    loads = [n for n in fast_walk(block[use]) if type(n) is gast.Name and n.id == copy]
-    if len(loads) != 1:
+    read = [n for n in fast_walk(block[use]) if type(n) is gast.Name and n.id == copy]
+    if len(read) != 1:
         return False
-    loads[0].id = source  # the one read of the copy reads its source
-    if changes == use:  # the source keeps its value up to the read: nothing moves
-        del block[k]
-        return True
+    read[0].id = source  # the one read of the copy reads its source
     start = use - 1 if is_comment(block[use - 1]) and use - 1 > changes else use
     moved = block[start:use + 1]  # with its line comment, if it has one of its own
     del block[start:use + 1]
@@ -222,25 +227,16 @@ def _key(node: gast.expr) -> tuple | None:
     return None
 
 
-def _stored(stmt: gast.stmt) -> set:
-    return {n.id for n in fast_walk(stmt) if type(n) is gast.Name
-            and type(n.ctx) is not gast.Load}
-
-
 def _disturbs(stmt: gast.stmt, adjoints: set) -> bool:
     """Could ``stmt`` change a list item other than an adjoint's (or do anything unknown)?"""
     if isinstance(stmt, COMPOUND):
         return True
     for node in fast_walk(stmt):
         if type(node) in (gast.Subscript, gast.Attribute) and type(node.ctx) is not gast.Load:
-            root = node.value
-            while type(root) in (gast.Subscript, gast.Attribute):
-                root = root.value
+            root = _root(node)
             if type(root) is not gast.Name or root.id not in adjoints:
                 return True
-        elif type(node) is gast.Call and not pure_call(node):
-            return True
-    return False
+    return _calls(stmt)
 
 
 def _reuse_reads(block: list, adjoints: set) -> None:
@@ -251,7 +247,7 @@ def _reuse_reads(block: list, adjoints: set) -> None:
         if _disturbs(stmt, adjoints):
             known.clear()
             continue
-        stored = _stored(stmt)
+        stored = _reads_writes(stmt)[1]  # names, and lists stored into
         known = {k: v for k, v in known.items()
                  if v not in stored and k[0] not in stored and k[1] not in stored}
         if type(stmt) is gast.Assign and len(stmt.targets) == 1 \
@@ -301,16 +297,16 @@ def _update_key(stmt: gast.stmt) -> tuple | None:
 
 def _next_update(block: list, k: int, key: tuple, first: gast.AugAssign) -> int | None:
     """The position of the next update of the same item, if nothing between reads the
-    list or assigns what the first update reads."""
-    reads = {n.id for n in fast_walk(first.value) if type(n) is gast.Name} | {key[0]}
+    list or assigns what the first update reads, and the next update's value does not read
+    the list (it would see the first update's result)."""
+    reads = _names(first.value) | {key[0]}
     if type(key[1]) is str:
         reads.add(key[1])
     for j in range(k + 1, len(block)):
         stmt = block[j]
         if _update_key(stmt) == key:
-            return j
-        if isinstance(stmt, COMPOUND) or _stored(stmt) & reads \
-                or any(type(n) is gast.Name and n.id == key[0] for n in fast_walk(stmt)) \
-                or any(type(n) is gast.Call and not pure_call(n) for n in fast_walk(stmt)):
+            return None if key[0] in _names(stmt.value) else j
+        if isinstance(stmt, COMPOUND) or _reads_writes(stmt)[1] & reads \
+                or key[0] in _names(stmt) or _calls(stmt):
             return None
     return None

@@ -35,13 +35,13 @@ import gast
 
 from ..analysis.sharing import unsafe_names
 from ..templates import call, helper_call, name, range_call
+from ..walk import statements
 from ..walk import walk as fast_walk
-from .invariants import _statements
 
 
 def iterate(func: gast.FunctionDef) -> gast.FunctionDef:
     """Rewrite each counting loop that only reads items (see the module docstring)."""
-    loops = [s for s in _statements(func.body) if type(s) is gast.For and range_call(s.iter)
+    loops = [s for s in statements(func) if type(s) is gast.For and range_call(s.iter)
              and len(s.iter.args) == 1 and type(s.iter.args[0]) is gast.Name]
     if not loops:
         return func

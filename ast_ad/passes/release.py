@@ -51,7 +51,7 @@ def release(func: gast.FunctionDef) -> gast.FunctionDef:
     if start is None:
         return func
     forward, reverse = func.body[:start], func.body[start:]
-    candidates = _shape_only(reverse) & _assigned_once(forward) - _excluded(func)
+    candidates = _shape_only(reverse) & _assigned_once(forward) - excluded(func)
     last = {}
     for index, stmt in enumerate(forward):
         for node in fast_walk(stmt):
@@ -89,7 +89,7 @@ def _assigned_once(forward: list) -> set:
     return {n for n in top if counts[n] == 1}
 
 
-def _excluded(func: gast.FunctionDef) -> set:
+def excluded(func: gast.FunctionDef) -> set:
     """Parameters, and every name a nested function or lambda mentions (a closure may read
     the variable later)."""
     out = {p.id for p in parameters(func)}

@@ -45,12 +45,12 @@ def _first_uses(redo: list, names_r: list) -> dict:
             for _, t, _ in redo}
 
 
-def _in_order(redo: list, names_r: list) -> list:
-    """The recomputations that can each go before their first reverse reader: one that
-    reads another recomputed temporary must not come before that one's own place (it would
-    compute it before its inputs are restored); such a reader stays on the tape."""
-    first = _first_uses(redo, names_r)
-    redo = [r for r in redo if first[r[1]] < len(names_r)]  # not read: prune drops it
+def _in_order(redo: list, first: dict, size: int) -> list:
+    """The recomputations that can each go before their first reverse reader (``first``:
+    its position in a reverse body of ``size`` statements): one that reads another
+    recomputed temporary must not come before that one's own place (it would compute it
+    before its inputs are restored); such a reader stays on the tape."""
+    redo = [r for r in redo if first[r[1]] < size]  # not read: prune drops it
     while True:
         chosen = {t for _, t, _ in redo}
         kept = [r for r in redo if all(first[u] <= first[r[1]]
@@ -60,10 +60,9 @@ def _in_order(redo: list, names_r: list) -> list:
         redo = kept
 
 
-def _insert_before_readers(body_r: list, names_r: list, redo: list, drop: set) -> list:
+def _insert_before_readers(body_r: list, first: dict, redo: list, drop: set) -> list:
     """``body_r`` without the dropped pops, each recomputation just before the first
     statement that reads its temporary (one that feeds another comes first)."""
-    first = _first_uses(redo, names_r)
     before: dict = {}
     for _, t, stmt in sorted(redo, key=lambda r: (first[r[1]], r[0])):
         before.setdefault(first[t], []).append(assign(t, _load_copy(stmt.value)))
@@ -192,13 +191,14 @@ class LoopAdjoints:
             redo.append((at, t, stmt))
         pops = {id(taped[t][0][1]) for _, t, _ in redo}  # a temporary's pop is no read
         names_r = [set() if id(s) in pops else _names(s) for s in body_r]
-        redo = _in_order(redo, names_r)
+        first = _first_uses(redo, names_r)
+        redo = _in_order(redo, first, len(body_r))
         if not redo:
             return body_f, body_r
         drop = {id(s) for _, t, _ in redo for s in taped[t][0]}
         self.out.pairs = [p for p in self.out.pairs if id(p[1]) not in drop]
         body_f = [s for s in body_f if id(s) not in drop]
-        return body_f, _insert_before_readers(body_r, names_r, redo, drop)
+        return body_f, _insert_before_readers(body_r, first, redo, drop)
 
     def pure(self, value: gast.expr) -> bool:
         op = classify(value, self.calls)
