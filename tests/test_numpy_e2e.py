@@ -200,3 +200,11 @@ def test_numpy_function_without_rule_is_a_located_error():
         ast_ad.grad(uses_unknown_numpy)(np.ones(4))
     assert info.value.filename.endswith("test_numpy_e2e.py")
     assert info.value.lineno == uses_unknown_numpy.__code__.co_firstlineno + 1
+
+
+def test_integer_array_is_refused_after_a_float_call_too():
+    """The call's quick path (the adjoint already built) must still refuse it."""
+    grad = ast_ad.grad(f32)
+    grad(np.arange(3.0))
+    with pytest.raises(ast_ad.GradientError, match="argument 0 of f32.* dtype int"):
+        grad(np.arange(3))

@@ -151,3 +151,38 @@ def test_transformation_leaves_the_garbage_collector_as_it_was() -> None:
             assert gc.isenabled() is enabled
         finally:
             gc.enable()
+
+
+def test_add_at_into_zero_at_a_basic_index_stores_a_new_array() -> None:
+    primal, g = np.ones((4, 1)), np.arange(4.0)
+    out = add_at(0.0, primal, ((slice(None), 0),), g)
+    np.testing.assert_array_equal(out, g[:, None])
+    assert out is not g and out.dtype == np.float64
+    acc = np.ones((4, 1))
+    assert add_at(acc, primal, ((slice(None), 0),), g) is acc   # into an adjoint: summed
+    np.testing.assert_array_equal(acc[:, 0], 1.0 + g)
+    np.testing.assert_array_equal(add_at(0.0, np.ones(3), ([0, 0, 2],), np.ones(3)),
+                                  [2.0, 0.0, 1.0])             # repeated indices: summed
+
+
+def test_adding_a_list_to_zero_copies_it() -> None:
+    from ast_ad.runtime import add
+    xs = [1.0, 2.0]
+    out = add(0.0, xs)
+    assert out == xs and out is not xs
+    nested = [[1.0], np.ones(2)]
+    copy = add(0.0, nested)
+    assert copy[0] is not nested[0] and copy[1] is not nested[1]
+
+
+def test_like_passes_a_fitting_adjoint_through() -> None:
+    from ast_ad.runtime import like
+    g = np.ones(3)
+    assert like(g, np.zeros(3)) is g and like(2.5, 1.0) == 2.5
+    assert like(g, np.zeros(3, dtype=np.float32)).dtype == np.float32
+    assert like(g, np.zeros(3, dtype=int)).dtype == np.float64
+
+
+def test_reduce_to_a_numpy_number_is_the_total() -> None:
+    out = reduce_to(np.full((2, 3), 0.5), np.float64(1.0))
+    assert type(out) is np.float64 and out == 3.0
