@@ -56,7 +56,6 @@ def test_golden_integrator(rk) -> None:
                 x = x + _t3
             # reverse sweep
             bx = seed_scalar(x, 'integrate')
-            bc_1 = 0.0
             bk_1 = 0.0
             bp = zeros_like(p)
             # line 82: for _ in range(n):
@@ -178,3 +177,28 @@ def test_reversed_range_loop(make_module) -> None:
         """))
     p, xs = [0.4, 1.7], [1.0, -2.0, 0.5]
     assert close(ast_ad.grad(m.f)(p, xs), fd_list(m.f, (p, xs), 0))
+
+
+def test_repeated_invariants_are_computed_once(make_module) -> None:
+    """Three inlined calls unpack ``p`` three times: once is enough, and their readers,
+    forward and reverse, read the one kept."""
+    m = make_module(textwrap.dedent("""
+        def rate(x, p):
+            k, c = p
+            return c - k * x
+
+
+        def heun(p, x, n):
+            for _ in range(n):
+                x1 = x + 0.1 * rate(x, p)
+                x = x + 0.05 * (rate(x, p) + rate(x1, p))
+            return x
+        """))
+    src = ast_ad.source(m.heun, wrt=(0, 1))
+    assert src.count("unpacked(p, 2)") == 1 and src.count("= p[0]") == 1
+    p, x = [0.7, 1.3], 0.4
+    for n in (0, 1, 5):
+        gp, gx = ast_ad.grad(m.heun, wrt=(0, 1))(p, x, n)
+        assert close(gp, fd_list(m.heun, (p, x, n), 0))
+        assert gx == pytest.approx(numerical_grad(lambda v, n=n: m.heun(p, v, n), (x,)),
+                                   rel=1e-7)

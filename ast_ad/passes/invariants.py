@@ -58,7 +58,7 @@ import gast
 from ..analysis.sharing import unsafe_names
 from ..source import comment, comment_at
 from ..templates import assign, clone, const, helper_call, name, range_call
-from ..walk import NESTED, parameters, statements
+from ..walk import NESTED, name_nodes, parameters, statements
 from ..walk import walk as fast_walk
 
 REVERSE_SWEEP = "reverse sweep"
@@ -77,7 +77,12 @@ def invariants(func: gast.FunctionDef) -> gast.FunctionDef:
     if facts.nested:
         return func  # a closure may read or change any variable: leave the loops alone
     _drop_recomputed(func.body[:start], func.body[start:], facts)
-    _hoist(func.body, facts)
+    same: dict = {}
+    _hoist(func.body, facts, same)
+    if same:
+        for node in name_nodes(func):
+            if type(node.ctx) is gast.Load and node.id in same:
+                node.id = same[node.id]
     _local_sums(func, comment_at(func.body, REVERSE_SWEEP), facts)
     return func
 
@@ -182,27 +187,46 @@ def _drop_recomputed(forward: list, reverse: list, facts: _Facts) -> None:
 
 # ------------------------------------------------------------------------ hoisting
 
-def _hoist(body: list, facts: _Facts) -> None:
+def _hoist(body: list, facts: _Facts, same: dict) -> None:
     """Move each ``for`` loop's invariant top-level assignments in front of it, under
-    ``if <the loop runs>:``, everywhere in ``body``."""
+    ``if <the loop runs>:``, everywhere in ``body``; the same value is computed once, and
+    ``same`` maps each name that held a repeat to the one that keeps it."""
     k = 0
     while k < len(body):
         stmt = body[k]
         for field in ("body", "orelse", "finalbody"):
             inner = getattr(stmt, field, None)
             if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
-                _hoist(inner, facts)
+                _hoist(inner, facts, same)
         for handler in getattr(stmt, "handlers", ()):
-            _hoist(handler.body, facts)
+            _hoist(handler.body, facts, same)
         guard = _runs(stmt) if type(stmt) is gast.For else None
         if guard is not None:
             moved = [s for s in stmt.body if _movable(s, facts)]
             if moved:
                 ids = {id(s) for s in moved}
                 stmt.body = [s for s in stmt.body if id(s) not in ids] or [gast.Pass()]
+                moved = _once(moved, same)
                 body[k:k] = [comment(HOISTED), gast.If(test=guard, body=moved, orelse=[])]
                 k += 2
         k += 1
+
+
+def _once(moved: list, same: dict) -> list:
+    """``moved`` without repeats: ``a_2 = p[0]`` after ``a_1 = p[0]`` goes (its readers read
+    ``a_1``: both are assigned only here, under the same test), and so does a second
+    ``unpacked(p, 4)``."""
+    first: dict = {}
+    out = []
+    for stmt in moved:
+        text = gast.dump(stmt.value)
+        if text in first:
+            if type(stmt) is gast.Assign:
+                same[stmt.targets[0].id] = first[text]
+            continue
+        first[text] = stmt.targets[0].id if type(stmt) is gast.Assign else None
+        out.append(stmt)
+    return out
 
 
 def _movable(stmt: gast.stmt, facts: _Facts) -> bool:

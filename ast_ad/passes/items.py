@@ -54,6 +54,7 @@ def items(func: gast.FunctionDef, adjoints: set) -> gast.FunctionDef:
     """Reuse item reads and merge item updates in every block (see above). ``adjoints``:
     the adjoint variables' names (their lists are ours)."""
     loads = None
+    unread: set = set()  # adjoint copies forwarded: nothing reads them any more
     for block in _loop_blocks(func.body, False, []):
         if _repeats(block):
             _reuse_reads(block, adjoints)
@@ -61,7 +62,11 @@ def items(func: gast.FunctionDef, adjoints: set) -> gast.FunctionDef:
         if any(_copy_of_adjoint(stmt, adjoints) for stmt in block):
             if loads is None:
                 loads = _loads(func)
-            _forward_copies(block, loads, adjoints)
+            unread |= _forward_copies(block, loads, adjoints)
+    if unread:  # their top-level zero starts (bk4y = 0.0) go too
+        func.body = [s for s in func.body if not (
+            type(s) is gast.Assign and len(s.targets) == 1 and type(s.targets[0]) is gast.Name
+            and s.targets[0].id in unread and type(s.value) is gast.Constant)]
     return func
 
 
@@ -121,12 +126,14 @@ def _reads_writes(stmt: gast.stmt) -> tuple[set, set]:
     return reads, writes
 
 
-def _forward_copies(block: list, loads: dict, adjoints: set) -> None:
+def _forward_copies(block: list, loads: dict, adjoints: set) -> set:
     """``ba = b`` (an adjoint: your variables keep their names) whose one read is a later
     statement: that statement reads ``b`` instead,
     moved up before anything in between that changes ``b`` when nothing in between reads
     or writes what it writes or writes what it reads (``bc = bp; bp = bp * x; g[k] += bc``
-    is ``g[k] += bp; bp = bp * x``)."""
+    is ``g[k] += bp; bp = bp * x``). The names of the copies forwarded (none of their
+    reads is left)."""
+    forwarded = set()
     k = 0
     while k < len(block):
         stmt = block[k]
@@ -134,8 +141,10 @@ def _forward_copies(block: list, loads: dict, adjoints: set) -> None:
                 _forward_all(block, k, stmt.targets[0].id, stmt.value.id, loads)
                 or loads.get(stmt.targets[0].id) == 1
                 and _forward_copy(block, k, stmt.targets[0].id, stmt.value.id)):
+            forwarded.add(stmt.targets[0].id)
             continue
         k += 1
+    return forwarded
 
 
 def _forward_all(block: list, k: int, copy: str, source: str, loads: dict) -> bool:
