@@ -27,6 +27,7 @@ from ..walk import (
     parameters,
     walk_local,
 )
+from .shifts import stabilising_uses
 
 
 @dataclass
@@ -50,6 +51,8 @@ def analyze(module: gast.Module, func: gast.FunctionDef, wrt: list[str], calls: 
         for use in used_by:
             reaching.setdefault(use, []).append(node)
     flow = _flows(func, calls, reaching)  # use node -> definitions it flows into
+    for use in stabilising_uses(func, calls, users, reaching):
+        flow.pop(use, None)  # a log-sum-exp's shift: its derivative cancels exactly
     back: dict = {}
     for use, targets in flow.items():
         for target in targets:

@@ -53,3 +53,8 @@ def outer(x, w):
 
 def spread(x, scale):
     return np.sum(np.sum(x ** 2, axis=1) / scale)
+
+
+def log_sum_exp(z):
+    m = np.max(z, axis=1, keepdims=True)
+    return np.sum(np.log(np.sum(np.exp(z - m), axis=1)) + m[:, 0])
