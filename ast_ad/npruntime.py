@@ -200,6 +200,8 @@ def _summed_down(value: np.ndarray, shape: tuple) -> np.ndarray | None:
     lead = len(full) - len(shape)
     if lead < 0 or not shape:  # to a 0-d array: the general path keeps it an array
         return None
+    if lead == 1 and full[1:] == shape:  # the common case: one leading axis added
+        return np.add.reduce(value, axis=0)
     axes = list(range(lead))
     for i, n in enumerate(shape):
         if n != full[lead + i]:
@@ -264,6 +266,11 @@ def _expand(g, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
     return g.reshape(shape)
 
 
+def _kept(shape: tuple, axis: int) -> tuple:
+    """``shape`` with ``axis`` (non-negative) of size 1: a ``keepdims=True`` result's."""
+    return shape[:axis] + (1,) + shape[axis + 1:]
+
+
 def _zeros_if_none(g, like):
     return np.zeros(np.shape(like)) if g is None else np.asarray(g)
 
@@ -303,7 +310,12 @@ def sum_vjp(g, a, axis=None, keepdims=False):
     """Adjoint of ``np.sum(a, axis, keepdims=keepdims)``: ``g`` broadcast back."""
     if type(a) is np.ndarray and a.dtype.kind == "f":  # the common case, quickly
         out = np.empty(a.shape, dtype=a.dtype)
-        out[...] = g if axis is None else _expand(g, _axes(axis, a.ndim), keepdims)
+        if axis is None or keepdims:
+            out[...] = g
+        elif type(axis) is int and type(g) is np.ndarray and g.ndim == a.ndim - 1:
+            out[...] = g.reshape(_kept(a.shape, axis % a.ndim))
+        else:
+            out[...] = _expand(g, _axes(axis, a.ndim), keepdims)
         return out
     shape = np.shape(a)
     axes = _axes(axis, len(shape))
@@ -330,7 +342,9 @@ def mean_expand(g, a, axis=None, keepdims=False):
 def mean_vjp(g, a, axis=None, keepdims=False):
     """Adjoint of ``np.mean``."""
     if axis is None and type(a) is np.ndarray:
-        return sum_vjp(np.true_divide(g, a.size), a)
+        kind = type(g)
+        return sum_vjp(g / a.size if kind is float or kind is np.float64 else
+                       np.true_divide(g, a.size), a)
     shape = np.shape(a)
     count = math.prod(shape[ax] for ax in _axes(axis, len(shape)))
     return sum_vjp(np.true_divide(g, count), a, axis, keepdims)
@@ -625,17 +639,23 @@ def _matmul_grad_2d(g, a, b, which: int) -> np.ndarray:
     return g * b if which == 0 else g * a  # vector @ vector (g is 0-d)
 
 
+def _matrices(g, a, b) -> bool:
+    """Are ``g``, ``a`` and ``b`` float64 arrays with ``a`` a matrix (the common cases)?"""
+    return type(a) is np.ndarray and type(g) is np.ndarray and type(b) is np.ndarray \
+        and a.ndim == 2 and a.dtype is _F64 and g.dtype is _F64 and b.dtype is _F64
+
+
 def matmul_vjp_a(g, a, b):
     """Adjoint of ``a @ b`` for ``a`` (1-D promotion, batching with broadcasting)."""
+    if _matrices(g, a, b) and b.ndim == 2 and g.shape == (a.shape[0], b.shape[1]):
+        return g @ b.T  # matrix @ matrix, all float64: directly
     return to_like(_matmul_grad(g, a, b, 0), a, fresh=True)
 
 
 def matmul_vjp_b(g, a, b):
     """Adjoint of ``a @ b`` for ``b``."""
-    if type(a) is np.ndarray and type(g) is np.ndarray and type(b) is np.ndarray \
-            and a.ndim == 2 and b.ndim == 1 and a.dtype is _F64 and g.dtype is _F64 \
-            and b.dtype is _F64:
-        return a.T @ g  # matrix @ vector, all float64: the common case, directly
+    if _matrices(g, a, b) and b.ndim <= 2 and g.shape == a.shape[:1] + b.shape[1:]:
+        return a.T @ g  # matrix @ matrix or vector, all float64: directly
     return to_like(_matmul_grad(g, a, b, 1), b, fresh=True)
 
 

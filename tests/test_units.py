@@ -186,3 +186,26 @@ def test_like_passes_a_fitting_adjoint_through() -> None:
 def test_reduce_to_a_numpy_number_is_the_total() -> None:
     out = reduce_to(np.full((2, 3), 0.5), np.float64(1.0))
     assert type(out) is np.float64 and out == 3.0
+
+
+def test_fast_paths_agree_with_the_general_ones() -> None:
+    """The quick paths of matmul_vjp_*, sum_vjp, mean_vjp and reduce_to give what the
+    general code gives, and leave to it what they do not cover."""
+    from ast_ad import npruntime as R
+    rng = np.random.default_rng(0)
+    a, b, g = rng.normal(size=(3, 4)), rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
+    np.testing.assert_array_equal(R.matmul_vjp_a(g, a, b), R._matmul_grad(g, a, b, 0))
+    np.testing.assert_array_equal(R.matmul_vjp_b(g, a, b), R._matmul_grad(g, a, b, 1))
+    v, gv = rng.normal(size=4), rng.normal(size=3)
+    np.testing.assert_array_equal(R.matmul_vjp_b(gv, a, v), a.T @ gv)
+    with pytest.raises(ValueError):  # an adjoint of the wrong shape is not taken as it is
+        R.matmul_vjp_a(g[:1], a, b)
+    x = rng.normal(size=(3, 4))
+    for axis in (0, 1, -1):
+        want = np.broadcast_to(np.expand_dims(x.sum(axis), axis), x.shape)
+        np.testing.assert_array_equal(R.sum_vjp(x.sum(axis), x, axis, False), want)
+    assert np.all(R.mean_vjp(1.0, x, None, False) == 1.0 / 12)
+    assert np.all(R.mean_vjp(np.float64(2.0), x, None, False) == 2.0 / 12)
+    np.testing.assert_array_equal(reduce_to(np.ones((2, 3, 4)), x), np.full((3, 4), 2.0))
+    np.testing.assert_array_equal(reduce_to(np.ones((2, 3, 4)), np.ones((3, 1))),
+                                  np.full((3, 1), 8.0))
