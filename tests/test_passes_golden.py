@@ -696,3 +696,40 @@ def test_simplify_inlines_across_tape_pops() -> None:
             q = q + b_t2
             return q
         """)
+
+
+def test_simplify_inlines_a_sum_adjoint_into_arithmetic() -> None:
+    """``sum_vjp`` of names goes into the arithmetic that uses it (where the peephole pass
+    makes it ``sum_expand``), but not into a statement that calls a helper that may change
+    an adjoint (``add_at``), nor into a call's argument, nor when it reads a popped name."""
+    from ast_ad.passes.peephole import peephole
+    from ast_ad.passes.simplify import simplify
+    from ast_ad.templates import parse_generated
+    helpers = {"sum_vjp", "reduce_to", "add_at", "_pop"}
+    src = textwrap.dedent("""\
+        def f(g, _t1, _t2, bx, x, i):
+            b_t1 = sum_vjp(g, _t1, 1, False)
+            bz = reduce_to(b_t1 * _t1, _t2)
+            b_t2 = sum_vjp(g, _t1, 1, False)
+            bx = add_at(bx, x, (i,), b_t2 * _t1)
+            b_t3 = sum_vjp(g, _t1, 1, False)
+            bz = reduce_to(b_t3, _t2)
+            b_t4 = sum_vjp(g, _t1, 1, False)
+            _t1 = _pop()
+            bz = reduce_to(b_t4 * _t1, _t2)
+            return bz
+        """)
+    temps = {"b_t1", "b_t2", "b_t3", "b_t4", "_t1", "_t2"}  # (none is last evaluated)
+    func = peephole(simplify(parse_generated(src, helpers), temps, arrays=True), arrays=True)
+    assert to_source(func) == textwrap.dedent("""\
+        def f(g, _t1, _t2, bx, x, i):
+            bz = reduce_to(sum_expand(g, _t1, 1, False) * _t1, _t2)
+            b_t2 = sum_vjp(g, _t1, 1, False)
+            bx = add_at(bx, x, (i,), b_t2 * _t1)
+            b_t3 = sum_vjp(g, _t1, 1, False)
+            bz = reduce_to(b_t3, _t2)
+            b_t4 = sum_vjp(g, _t1, 1, False)
+            _t1 = _pop()
+            bz = reduce_to(b_t4 * _t1, _t2)
+            return bz
+        """)

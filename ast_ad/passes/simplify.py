@@ -208,7 +208,7 @@ def _absorb(out: list, counts: dict, stores: dict, temps: set, tally: Tally) -> 
             return  # a tape pop in between changes what the value reads
         loads, others, _ = tally.names(stmt)
         uses = loads.count(pair[0]) + others.count(pair[0])
-        if uses != 1 or not (_pure(pair[1]) and _inlinable_into(stmt, pair[0])
+        if uses != 1 or not (_movable(pair[1], stmt, pair[0]) and _inlinable_into(stmt, pair[0])
                              or _last_evaluated(stmt, pair[0], temps)):
             return
         _replace(stmt, pair[0], pair[1])
@@ -233,6 +233,7 @@ def _is_pop(stmt: gast.stmt) -> bool:
 
 
 PURE_MODULES = {"math", "np"}
+_EXPANDABLE = ("sum_vjp", "mean_vjp")  # see _movable
 
 
 def _pure(value: gast.expr) -> bool:
@@ -244,6 +245,39 @@ def _pure(value: gast.expr) -> bool:
                     and func.value.id in PURE_MODULES):
                 return False
     return True
+
+
+def _movable(value: gast.expr, stmt: gast.stmt, temp: str) -> bool:
+    """May ``value`` be evaluated in place of ``temp`` in ``stmt``? When it is pure; or
+    when it is a sum's adjoint of names (``sum_vjp(g, a, 1, False)``, which only makes a
+    new array) and ``temp`` is an operand of arithmetic in a pure ``stmt``: there, the
+    peephole pass makes it ``sum_expand`` (no array of copies)."""
+    if _pure(value):
+        return True
+    if helper_call(value) not in _EXPANDABLE or not all(
+            isinstance(a, (gast.Name, gast.Constant)) for a in value.args):
+        return False
+    if stmt.value is None or not _pure_but(stmt.value, temp):
+        return False
+    return any(isinstance(n, gast.BinOp) and (_is_load_of(n.left, temp)
+                                              or _is_load_of(n.right, temp))
+               for n in fast_walk(stmt.value))
+
+
+def _pure_but(value: gast.expr, temp: str) -> bool:
+    """Pure but for our helpers that only compute (as ``reduce_to``), which may read
+    ``temp``: nothing in ``value`` changes what ``temp``'s value reads."""
+    for node in fast_walk(value):
+        if isinstance(node, gast.Call) and helper_call(node) not in _COMPUTING:
+            func = node.func
+            if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)
+                    and func.value.id in PURE_MODULES):
+                return False
+    return True
+
+
+_COMPUTING = frozenset({"reduce_to", "unbroadcast", "sum_vjp", "mean_vjp", "sum_expand",
+                        "mean_expand"})
 
 
 def _inlinable_into(stmt: gast.stmt, temp: str) -> bool:
