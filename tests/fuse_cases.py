@@ -94,3 +94,63 @@ def hoist_order(x, xs):
     y = s + z          # reads the z of before the loop
     z = len(xs)        # so this must stay after that line
     return y + z * x
+
+
+def horner(coeffs, xs, ys):
+    loss = 0.0
+    for x, y in zip(xs, ys):
+        p = 0.0
+        for c in coeffs:
+            p = p * x + c
+        r = p - y
+        loss += r * r
+    return loss / len(xs)
+
+
+def horner_squared(coeffs, xs, ys):
+    loss = 0.0
+    for x, y in zip(xs, ys):
+        p = 0.0
+        for c in coeffs:
+            p = p * x + c
+        r = p - y
+        loss += r * r
+    return loss * loss
+
+
+def inner_tape(coeffs, xs):
+    loss = 0.0
+    for x in xs:
+        p = 0.0
+        for c in coeffs:
+            p = math.sin(p * x + c)
+        loss += p
+    return loss
+
+
+def chained(x, ws):
+    s = 0.0
+    for w in ws:
+        for k in range(2):
+            x = x * w
+        s += x
+    return s
+
+
+def doubling(x, ws):
+    s = 0.0
+    for w in ws:
+        s += x * w
+        for k in range(2):
+            x = x * 2.0
+    return s
+
+
+def last_item(a, xs):
+    s = 0.0
+    for x in xs:
+        p = 0.0
+        for w in xs:
+            p = p + a * w * x
+        s += p
+    return s + w

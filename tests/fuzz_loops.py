@@ -7,8 +7,9 @@ Long-running, so not part of the test suite (the suite runs a few seeds of it in
 
 Each program is a loop over a list with accumulations, products, carried locals,
 branches and early exits, in the shapes the passes treat specially (a loop whose adjoint
-runs inside it, adjoints known to be zero, taped values), followed by a result
-expression. Points stay away from the branch thresholds, so finite differences apply.
+runs inside it, also around nested loops, adjoints known to be zero, taped values),
+followed by a result expression. Points stay away from the branch thresholds, so finite
+differences apply.
 """
 from __future__ import annotations
 
@@ -34,6 +35,11 @@ STATEMENTS = [
     "for k in range(2):\n{ind}    s += {e} * xs[k]", "s += helper({e}, xs) * {e2}",
     "for w in xs:\n{ind}    s += 0.1 * w * {e}",
     "for w, v in zip(xs, xs[1:]):\n{ind}    s += w * v",
+    # Horner's rule inside: a nested loop, and a residual the reverse sweep reads
+    "p = 0.0\n{ind}for w in xs:\n{ind}    p = p * 0.3 + {e} * w\n{ind}r = p - {e2}"
+    "\n{ind}s += r * r",
+    "r = {e}\n{ind}for k in range(2):\n{ind}    s += r * xs[k] * {e2}",
+    "p = {e}\n{ind}for k in range(2):\n{ind}    p = p * {e2}\n{ind}s += p",
 ]
 # a helper that is inlined: its parameters' fixed items are the same in every iteration
 HELPER = ["def helper(v, p):", "    c, d = p[0], p[1]", "    return c * v - d * v * v", "", ""]

@@ -13,8 +13,14 @@ POINTS = {
     "wave": (0.9, 1.3), "product": ([0.5, 1.5, -0.7],), "squared_sum": ([0.5, 1.5, -0.7],),
     "early_stop": ([0.5, 1.5, 2.5, -0.7],), "grows": ([0.5, 1.5, -0.7],),
     "carried": ([0.5, 1.5, -0.7], 0.8),
+    "horner": ([0.3, -1.2, 0.7], [0.5, -1.0, 2.0], [1.0, 0.0, -1.0]),
+    "horner_squared": ([0.3, -1.2, 0.7], [0.5, -1.0, 2.0], [1.0, 0.0, -1.0]),
+    "inner_tape": ([0.3, -1.2, 0.7], [0.5, -1.0, 2.0]),
+    "chained": (0.9, [0.5, -1.0, 2.0]),
+    "doubling": (0.9, [0.5, -1.0, 2.0]),  # the nested reverse loop carries bx over
+    "last_item": (0.9, [0.5, -1.0, 2.0]),  # w, which the nested reverse loop sets, is read
 }
-SHOULD_FUSE = {"rosen", "fit", "wave"}
+SHOULD_FUSE = {"rosen", "fit", "wave", "horner"}  # horner: a nested loop and a taped value
 
 
 @pytest.mark.parametrize("name", sorted(POINTS))
@@ -22,6 +28,8 @@ def test_fused_only_when_safe_and_gradients_match(name: str) -> None:
     fn, args = getattr(cases, name), POINTS[name]
     wrt = tuple(i for i, a in enumerate(args) if i < 2 or not isinstance(a, list))
     wrt = tuple(i for i in wrt if not (name == "fit" and i > 1))
+    if name in ("horner", "horner_squared", "inner_tape", "doubling", "last_item"):
+        wrt = (0,)  # the coefficients, as a fit does
     source = ast_ad.source(fn, wrt=wrt)
     assert (FUSED in source) == (name in SHOULD_FUSE), source
     value, grads = ast_ad.value_and_grad(fn, wrt=wrt)(*args)
@@ -92,3 +100,16 @@ def test_order_sensitive_loops(name: str) -> None:
     for k in range(len(xs)):
         moved = numerical_grad(lambda v, k=k: fn(x, xs[:k] + [v] + xs[k + 1:]), (xs[k],))
         assert gxs[k] == pytest.approx(moved, rel=1e-9, abs=1e-12)
+
+
+def test_nested_loop_and_taped_value_fuse_without_a_tape() -> None:
+    """Horner's rule: the reverse of the inner loop runs inside the outer loop, and the
+    residual the tape kept for it is read as the iteration left it: no tape at all."""
+    source = ast_ad.source(cases.horner, wrt=0)
+    fused = source[source.index(FUSED):source.index("# reverse sweep")]
+    assert "for x, y in zip(_seq2, _seq3):" in fused
+    assert "        for _k1 in reversed(range(_n1)):\n" in fused
+    assert "_tape" not in source and "_push" not in source and "_pop" not in source
+    assert "r = None" not in source
+    squared = ast_ad.source(cases.horner_squared, wrt=0)  # its seed needs the loop's result
+    assert FUSED not in squared and "_push(r)" in squared

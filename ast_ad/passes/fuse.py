@@ -4,8 +4,13 @@ each other in the reverse sweep.
 Input: a pruned scalar-mode adjoint (kind "grad" or "value_and_grad"). Output: the same
 function where the last loop of the forward sweep and its reverse loop are one loop, if
 
-* the reverse loop reads nothing from the tape, and the primal values it recomputes are
-  the forward body's own (the same statement, its inputs unchanged since);
+* the reverse loop recomputes only the forward body's own primal values (the same
+  statement, its inputs unchanged since), and reads from the tape only values the forward
+  loop pushed in the same iteration, before it pops them: fused, they are read as the
+  iteration left them, and the tape is not needed;
+* a loop nested in the reverse loop (Horner's ``for c in coeffs``) passes the same checks
+  statement by statement; what it computes again is set by the forward loop before it is
+  read there, and read by nothing after the loop;
 * its adjoints are either set in the iteration before they are read (``b_t7 = ...``), or
   only accumulated (``bx[i] += e``, ``bw -= e``: sums, whose order does not matter), or
   not changed in the loop at all (``bs``, known before the loop);
@@ -154,27 +159,50 @@ class _Plan:
         return out
 
     def _reverse_body_is_independent(self) -> bool:
-        body = [s for s in self.rev.body if not is_comment(s)]
-        if not all(isinstance(s, (gast.Assign, gast.AugAssign)) and _pure(s) for s in body):
+        body = [s for s in self.rev.body if not is_comment(s) and not _is_pop(s)]
+        if self.taped is None or not all(_allowed(s) for s in _flat(body)):
             return False
         fwd_body = self.fwd.body
         changed_in_loop = set().union(*(_stored(s) for s in fwd_body))
-        local: set = set()  # adjoints set earlier in this iteration
-        read: set = set()   # names read so far in this iteration
-        accumulated = self._accumulated(body)
+        accumulated = self._accumulated(_flat(body))
         if accumulated is None:
             return False
         later = set().union(set(), *(_reads(s) for s in self.body[self.rev_at + 1:]))
-        if later & ({self.fwd.target.id} | self.recomputed_names):
+        if later & ({self.fwd.target.id} | self.recomputed_names | self.taped):
             return False  # read after the reverse loop, where it held iteration 0's value
+        available = changed_in_loop - self.recomputed_names - self.taped
+        state = (set(), set())  # adjoints set earlier in this iteration, names read so far
+        return self._independent(body, fwd_body, accumulated, available, later, state)
+
+    def _independent(self, body: list, fwd_body: list, accumulated: set, changing: set,
+                     later: set, state: tuple) -> bool:
+        """Does each statement of ``body`` read only what this iteration has set (or never
+        changes), and set adjoints only before it reads them? Nested loops are checked
+        statement by statement, their target a local of this iteration."""
+        local, read = state
         for stmt in body:
-            target = _target_name(stmt)
-            if isinstance(stmt, gast.Assign) and target not in self.adjoints:
-                if not self._recomputed(stmt, fwd_body):
+            if isinstance(stmt, gast.For):
+                if _reads(stmt.iter) & (accumulated | changing) \
+                        or not self._recomputable(stmt.target):
+                    return False
+                local.add(stmt.target.id)
+                if not self._independent(stmt.body, [], accumulated, changing, later, state):
                     return False
                 continue
+            target = _target_name(stmt)
+            if isinstance(stmt, gast.Assign) and target not in self.adjoints:
+                if fwd_body:  # the forward body's own statement: dropped when fused
+                    if not self._recomputed(stmt, fwd_body):
+                        return False
+                    continue
+                # in a nested loop it runs again, from what this iteration has
+                if not self._recomputable(stmt.targets[0]) \
+                        or (_reads(stmt.value) - local) & (accumulated | changing):
+                    return False
+                local.add(target)
+                continue
             reads = _reads(stmt) - local - {target}
-            if reads & accumulated or reads & (changed_in_loop - self.recomputed_names):
+            if reads & accumulated or reads & changing:
                 return False
             if isinstance(stmt, gast.Assign):
                 if type(stmt.targets[0]) is not gast.Name or target in accumulated \
@@ -184,6 +212,43 @@ class _Plan:
                 local.add(target)
             read |= reads
         return True
+
+    def _recomputable(self, target: gast.expr) -> bool:
+        """May a nested reverse loop set ``target`` again, once fused? Only a name that the
+        forward loop sets before it reads it and nothing after the loop reads (there, the
+        reverse loop's last value would be seen instead of the forward loop's)."""
+        if type(target) is not gast.Name:
+            return False
+        ident = target.id
+        after = self.hoisted[1] + self.body[self.rev_at + 1:]
+        if any(ident in _reads(s) for s in after):
+            return False
+        for stmt in _in_order(self.fwd.body):
+            if ident in _reads(stmt):
+                return False
+            if ident in _stored(stmt):
+                return True
+        return True
+
+    @functools.cached_property
+    def taped(self) -> set | None:
+        """The names the forward loop pushes and the reverse loop pops back, one each, at
+        the top level of both bodies, and which the reverse loop reads only before its pop:
+        fused, each iteration's adjoint reads the value as the iteration left it, and the
+        tape is not needed. None if the loops use the tape in any other way."""
+        pushes = [s for s in fast_walk(self.fwd) if _is_push(s)]
+        pops = [s for s in fast_walk(self.rev) if _is_pop(s)]
+        pushed = [s.value.args[0].id for s in pushes]
+        popped = [s.targets[0].id for s in pops]
+        if sorted(pushed) != sorted(popped) or len(set(popped)) != len(popped) \
+                or not all(s in self.fwd.body for s in pushes) \
+                or not all(s in self.rev.body for s in pops):
+            return None
+        for pop in pops:  # the reverse loop reads the name only before restoring it
+            after = self.rev.body[self.rev.body.index(pop) + 1:]
+            if pop.targets[0].id in set().union(set(), *(_names(s) for s in after)):
+                return None
+        return set(popped)
 
     def _accumulated(self, body: list) -> set | None:
         """Adjoints only ever summed into (``b += e``, ``b[i] -= e``); None if one of them is
@@ -224,9 +289,9 @@ class _Plan:
     def fused(self) -> list:
         body = self.body
         seed_name, seed_call = self.seed
-        adjoint = [s for s in self.rev.body
-                   if is_comment(s) or _target_name(s) in self.adjoints]
-        self.fwd.body = self.fwd.body + adjoint
+        adjoint = [s for s in self.rev.body if is_comment(s) or isinstance(s, gast.For)
+                   or (_target_name(s) in self.adjoints and not _is_pop(s))]
+        self.fwd.body = [s for s in self.fwd.body if not _is_push(s)] + adjoint
         preamble = body[self.rev_mark + 2:self.rev_at]
         if preamble and is_comment(preamble[-1]):  # the reverse loop's "# line N: for ...":
             preamble = preamble[:-1]               # the loop is the forward one now
@@ -236,11 +301,77 @@ class _Plan:
         heading = comment("loop and adjoint in one (the terms of the loop are independent)")
         check = gast.Expr(value=seed_call)
         early, late = self.hoisted
-        return (body[:self.fwd_at] + early + start + preamble + [heading, self.fwd] + late
+        head = body[:self.fwd_at]
+        if self.taped and not any(_is_push(s) for s in fast_walk(gast.Module(
+                body=head + late + body[self.rev_at + 1:], type_ignores=[]))):
+            head = _without_tape(head, self.taped)  # the loops were its only users
+        return (head + early + start + preamble + [heading, self.fwd] + late
                 + [body[self.rev_mark], check] + body[self.rev_at + 1:])
 
 
 _DUMPS: dict = {}
+_TAPE = ("_tape", "_push", "_pop")
+
+
+def _is_push(node: gast.AST) -> bool:
+    return type(node) is gast.Expr and helper_call(node.value) == "_push" \
+        and len(node.value.args) == 1 and type(node.value.args[0]) is gast.Name
+
+
+def _is_pop(node: gast.AST) -> bool:
+    return type(node) is gast.Assign and len(node.targets) == 1 \
+        and type(node.targets[0]) is gast.Name and helper_call(node.value) == "_pop" \
+        and not node.value.args
+
+
+def _without_tape(head: list, taped: set) -> list:
+    """``head`` without the tape's set-up: its comment, ``_tape = []``, ``_push = ...``,
+    ``_pop = ...`` and the ``v = None`` of the values it held."""
+    out = []
+    for stmt in head:
+        if is_comment(stmt) and stmt.value.args[0].value.startswith("tape:"):
+            continue
+        name = _target_name(stmt) if isinstance(stmt, gast.Assign) else None
+        if name in _TAPE or (name in taped and isinstance(stmt.value, gast.Constant)
+                             and stmt.value.value is None):
+            continue
+        out.append(stmt)
+    return out
+
+
+def _flat(body: list) -> list:
+    """The statements of ``body`` and of the loops nested in it, loops left out."""
+    out: list = []
+    for stmt in body:
+        if isinstance(stmt, gast.For):
+            out += _flat([s for s in stmt.body if not is_comment(s)])
+        else:
+            out.append(stmt)
+    return out
+
+
+def _in_order(body: list) -> list:
+    """Statements as they first run: a loop's target (as ``target = iter``), then its body."""
+    out: list = []
+    for stmt in body:
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
+            head = stmt.iter if isinstance(stmt, gast.For) else stmt.test
+            targets = [stmt.target] if isinstance(stmt, gast.For) else []
+            if targets:
+                out.append(gast.Assign(targets=targets, value=head, type_comment=None))
+            else:
+                out.append(gast.Expr(value=head))
+            out += _in_order(stmt.body) + _in_order(stmt.orelse)
+        elif not is_comment(stmt):
+            out.append(stmt)
+    return out
+
+
+def _allowed(stmt: gast.stmt) -> bool:
+    """An assignment of plain arithmetic, or a simple ``for`` of one over a range."""
+    return isinstance(stmt, (gast.Assign, gast.AugAssign)) and _pure(stmt)
+
+
 
 
 def _dump(stmt: gast.stmt) -> str:
