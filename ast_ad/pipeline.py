@@ -23,6 +23,7 @@ from .analysis.overwrite import maybe_unbound
 from .errors import Location, TransformError
 from .naming import Namer, names_in
 from .passes.batch import batch
+from .passes.carry import carry
 from .passes.copies import drop_copies
 from .passes.desugar import Desugar
 from .passes.fuse import fuse
@@ -123,7 +124,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         funcs = [invariants(f) for f in funcs]
         funcs = [iterate(f) for f in funcs]
         funcs = [items(f, set(namer.adjoints.values())) for f in funcs]
-        debug("invariants + iterate + items", funcs[-1])
+        funcs = [carry(f, set(namer.adjoints.values()), namer) for f in funcs]
+        debug("invariants + iterate + items + carry", funcs[-1])
     if array_mode:
         funcs = [batch(f, namer) for f in funcs]
         funcs = [drop_copies(f) for f in funcs]

@@ -40,6 +40,7 @@ STATEMENTS = [
     "\n{ind}s += r * r",
     "r = {e}\n{ind}for k in range(2):\n{ind}    s += r * xs[k] * {e2}",
     "p = {e}\n{ind}for k in range(2):\n{ind}    p = p * {e2}\n{ind}s += p",
+    "s += (xs[j] - xs[i] * xs[i]) ** 2 + (1.0 - xs[i]) ** 2",  # Rosenbrock's term
 ]
 # a helper that is inlined: its parameters' fixed items are the same in every iteration
 HELPER = ["def helper(v, p):", "    c, d = p[0], p[1]", "    return c * v - d * v * v", "", ""]
@@ -49,9 +50,10 @@ RESULTS = ["s", "s * s", "s / len(xs)", "s + t", "math.sin(s) + t * a"]
 def program(r: random.Random) -> str:
     """The source of one random function ``f(a, b, xs)``."""
     ind = " " * 8
-    step = f"{ind}j = min(i + 1, len(xs) - 1)" if r.random() < 0.5 else f"{ind}j = i"
+    short = r.choice([0, 1])  # the loop stops before the last item: j may be i + 1
+    steps = ["j = min(i + 1, len(xs) - 1)", "j = i"] + ["j = i + 1"] * short
     lines = ["import math", "", "", *HELPER, "def f(a, b, xs):", "    s = 0.0", "    t = 1.0",
-             f"    for i in range(len(xs) - {r.choice([0, 1])}):", step]
+             f"    for i in range(len(xs) - {short}):", ind + r.choice(steps)]
     for _ in range(r.randint(1, 4)):
         e, e2 = r.choice(TERMS), r.choice(TERMS)
         lines.append(ind + r.choice(STATEMENTS).format(e=e, e2=e2, ind=ind))
