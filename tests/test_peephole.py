@@ -171,3 +171,53 @@ def test_seed_of_one_and_math_functions() -> None:
         """)
     out = to_source(peephole(parse_generated(src, {"math"}), arrays=False))
     assert "bx[0] += math.cos(t)" in out and "bx[1] += bs * math.floor(t)" in out
+
+
+LIKES = """
+def f(W, b, V, x, g, h):
+    bW = matmul_vjp_b(g, h, W)
+    bb = unbroadcast(g, b)
+    bV = reduce_to(g, V)
+    bV += g
+    bx = reduce_to(g, h)
+    bh = matmul_vjp_a(g, h, W)
+    x = h
+    bq = reduce_to(g, x)
+    return (bW, (like(bW, W), like(bb, b), like(bV, V), like(bx, x), like(bh, h)))
+"""
+
+
+def test_returned_likes_that_change_nothing_go() -> None:
+    """``like(bW, W)`` goes after ``bW = matmul_vjp_b(g, h, W)`` and ``unbroadcast(g, b)``;
+    it stays after a later ``bV += g``, for a reassigned ``x``, and where the helper's
+    result is like another variable (``matmul_vjp_a(g, h, W)`` is like ``h``, not
+    ``W``, but here it is returned as ``like(bh, h)``: that one goes)."""
+    helpers = {"matmul_vjp_a", "matmul_vjp_b", "unbroadcast", "reduce_to", "like"}
+    out = to_source(peephole(parse_generated(textwrap.dedent(LIKES), helpers), arrays=True))
+    assert out.splitlines()[-1] == (
+        "    return (bW, (bW, bb, like(bV, V), like(bx, x), bh))")
+    scalar = to_source(peephole(parse_generated(textwrap.dedent(LIKES), helpers),
+                                arrays=False))
+    assert "like(bW, W)" in scalar
+
+
+def test_mlp_gradient_without_likes_is_typed() -> None:
+    """The dropped likes leave each gradient an array of its parameter's shape and dtype,
+    also for float32 parameters and a number."""
+    def f(W, b, X):
+        return np.sum(np.tanh(X @ W + b) ** 2)
+
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        W, X = rng.normal(size=(3, 2)).astype(dtype), rng.normal(size=(4, 3)).astype(dtype)
+        for b in (rng.normal(size=2).astype(dtype), 0.5):
+            src = ast_ad.source(f, wrt=(0, 1), arrays=True)
+            assert "like(" not in src
+            gW, gb = ast_ad.grad(f, wrt=(0, 1))(W, b, X)
+            assert gW.dtype == W.dtype and gW.shape == W.shape
+            assert type(gb) is type(b) and np.shape(gb) == np.shape(b)
+            if isinstance(b, np.ndarray):
+                assert gb.dtype == b.dtype
+            tol = 1e-4 if dtype == np.float32 else 1e-10
+            hW = X.T @ (2 * np.tanh(X @ W + b) * (1 - np.tanh(X @ W + b) ** 2))
+            np.testing.assert_allclose(gW, hW, rtol=tol, atol=tol)

@@ -12,6 +12,12 @@ Input: a simplified adjoint function. Output: the same function with
   up to rounding, one pass over the large array fewer);
 * **no product with a seed of 1** (scalar mode): in a fused loop, ``bs = 1.0`` is the
   seed, and ``bs * (2.0 * t)`` is ``2.0 * t`` (multiplying a float by 1 is exact);
+* **no ``like`` where the adjoint is already like its variable** (array mode): a returned
+  ``like(bW, W)`` is ``bW`` when ``bW`` was last set, at the top level, by a helper that
+  returns a value of ``W``'s shape and float dtype (``reduce_to(e, W)``,
+  ``unbroadcast(e, W)``, ``sum_vjp(g, W, ...)``, ``matmul_vjp_a(g, W, b)``,
+  ``matmul_vjp_b(g, a, W)``), ``W`` is a parameter never set again, and nothing else
+  mentions ``bW`` after it;
 * **sums not broadcast back** (array mode): in ``reduce_to(sum_vjp(g, a, 1) * e, x)`` the
   adjoint of a sum is an operand of arithmetic, so ``sum_expand`` gives ``g`` with the
   summed axes put back as size-1 axes and broadcasting does the rest, instead of a full
@@ -36,7 +42,9 @@ import functools
 import gast
 
 from ..templates import HELPER, helper, helper_call
-from ..walk import name_nodes, rewrite
+from ..walk import name_nodes, parameters, rewrite
+from ..walk import names as _names_of
+from ..walk import walk as fast_walk
 
 _REDUCERS = ("reduce_to", "unbroadcast")
 _EXPANDERS = {"sum_vjp": "sum_expand", "mean_vjp": "mean_expand"}
@@ -49,6 +57,8 @@ def peephole(func: gast.FunctionDef, arrays: bool) -> gast.FunctionDef:
              gast.Call: functools.partial(_call, arrays=arrays),
              gast.UnaryOp: _unaryop, gast.AugAssign: _aug_assign}
     func = rewrite(func, rules)
+    if arrays:
+        _drop_likes(func)
     if units:  # a seed no longer read goes
         read = {n.id for n in name_nodes(func) if type(n.ctx) is gast.Load and n.id in units}
         func.body = [s for s in func.body if not (
@@ -223,3 +233,44 @@ def _aug_assign(node: gast.AugAssign) -> gast.AugAssign:
         node.op = gast.Sub() if isinstance(node.op, gast.Add) else gast.Add()
         node.value = value.operand
     return node
+
+
+# the argument (position) of which each helper's result has the shape and float dtype
+_LIKE_ARGUMENT = {"reduce_to": 1, "unbroadcast": 1, "sum_vjp": 1, "matmul_vjp_a": 1,
+                  "matmul_vjp_b": 2}
+
+
+def _drop_likes(func: gast.FunctionDef) -> None:
+    """Returned ``like(bW, W)`` calls that change nothing go (see the module docstring)."""
+    ret = func.body[-1] if func.body else None
+    if type(ret) is not gast.Return or ret.value is None:
+        return
+    calls = [n for n in fast_walk(ret.value) if helper_call(n) == "like"
+             and all(type(a) is gast.Name for a in n.args) and len(n.args) == 2]
+    if not calls:
+        return
+    params = {a.id for a in parameters(func)}
+    stores: dict = {}
+    for node in name_nodes(func):
+        if type(node.ctx) is not gast.Load:
+            stores[node.id] = stores.get(node.id, 0) + 1
+    passed = {id(c): c.args[0] for c in calls if c.args[1].id in params
+              and stores.get(c.args[1].id) == 1 and _made_like(func.body, *c.args)}
+    if passed:
+        ret.value = rewrite(ret.value, {gast.Call: lambda n: passed.get(id(n), n)})
+
+
+def _made_like(body: list, adj: gast.Name, var: gast.Name) -> bool:
+    """Is ``adj`` last set at the top level of ``body`` by a helper whose result is like
+    ``var``, with nothing after that (but the return) mentioning ``adj``?"""
+    for stmt in reversed(body[:-1]):
+        if adj.id not in _names_of(stmt):
+            continue
+        if type(stmt) is not gast.Assign or len(stmt.targets) != 1 \
+                or type(stmt.targets[0]) is not gast.Name or stmt.targets[0].id != adj.id:
+            return False
+        fn = helper_call(stmt.value)
+        at = _LIKE_ARGUMENT.get(fn)
+        return at is not None and len(stmt.value.args) > at \
+            and _is_name(stmt.value.args[at], var.id)
+    return False

@@ -42,7 +42,7 @@ def grad_layer(x):
     bx = 0.0
     # line 8: return np.tanh(W @ x)
     bx = matmul_vjp_b(reduce_to(b_t2 * (1.0 - _t2 * _t2), _t1), W, x)
-    return like(bx, x)
+    return bx
 
 
 def value_and_grad_layer(x):
@@ -56,7 +56,7 @@ def value_and_grad_layer(x):
     bx = 0.0
     # line 8: return np.tanh(W @ x)
     bx = matmul_vjp_b(reduce_to(b_t2 * (1.0 - _t2 * _t2), _t1), W, x)
-    return (_t2, like(bx, x))
+    return (_t2, bx)
 
 
 def grad_loss(x, t):
@@ -144,7 +144,7 @@ def grad_mixed(x, y):
     bx = reduce_to(unbroadcast(b_t3, _t2) * np.cos(x), x)
     bx += reduce_to(b_t1 * y, x)
     by = reduce_to(b_t1 * x, y)
-    return (like(bx, x), like(by, y))
+    return (like(bx, x), by)
 
 
 def value_and_grad_mixed(x, y):
@@ -162,4 +162,4 @@ def value_and_grad_mixed(x, y):
     bx = reduce_to(unbroadcast(b_t3, _t2) * np.cos(x), x)
     bx += reduce_to(b_t1 * y, x)
     by = reduce_to(mul_into(b_t1, x), y)
-    return (_t3, (like(bx, x), like(by, y)))
+    return (_t3, (like(bx, x), by))
