@@ -183,7 +183,7 @@ def unbroadcast(value, like):
 def reduce_to(value, like):
     """``unbroadcast`` for a ``value`` just computed (not shared): no defensive copy."""
     if type(value) is np.ndarray and type(like) is np.ndarray and value.dtype == like.dtype \
-            and like.dtype.type in _FLOATS:
+            and like.dtype.kind == "f":
         if value.shape == like.shape:
             return value  # the common case: same shape, same float dtype, nothing to do
         summed = _summed_down(value, like.shape)
@@ -654,7 +654,10 @@ def matmul_vjp_a(g, a, b):
 
 def matmul_vjp_b(g, a, b):
     """Adjoint of ``a @ b`` for ``b``."""
-    if _matrices(g, a, b) and b.ndim <= 2 and g.shape == a.shape[:1] + b.shape[1:]:
+    if type(a) is np.ndarray and type(g) is np.ndarray and type(b) is np.ndarray \
+            and a.dtype is _F64 and g.dtype is _F64 and b.dtype is _F64 and a.ndim == 2 \
+            and (g.shape == (a.shape[0],) if b.ndim == 1 else
+                 b.ndim == 2 and g.shape == (a.shape[0], b.shape[1])):
         return a.T @ g  # matrix @ matrix or vector, all float64: directly
     return to_like(_matmul_grad(g, a, b, 1), b, fresh=True)
 
