@@ -493,13 +493,14 @@ def closure_split(fn: types.FunctionType, array_mode: bool = False) -> SplitEntr
 
 def guards_hold(guards: list) -> bool:
     for namespace, key, obj in guards:
-        if namespace.get(key, _BUILTIN) is not obj and not (
-                key not in namespace and getattr(builtins, key, MISSING) is obj):
+        value = namespace.get(key, _BUILTIN)
+        if value is not obj and (value is not _BUILTIN or _BUILTINS.get(key, MISSING) is not obj):
             return False
     return True
 
 
 _BUILTIN = object()
+_BUILTINS = vars(builtins)
 
 
 def compile_functions(built: Built, fn: types.FunctionType) -> Transformation:
