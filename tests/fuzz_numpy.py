@@ -6,7 +6,8 @@ Long-running, so not part of the test suite (a few seeds run in
     python tests/fuzz_numpy.py --n 300 [--seed 1]
 
 Each program mixes matrix products, broadcasting against a vector, elementwise
-functions, reductions with and without ``axis``/``keepdims``, a recurrence over rows
+functions, reductions with and without ``axis``/``keepdims``, log-sum-exps with a
+stabilising shift, a recurrence over rows
 (the loop shape the batch pass rewrites) and a scalar parameter, then sums to a number.
 """
 from __future__ import annotations
@@ -28,7 +29,13 @@ STARTS = ["A = X @ W.T", "A = np.tanh(X @ W.T + v)", "A = np.dot(X, W.T) * s"]
 STEPS = ["A = A * v", "A = A / (1.5 + v ** 2)", "A = np.exp(0.1 * A)", "A = A ** 2",
          "A = np.sin(A) * s", "A = A - np.max(A, axis=1, keepdims=True)",
          "A = A / np.sum(np.exp(A), axis=1, keepdims=True)", "A = A - np.mean(A, axis=0)",
-         "A = (A - v) * (A + 1.0)", "A = A @ U", "A = np.maximum(A, 0.1 * A)"]
+         "A = (A - v) * (A + 1.0)", "A = A @ U", "A = np.maximum(A, 0.1 * A)",
+         # log-sum-exps with a stabilising shift (which gets no adjoint)
+         "m = np.max(A, axis=1, keepdims=True)\n    "
+         "A = A - (np.log(np.sum(np.exp(A - m), axis=1)) + m[:, 0])[:, None]",
+         "m = np.max(A)\n    A = A * (np.log(np.sum(np.exp(A - m))) + m)",
+         "m = np.min(A, axis=0, keepdims=True)\n    "
+         "A = A + s * (m + np.log(np.sum(np.exp(A - m), axis=0, keepdims=True)))"]
 LOOPS = ["h = np.zeros(v.shape[0])\n    for t in range(X.shape[0]):\n"
          "        h = np.tanh(W @ X[t] + U @ h + v)\n        A = A + s * np.sum(h * v)",
          "h = np.zeros(v.shape[0])\n    for t in range(X.shape[0]):\n"
