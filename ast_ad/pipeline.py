@@ -37,7 +37,7 @@ from .passes.normalize import Normalize
 from .passes.peephole import peephole
 from .passes.prune import prune
 from .passes.release import release
-from .passes.resolve import MISSING, Env, local_names, resolve
+from .passes.resolve import MISSING, Env, resolve
 from .passes.reverse import COTANGENT, Generated, Reverse
 from .passes.simplify import simplify
 from .passes.tuples import forward_tuples
@@ -135,7 +135,7 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         funcs = [in_place(f) for f in funcs]
         debug("release + in place", funcs[-1])
     injected = dict(linker.injected)
-    injected.update(helpers_used(funcs, user_names, local_names(norm.func), env, namer))
+    injected.update(helpers_used(funcs, user_names, reverse.local, env, namer))
     guards = _unique([(env.globals, n, obj) for n, obj in guards if obj is not MISSING]
                      + [g for g in inliner.guards if g[2] is not MISSING] + linker.guards)
     return Built(funcs, parsed, wrt_names, kind, injected, guards, array_mode)
