@@ -40,6 +40,7 @@ from .passes.release import release
 from .passes.resolve import MISSING, Env, resolve
 from .passes.reverse import COTANGENT, Generated, Reverse
 from .passes.simplify import simplify
+from .passes.starts import dead_starts
 from .passes.tuples import forward_tuples
 from .passes.validate import Validate
 from .source import Parsed, parse_function, register_source, to_source
@@ -134,6 +135,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         funcs = [release(f) for f in funcs]
         funcs = [in_place(f) for f in funcs]
         debug("release + in place", funcs[-1])
+    funcs = [dead_starts(f, set(namer.adjoints.values())) for f in funcs]
+    debug("starts", funcs[-1])
     injected = dict(linker.injected)
     injected.update(helpers_used(funcs, user_names, reverse.local, env, namer))
     guards = _unique([(env.globals, n, obj) for n, obj in guards if obj is not MISSING]

@@ -56,7 +56,6 @@ def test_golden_integrator(rk) -> None:
                 x = x + _t3
             # reverse sweep
             bx = seed_scalar(x, 'integrate')
-            bk_1 = 0.0
             bp = zeros_like(p)
             # line 82: for _ in range(n):
             bp_0 = 0.0

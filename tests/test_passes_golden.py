@@ -458,7 +458,6 @@ PIPELINE = {
                 y = -x
             # reverse sweep
             by = seed_scalar(y, 'if_else')
-            bx = 0.0
             # line 15: if x > 0.0:
             if _cond1:
                 # line 16: y = x * x
@@ -733,3 +732,56 @@ def test_simplify_inlines_a_sum_adjoint_into_arithmetic() -> None:
             bz = reduce_to(b_t4 * _t1, _t2)
             return bz
         """)
+
+
+def test_dead_starts_go_and_live_ones_stay() -> None:
+    """A zero start goes when every way on sets the adjoint first: after ``if`` branches
+    that both set it, or a top-level set. It stays when a loop (which may run no
+    iteration) is the only setter before a read, when one branch alone sets it, and when
+    a loop body reads it before setting it."""
+    from ast_ad.passes.starts import dead_starts
+    from ast_ad.templates import parse_generated
+    src = textwrap.dedent("""\
+        def f(g, c, n):
+            ba = 0.0
+            bb = 0.0
+            bc = 0.0
+            bd = 0.0
+            be = 0.0
+            if c:
+                ba = g
+                bb = g
+            else:
+                ba = -g
+            for i in range(n):
+                bc = g * i
+                bd = bd + g
+            be = g * 2.0
+            return (ba, bb, bc, bd, be)
+        """)
+    out = to_source(dead_starts(parse_generated(src, set()), {"ba", "bb", "bc", "bd", "be"}))
+    assert out.splitlines()[1:4] == ["    bb = 0.0", "    bc = 0.0", "    bd = 0.0"]
+    assert "ba = 0.0" not in out and "be = 0.0" not in out
+
+
+def _last_of_loop(x, n):
+    y = 0.0
+    for i in range(n):
+        y = x * i
+    return y + x
+
+
+def _branches(x):
+    if x > 0.0:
+        y = x * x
+    else:
+        y = -x
+    return y
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_gradients_after_dead_starts(n: int) -> None:
+    from ast_ad.testing import check_grad
+    check_grad(_last_of_loop, (0.7, n))
+    for x in (0.7, -0.4):
+        check_grad(_branches, (x,))

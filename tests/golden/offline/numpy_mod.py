@@ -39,7 +39,6 @@ def grad_layer(x):
     _t1 = shape_only(_t1)
     # reverse sweep
     b_t2 = seed_scalar(_t2, 'layer')
-    bx = 0.0
     # line 8: return np.tanh(W @ x)
     bx = matmul_vjp_b(reduce_to(b_t2 * (1.0 - _t2 * _t2), _t1), W, x)
     return bx
@@ -53,7 +52,6 @@ def value_and_grad_layer(x):
     _t1 = shape_only(_t1)
     # reverse sweep
     b_t2 = seed_scalar(_t2, 'layer')
-    bx = 0.0
     # line 8: return np.tanh(W @ x)
     bx = matmul_vjp_b(reduce_to(b_t2 * (1.0 - _t2 * _t2), _t1), W, x)
     return (_t2, bx)
