@@ -785,3 +785,47 @@ def test_gradients_after_dead_starts(n: int) -> None:
     check_grad(_last_of_loop, (0.7, n))
     for x in (0.7, -0.4):
         check_grad(_branches, (x,))
+
+
+def test_zero_start_of_a_list_adjoint_passes_the_list_through() -> None:
+    """``bxs = 0.0; bxs = add(bxs, sequence_vjp(b_seq1, xs, _seq1))`` is ``bxs =
+    sequence_vjp(...)`` when ``b_seq1`` is a new list of zeros changed only item by item;
+    not when it is also read as a whole (``bq = b_seq1``), where it could be held twice."""
+    from ast_ad.passes.starts import dead_starts
+    from ast_ad.templates import parse_generated
+    helpers = {"zeros_like", "add", "sequence_vjp"}
+    src = textwrap.dedent("""\
+        def f(xs, _seq1, g):
+            b_seq1 = zeros_like(_seq1)
+            bxs = 0.0
+            for k in range(2):
+                b_seq1[k] += g
+            bxs = add(bxs, sequence_vjp(b_seq1, xs, _seq1))
+            return bxs
+        """)
+    adjoints = {"b_seq1", "bxs", "bq"}
+    out = to_source(dead_starts(parse_generated(src, helpers), adjoints))
+    assert "bxs = 0.0" not in out and "    bxs = sequence_vjp(b_seq1, xs, _seq1)\n" in out
+    held = src.replace("    bxs = add(", "    bq = b_seq1\n    bxs = add(")
+    held = held.replace("return bxs", "return (bxs, bq)")
+    out = to_source(dead_starts(parse_generated(held, helpers), adjoints))
+    assert "bxs = 0.0" in out and "add(bxs, sequence_vjp" in out
+
+
+def test_list_gradient_is_a_new_list_each_call() -> None:
+    def fit(coeffs, xs):
+        s = 0.0
+        for x in xs:
+            p = 0.0
+            for c in coeffs:
+                p = p * x + c
+            s += p * p
+        return s
+
+    g = ast_ad.grad(fit)
+    coeffs, xs = [0.5, -1.0, 2.0], [0.3, 0.7]
+    first = g(coeffs, xs)
+    second = g(coeffs, xs)
+    assert first == second and first is not second and type(first) is list
+    want = [sum(2.0 * (0.5 * x * x - x + 2.0) * x ** (2 - k) for x in xs) for k in range(3)]
+    assert first == pytest.approx(want, rel=1e-12)

@@ -32,28 +32,101 @@ from __future__ import annotations
 import gast
 
 from ..source import is_comment
+from ..templates import helper_call
 from ..walk import names as _names
+from ..walk import statements
+from ..walk import walk as fast_walk
 
 _READ, _WRITE = "read", "write"
 
 
 def dead_starts(func: gast.FunctionDef, adjoints: set) -> gast.FunctionDef:
-    """Drop the zero starts of ``adjoints`` that nothing reads (see above)."""
+    """Drop the zero starts of ``adjoints`` that nothing reads (see above). A start whose
+    first reader is ``bx = add(bx, e)``, where ``e`` is (the sequence adjoint of) a list of
+    ours that nothing else holds or reads, goes too: that is ``bx = e``, without the copy
+    ``add`` makes of a list added to zero."""
     body = func.body
-    kept = [stmt for k, stmt in enumerate(body)
-            if not _dead(stmt, body[k + 1:], adjoints)]
+    kept = []
+    for k, stmt in enumerate(body):
+        if _dead(stmt, body[k + 1:], adjoints):
+            continue
+        if _zero_start(stmt, adjoints) and _pass_through(body, k, adjoints):
+            continue
+        kept.append(stmt)
     if len(kept) != len(body):
         func.body = kept
     return func
 
 
-def _dead(stmt: gast.stmt, after: list, adjoints: set) -> bool:
-    if type(stmt) is not gast.Assign or len(stmt.targets) != 1 \
-            or type(stmt.targets[0]) is not gast.Name or type(stmt.value) is not gast.Constant \
-            or type(stmt.value.value) not in (int, float) or stmt.value.value != 0:
+def _zero_start(stmt: gast.stmt, adjoints: set) -> bool:
+    return type(stmt) is gast.Assign and len(stmt.targets) == 1 \
+        and type(stmt.targets[0]) is gast.Name and stmt.targets[0].id in adjoints \
+        and type(stmt.value) is gast.Constant and type(stmt.value.value) in (int, float) \
+        and stmt.value.value == 0
+
+
+def _pass_through(body: list, k: int, adjoints: set) -> bool:
+    """Is the first statement after ``body[k]`` (``bx = 0.0``) that mentions ``bx`` a
+    top-level ``bx = add(bx, e)`` for an unshared list ``e`` of ours? Then it becomes
+    ``bx = e``."""
+    ident = body[k].targets[0].id
+    at = next((j for j in range(k + 1, len(body)) if ident in _names(body[j])), None)
+    if at is None:
         return False
-    ident = stmt.targets[0].id
-    return ident in adjoints and _first_touch(after, ident) != _READ
+    stmt = body[at]
+    if type(stmt) is not gast.Assign or len(stmt.targets) != 1 \
+            or type(stmt.targets[0]) is not gast.Name or stmt.targets[0].id != ident \
+            or helper_call(stmt.value) != "add" or len(stmt.value.args) != 2:
+        return False
+    first, e = stmt.value.args
+    if type(first) is not gast.Name or first.id != ident or ident in _names(e):
+        return False
+    held = e.args[0] if helper_call(e) == "sequence_vjp" and e.args else e
+    if type(held) is not gast.Name or held.id not in adjoints \
+            or any(held.id in _names(s) for s in body[at + 1:]) \
+            or not _only_new(body, held.id):
+        return False
+    stmt.value = e
+    return True
+
+
+def _only_new(body: list, ident: str) -> bool:
+    """Is ``ident`` set once, at the top level, to a new list of zeros, and only changed
+    item by item after that (``ident[i] += e``)?"""
+    sets = [n for s in body for n in fast_walk(s)
+            if type(n) is gast.Name and n.id == ident and type(n.ctx) is not gast.Load]
+    made = [s for s in body if type(s) is gast.Assign and len(s.targets) == 1
+            and type(s.targets[0]) is gast.Name and s.targets[0].id == ident]
+    if not (len(sets) == 1 and len(made) == 1 and made[0].targets[0] is sets[0]
+            and helper_call(made[0].value) == "zeros_like"):
+        return False
+    for stmt in statements(gast.Module(body=body, type_ignores=[])):
+        if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) \
+                and ident in _names(stmt) and stmt is not made[0] \
+                and not _item_update(stmt, ident) and not _added(stmt, ident):
+            return False  # read as a whole somewhere: it may be held there
+    return True
+
+
+def _added(stmt: gast.stmt, ident: str) -> bool:
+    """``b = add(a, e)`` with ``ident`` only in ``e``: ``add`` returns ``a``, a copy of ``e``
+    or a new sum, never ``e`` itself."""
+    value = getattr(stmt, "value", None)
+    return type(stmt) is gast.Assign and helper_call(value) == "add" \
+        and len(value.args) == 2 and ident not in _names(value.args[0]) \
+        and ident not in _names(stmt.targets[0])
+
+
+def _item_update(stmt: gast.stmt, ident: str) -> bool:
+    """``ident[i] += e`` (``-=``), with ``ident`` read nowhere else in it."""
+    target = stmt.target if type(stmt) is gast.AugAssign else None
+    return type(target) is gast.Subscript and type(target.value) is gast.Name \
+        and target.value.id == ident and ident not in _names(stmt.value) \
+        and ident not in _names(target.slice)
+
+
+def _dead(stmt: gast.stmt, after: list, adjoints: set) -> bool:
+    return _zero_start(stmt, adjoints) and _first_touch(after, stmt.targets[0].id) != _READ
 
 
 def _first_touch(stmts: list, ident: str) -> str | None:
