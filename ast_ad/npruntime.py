@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = [
     # shapes and dtypes
-    "to_like", "unbroadcast", "reduce_to", "gather_vjp", "shape_only",
+    "to_like", "unbroadcast", "reduce_to", "reduce_scaled", "gather_vjp", "shape_only",
     # arithmetic into a dead operand's memory
     "add_into", "sub_into", "mul_into", "div_into",
     # elementwise partials
@@ -190,6 +190,26 @@ def reduce_to(value, like):
         if summed is not None:
             return summed
     return _reduced(value, like, fresh=True)
+
+
+def reduce_scaled(a, b, like):
+    """``reduce_to(a * b, like)``, with a factor of ``like``'s shape and dtype taken out of
+    the sum: it is the same along every summed axis, so it scales the (small) sum instead
+    of every element of the (large) product, which is never made. The same value up to
+    rounding."""
+    if type(like) is np.ndarray and like.dtype.kind == "f" and type(a) is np.ndarray \
+            and type(b) is np.ndarray:
+        if b.shape == like.shape and b.dtype == like.dtype and _fits(b.shape, a.shape):
+            return reduce_to(a, like) * b
+        if a.shape == like.shape and a.dtype == like.dtype and _fits(a.shape, b.shape):
+            return a * reduce_to(b, like)
+    return reduce_to(a * b, like)
+
+
+def _fits(small: tuple, big: tuple) -> bool:
+    """Does shape ``small`` broadcast to shape ``big`` (so that the product has ``big``)?"""
+    lead = len(big) - len(small)
+    return lead >= 0 and all(n == 1 or n == m for n, m in zip(small, big[lead:]))
 
 
 def _summed_down(value: np.ndarray, shape: tuple) -> np.ndarray | None:

@@ -221,3 +221,59 @@ def test_mlp_gradient_without_likes_is_typed() -> None:
             tol = 1e-4 if dtype == np.float32 else 1e-10
             hW = X.T @ (2 * np.tanh(X @ W + b) * (1 - np.tanh(X @ W + b) ** 2))
             np.testing.assert_allclose(gW, hW, rtol=tol, atol=tol)
+
+
+SCALED = """
+def f(g, s, _t2, _t3, _t4, x):
+    bt = reduce_to(g * (1.0 / s), _t3)
+    bu = reduce_to(g * x, _t3)
+    bv = reduce_to(g * s, _t3)
+    _t2 = x
+    bw = reduce_to(g * x, _t3)
+    b = (reduce_to(bt, _t2), reduce_to(bu, _t4), bv, reduce_to(bv, _t2), unbroadcast(bw, _t2))
+    return b
+"""
+
+
+def test_product_reduced_twice_is_reduced_once() -> None:
+    """``bt = reduce_to(g * s, _t3)`` read only by ``reduce_to(bt, b)`` becomes
+    ``reduce_scaled(g, s, b)``; not when ``bt`` is read twice, nor when ``b`` is set in
+    between."""
+    helpers = {"reduce_to", "unbroadcast"}
+    out = to_source(peephole(parse_generated(textwrap.dedent(SCALED), helpers), arrays=True))
+    assert "    bt = reduce_to(g * (1.0 / s), _t3)\n" in out  # _t2 is set in between
+    assert "    bu = reduce_scaled(g, x, _t4)\n" in out
+    assert "    bv = reduce_to(g * s, _t3)\n" in out            # read twice
+    assert "    bw = reduce_scaled(g, x, _t2)\n" in out
+
+
+@pytest.mark.parametrize("a_shape, b_shape, like_shape", [
+    ((5, 3, 4), (1, 3, 4), (1, 3, 4)),     # the factor has the target's shape: taken out
+    ((5, 3, 4), (3, 4), (3, 4)),
+    ((3, 4), (5, 3, 4), (3, 4)),           # the other operand is the factor
+    ((5, 1, 4), (1, 3, 4), (1, 3, 4)),     # the factor is as large as the product: not
+    ((5, 3, 4), (1, 3, 1), (3, 4)),        # not the target's shape: not
+    ((5, 3, 4), (5, 3, 4), (5, 3, 4)),
+])
+def test_reduce_scaled_is_reduce_to_of_the_product(a_shape, b_shape, like_shape) -> None:
+    from ast_ad.npruntime import reduce_scaled
+    rng = np.random.default_rng(1)
+    a, b, like = rng.normal(size=a_shape), rng.normal(size=b_shape), np.zeros(like_shape)
+    got, want = reduce_scaled(a, b, like), reduce_to(a * b, like)
+    assert got.shape == want.shape == like.shape and got.dtype == like.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    f32 = reduce_scaled(a.astype(np.float32), b, like.astype(np.float32))
+    assert f32.dtype == np.float32
+
+
+def test_standardised_gradient() -> None:
+    """The GMM shape ``(x - mean) / sigma``: the mean's adjoint is the reduced form."""
+    def f(mu, log_s, X):
+        d = (X[:, None, :] - mu[None, :, :]) / np.exp(log_s)[None, :, :]
+        return np.sum(np.sin(d) ** 2)
+
+    rng = np.random.default_rng(2)
+    mu, log_s, X = rng.normal(size=(3, 2)), rng.normal(size=(3, 2)) * 0.3, rng.normal(size=(5, 2))
+    assert "reduce_scaled" in ast_ad.source(f, wrt=(0, 1), arrays=True)
+    from ast_ad.testing import check_grad
+    check_grad(f, (mu, log_s, X), wrt=(0, 1))

@@ -16,16 +16,16 @@ from ..walk import names as _names
 from ..walk import walk as fast_walk
 
 # our helpers that neither change nor keep their arguments
-PURE = {"unbroadcast", "reduce_to", "sum_vjp", "sum_expand", "mean_vjp", "mean_expand",
-        "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "add", "like",
-        "to_like", "zeros_like", "seed_scalar", "len", "range", "reversed", "min", "max", "abs",
-        "shape_only", "unpacked", "sequence", "sequence_vjp", "zip", "add_into", "sub_into",
-        "mul_into", "div_into"}
+PURE = {"unbroadcast", "reduce_to", "reduce_scaled", "sum_vjp", "sum_expand", "mean_vjp",
+        "mean_expand", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp",
+        "add", "like", "to_like", "zeros_like", "seed_scalar", "len", "range", "reversed", "min",
+        "max", "abs", "shape_only", "unpacked", "sequence", "sequence_vjp", "zip", "add_into",
+        "sub_into", "mul_into", "div_into"}
 # our helpers whose result is a new value (for arrays: never one of their arguments, nor a
 # view of one)
-FRESH = {"len", "unbroadcast", "sum_vjp", "mean_vjp", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a",
-         "dot_vjp_b", "extremum_vjp", "zeros_like", "matmul_vjp_a_many", "matmul_vjp_b_many",
-         "dot_vjp_a_many", "dot_vjp_b_many"}
+FRESH = {"len", "unbroadcast", "reduce_scaled", "sum_vjp", "mean_vjp", "matmul_vjp_a",
+         "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "zeros_like",
+         "matmul_vjp_a_many", "matmul_vjp_b_many", "dot_vjp_a_many", "dot_vjp_b_many"}
 # helpers whose result may be one of their arguments (``add(a, 0.0)`` is ``a``): all of
 # them, or only the first (``reduce_to(v, like)`` may be ``v``, never ``like``)
 PASS_THROUGH = {"add"}

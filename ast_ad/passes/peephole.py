@@ -12,6 +12,12 @@ Input: a simplified adjoint function. Output: the same function with
   up to rounding, one pass over the large array fewer);
 * **no product with a seed of 1** (scalar mode): in a fused loop, ``bs = 1.0`` is the
   seed, and ``bs * (2.0 * t)`` is ``2.0 * t`` (multiplying a float by 1 is exact);
+* **a product reduced twice, reduced once, with its factor taken out** (array mode):
+  ``bt = reduce_to(g * s, _t3)`` read only by ``reduce_to(bt, _t2)`` is
+  ``bt = reduce_scaled(g, s, _t2)``: at run time, when ``s`` has ``_t2``'s shape (it is the
+  same along every summed axis), that is ``reduce_to(g, _t2) * s``, and the large product
+  is never made (the adjoint of ``(x - mean) / sigma`` for the mean: the same value up to
+  rounding);
 * **no ``like`` where the adjoint is already like its variable** (array mode): a returned
   ``like(bW, W)`` is ``bW`` when ``bW`` was last set, at the top level, by a helper that
   returns a value of ``W``'s shape and float dtype (``reduce_to(e, W)``,
@@ -58,6 +64,7 @@ def peephole(func: gast.FunctionDef, arrays: bool) -> gast.FunctionDef:
              gast.UnaryOp: _unaryop, gast.AugAssign: _aug_assign}
     func = rewrite(func, rules)
     if arrays:
+        _scaled_reductions(func)
         _drop_likes(func)
     if units:  # a seed no longer read goes
         read = {n.id for n in name_nodes(func) if type(n.ctx) is gast.Load and n.id in units}
@@ -237,7 +244,7 @@ def _aug_assign(node: gast.AugAssign) -> gast.AugAssign:
 
 # the argument (position) of which each helper's result has the shape and float dtype
 _LIKE_ARGUMENT = {"reduce_to": 1, "unbroadcast": 1, "sum_vjp": 1, "matmul_vjp_a": 1,
-                  "matmul_vjp_b": 2}
+                  "matmul_vjp_b": 2, "reduce_scaled": 2}
 
 
 def _drop_likes(func: gast.FunctionDef) -> None:
@@ -274,3 +281,62 @@ def _made_like(body: list, adj: gast.Name, var: gast.Name) -> bool:
         return at is not None and len(stmt.value.args) > at \
             and _is_name(stmt.value.args[at], var.id)
     return False
+
+
+def _scaled_reductions(func: gast.FunctionDef) -> None:
+    """``bt = reduce_to(g * s, a)`` whose only reader is a later ``reduce_to(bt, b)`` in
+    the same block is ``bt = reduce_scaled(g, s, b)`` (see the module docstring)."""
+    loads: dict = {}
+    for node in name_nodes(func):
+        if type(node.ctx) is gast.Load:
+            loads[node.id] = loads.get(node.id, 0) + 1
+    for block in _statement_lists(func):
+        for k, stmt in enumerate(block):
+            if type(stmt) is not gast.Assign or len(stmt.targets) != 1 \
+                    or type(stmt.targets[0]) is not gast.Name \
+                    or helper_call(stmt.value) != "reduce_to" \
+                    or not _is_product(stmt.value.args[0]):
+                continue
+            ident = stmt.targets[0].id
+            if loads.get(ident) == 1:
+                like = _reduced_later(block, k, ident)
+                if like is not None:
+                    product = stmt.value.args[0]
+                    stmt.value = gast.Call(func=helper("reduce_scaled"), keywords=[], args=[
+                        product.left, product.right, gast.Name(
+                            id=like, ctx=gast.Load(), annotation=None, type_comment=None)])
+
+
+def _is_product(node: gast.expr) -> bool:
+    return type(node) is gast.BinOp and type(node.op) is gast.Mult
+
+
+def _reduced_later(block: list, k: int, ident: str) -> str | None:
+    """The name ``b`` of ``reduce_to(ident, b)`` (or ``unbroadcast``) in a statement after
+    ``block[k]`` that reads ``ident``, if nothing in between assigns ``ident`` or ``b``."""
+    for j in range(k + 1, len(block)):
+        stmt = block[j]
+        if ident not in _names_of(stmt):
+            continue
+        for node in fast_walk(stmt):
+            if helper_call(node) in _REDUCERS and _is_name(node.args[0], ident) \
+                    and type(node.args[1]) is gast.Name:
+                like = node.args[1].id
+                stored = {n.id for s in block[k + 1:j] for n in fast_walk(s)
+                          if type(n) is gast.Name and type(n.ctx) is not gast.Load}
+                return None if stored & {ident, like} else like
+        return None
+    return None
+
+
+def _statement_lists(func: gast.FunctionDef) -> list:
+    """Every list of statements in ``func`` (its body, and loops' and branches' bodies)."""
+    out, todo = [], [func]
+    while todo:
+        node = todo.pop()
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                out.append(block)
+                todo.extend(s for s in block if isinstance(s, (gast.For, gast.While, gast.If)))
+    return out

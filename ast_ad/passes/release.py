@@ -40,8 +40,8 @@ from ..walk import NESTED, parameters
 from ..walk import walk as fast_walk
 
 # helper -> position of the argument it reads only for its type, shape and dtype
-SHAPE_ARGUMENTS = {"reduce_to": 1, "unbroadcast": 1, "sum_vjp": 1, "sum_expand": 1,
-                   "mean_vjp": 1, "mean_expand": 1}
+SHAPE_ARGUMENTS = {"reduce_to": 1, "reduce_scaled": 2, "unbroadcast": 1, "sum_vjp": 1,
+                   "sum_expand": 1, "mean_vjp": 1, "mean_expand": 1}
 REVERSE_SWEEP = "reverse sweep"
 
 
