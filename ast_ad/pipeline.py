@@ -118,7 +118,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     funcs = split(generated, params_of(norm.func)) if kind == "split" else [func]
     temps = norm.temps | {namer.adjoint(t) for t in norm.temps if t in namer.adjoints}
     funcs = [simplify(f, temps, array_mode, tally) for f in funcs]
-    debug("simplify", funcs[-1])
+    funcs = [dead_starts(f, set(namer.adjoints.values()), tally) for f in funcs]
+    debug("simplify + starts", funcs[-1])
     funcs = [peephole(f, array_mode) for f in funcs]
     debug("peephole", funcs[-1])
     if not array_mode and kind in ("grad", "value_and_grad"):
@@ -135,8 +136,6 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         funcs = [release(f) for f in funcs]
         funcs = [in_place(f) for f in funcs]
         debug("release + in place", funcs[-1])
-    funcs = [dead_starts(f, set(namer.adjoints.values())) for f in funcs]
-    debug("starts", funcs[-1])
     injected = dict(linker.injected)
     injected.update(helpers_used(funcs, user_names, reverse.local, env, namer))
     guards = _unique([(env.globals, n, obj) for n, obj in guards if obj is not MISSING]

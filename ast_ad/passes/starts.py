@@ -1,11 +1,11 @@
 """Starts: an adjoint's zero start that nothing reads goes.
 
-Input: a finished adjoint. Output: the same function without each top-level ``bx = 0.0``
-(an adjoint set to zero where the reverse sweep starts, or before a fused loop) after which
-every way through the function sets ``bx`` before reading it, or never reads it again, as
-in ``bW = 0.0`` ... ``bW = matmul_vjp_b(g, a, W)``. A loop may run no iteration, so what
-a loop sets does not count for the statements after it; an ``if`` counts when both of its
-branches set ``bx``.
+Input: a simplified adjoint, and the Names of its statements as simplify left them.
+Output: the same function without each top-level ``bx = 0.0`` (an adjoint set to zero
+where the reverse sweep starts, or before a fused loop) after which every way through the
+function sets ``bx`` before reading it, or never reads it again, as in ``bW = 0.0`` ...
+``bW = matmul_vjp_b(g, a, W)``. A loop may run no iteration, so what a loop sets does not
+count for the statements after it; an ``if`` counts when both of its branches set ``bx``.
 
 >>> from ast_ad.source import to_source
 >>> from ast_ad.templates import parse_generated
@@ -32,30 +32,52 @@ from __future__ import annotations
 import gast
 
 from ..source import is_comment
+from ..tally import Tally
 from ..templates import helper_call
 from ..walk import names as _names
 from ..walk import statements
-from ..walk import walk as fast_walk
 
 _READ, _WRITE = "read", "write"
 
 
-def dead_starts(func: gast.FunctionDef, adjoints: set) -> gast.FunctionDef:
+def dead_starts(func: gast.FunctionDef, adjoints: set,
+                tally: Tally | None = None) -> gast.FunctionDef:
     """Drop the zero starts of ``adjoints`` that nothing reads (see above). A start whose
     first reader is ``bx = add(bx, e)``, where ``e`` is (the sequence adjoint of) a list of
     ours that nothing else holds or reads, goes too: that is ``bx = e``, without the copy
     ``add`` makes of a list added to zero."""
     body = func.body
-    kept = []
-    for k, stmt in enumerate(body):
-        if _dead(stmt, body[k + 1:], adjoints):
-            continue
-        if _zero_start(stmt, adjoints) and _pass_through(body, k, adjoints):
-            continue
-        kept.append(stmt)
-    if len(kept) != len(body):
-        func.body = kept
+    starts = [k for k, stmt in enumerate(body) if _zero_start(stmt, adjoints)]
+    if not starts:
+        return func
+    names = _Names(tally or Tally())
+    dropped = set()
+    for k in starts:
+        ident = body[k].targets[0].id
+        if _first_touch(body[k + 1:], ident, names) != _READ \
+                or _pass_through(body, k, adjoints, names):
+            dropped.add(k)
+    if dropped:
+        func.body = [stmt for k, stmt in enumerate(body) if k not in dropped]
     return func
+
+
+class _Names:
+    """The names under each statement, as a pass before listed them (``tally``)."""
+
+    def __init__(self, tally: Tally):
+        self.tally = tally
+        self.found: dict = {}
+
+    def of(self, stmt: gast.stmt) -> set:
+        hit = self.found.get(id(stmt))
+        if hit is None:
+            loads, uses, _ = self.tally.names(stmt)
+            hit = self.found[id(stmt)] = set(loads).union(uses)
+        return hit
+
+    def writes(self, stmt: gast.stmt) -> list:
+        return self.tally.names(stmt)[2]
 
 
 def _zero_start(stmt: gast.stmt, adjoints: set) -> bool:
@@ -65,12 +87,12 @@ def _zero_start(stmt: gast.stmt, adjoints: set) -> bool:
         and stmt.value.value == 0
 
 
-def _pass_through(body: list, k: int, adjoints: set) -> bool:
+def _pass_through(body: list, k: int, adjoints: set, names: _Names) -> bool:
     """Is the first statement after ``body[k]`` (``bx = 0.0``) that mentions ``bx`` a
     top-level ``bx = add(bx, e)`` for an unshared list ``e`` of ours? Then it becomes
     ``bx = e``."""
     ident = body[k].targets[0].id
-    at = next((j for j in range(k + 1, len(body)) if ident in _names(body[j])), None)
+    at = next((j for j in range(k + 1, len(body)) if ident in names.of(body[j])), None)
     if at is None:
         return False
     stmt = body[at]
@@ -83,26 +105,25 @@ def _pass_through(body: list, k: int, adjoints: set) -> bool:
         return False
     held = e.args[0] if helper_call(e) == "sequence_vjp" and e.args else e
     if type(held) is not gast.Name or held.id not in adjoints \
-            or any(held.id in _names(s) for s in body[at + 1:]) \
-            or not _only_new(body, held.id):
+            or any(held.id in names.of(s) for s in body[at + 1:]) \
+            or not _only_new(body, held.id, names):
         return False
     stmt.value = e
     return True
 
 
-def _only_new(body: list, ident: str) -> bool:
+def _only_new(body: list, ident: str, names: _Names) -> bool:
     """Is ``ident`` set once, at the top level, to a new list of zeros, and only changed
     item by item after that (``ident[i] += e``)?"""
-    sets = [n for s in body for n in fast_walk(s)
-            if type(n) is gast.Name and n.id == ident and type(n.ctx) is not gast.Load]
     made = [s for s in body if type(s) is gast.Assign and len(s.targets) == 1
             and type(s.targets[0]) is gast.Name and s.targets[0].id == ident]
-    if not (len(sets) == 1 and len(made) == 1 and made[0].targets[0] is sets[0]
-            and helper_call(made[0].value) == "zeros_like"):
+    if len(made) != 1 or helper_call(made[0].value) != "zeros_like" \
+            or sum(names.writes(s).count(ident) for s in body) != 1:
         return False
-    for stmt in statements(gast.Module(body=body, type_ignores=[])):
+    mentioning = [s for s in body if ident in names.of(s)]
+    for stmt in statements(gast.Module(body=mentioning, type_ignores=[])):
         if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) \
-                and ident in _names(stmt) and stmt is not made[0] \
+                and ident in names.of(stmt) and stmt is not made[0] \
                 and not _item_update(stmt, ident) and not _added(stmt, ident):
             return False  # read as a whole somewhere: it may be held there
     return True
@@ -125,15 +146,11 @@ def _item_update(stmt: gast.stmt, ident: str) -> bool:
         and ident not in _names(target.slice)
 
 
-def _dead(stmt: gast.stmt, after: list, adjoints: set) -> bool:
-    return _zero_start(stmt, adjoints) and _first_touch(after, stmt.targets[0].id) != _READ
-
-
-def _first_touch(stmts: list, ident: str) -> str | None:
+def _first_touch(stmts: list, ident: str, names: _Names) -> str | None:
     """Whether the statements read ``ident`` before every way through them sets it
     (``_READ``), set it first on every way (``_WRITE``), or neither (None)."""
     for stmt in stmts:
-        if is_comment(stmt) or ident not in _names(stmt):
+        if ident not in names.of(stmt) or is_comment(stmt):
             continue
         kind = type(stmt)
         if kind is gast.Assign:
@@ -145,11 +162,12 @@ def _first_touch(stmts: list, ident: str) -> str | None:
         if kind is gast.For or kind is gast.While:
             head = [stmt.iter, stmt.target] if kind is gast.For else [stmt.test]
             if any(ident in _names(h) for h in head) or stmt.orelse \
-                    or _first_touch(stmt.body, ident) == _READ:
+                    or _first_touch(stmt.body, ident, names) == _READ:
                 return _READ
             continue  # the loop may run no iteration: what follows it decides
         if kind is gast.If:
-            branches = (_first_touch(stmt.body, ident), _first_touch(stmt.orelse, ident))
+            branches = (_first_touch(stmt.body, ident, names),
+                        _first_touch(stmt.orelse, ident, names))
             if ident in _names(stmt.test) or _READ in branches:
                 return _READ
             if branches == (_WRITE, _WRITE):
