@@ -72,17 +72,18 @@ def _candidate(body: list, k: int, adjoints: set) -> tuple | None:
     """``(adjoint, first update, second update, stop)`` for the loop ``body[k]``."""
     loop = body[k]
     if type(loop) is not gast.For or loop.orelse or type(loop.target) is not gast.Name \
-            or not range_call(loop.iter) or len(loop.iter.args) not in (1, 2) \
-            or any(isinstance(n, _JUMPS) for n in fast_walk(loop)):
+            or not range_call(loop.iter) or len(loop.iter.args) not in (1, 2):
         return None
     i = loop.target.id
+    firsts = [s for s in loop.body if _update(s, adjoints) and _at(s.target.slice, i)]
     bounds = loop.iter.args
-    if not all(type(b) in (gast.Name, gast.Constant) for b in bounds) \
+    if not firsts or not all(type(b) in (gast.Name, gast.Constant) for b in bounds) \
+            or any(isinstance(n, _JUMPS) for n in fast_walk(loop)) \
             or _assigned(loop.body) & ({i} | {b.id for b in bounds if type(b) is gast.Name}):
         return None
-    for first in loop.body:
+    for first in firsts:
         adj = _update(first, adjoints)
-        if adj is None or not _at(first.target.slice, i) or not _zeros_before(body, k, adj):
+        if not _zeros_before(body, k, adj):
             continue
         second = _second(loop.body, first, adj, i)
         if second is not None:
