@@ -277,3 +277,30 @@ def test_standardised_gradient() -> None:
     assert "reduce_scaled" in ast_ad.source(f, wrt=(0, 1), arrays=True)
     from ast_ad.testing import check_grad
     check_grad(f, (mu, log_s, X), wrt=(0, 1))
+
+
+def test_negated_start_then_added_is_a_difference() -> None:
+    """``bz = -a; bz += b`` is ``bz = b - a`` (the same bits); not with ``-=``, not when
+    something in between, and not when ``b`` reads ``bz``."""
+    src = textwrap.dedent("""\
+        def f(a, b, c):
+            bz = -reduce_to(a * c, b)
+            bz += reduce_to(b * np.exp(a), b)
+            by = -a
+            by -= b
+            bx = -a
+            c = 1.0
+            bx += b
+            bw = -a
+            bw += bw * b
+            return (bz, by, bx, bw)
+        """)
+    out = to_source(peephole(parse_generated(src, {"reduce_to"}), arrays=True))
+    assert "    bz = reduce_to(b * np.exp(a), b) - reduce_to(a * c, b)\n" in out
+    assert "    by = -a\n    by -= b\n" in out and "    bx = -a\n" in out
+    assert "    bw = -a\n    bw += bw * b\n" in out
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=7), rng.normal(size=7)
+    bz = -a
+    bz += b
+    assert np.array_equal(bz, b - a)  # bit for bit

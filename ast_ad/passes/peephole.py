@@ -10,6 +10,10 @@ Input: a simplified adjoint function. Output: the same function with
 * **factors taken out of reductions** (array mode): ``reduce_to(g * (a / x), x)`` is
   ``reduce_to(g * a, x) / x`` (``x`` is constant along the summed axes; the same value
   up to rounding, one pass over the large array fewer);
+* **no negated start**: ``bx = -a`` followed by ``bx += b`` is ``bx = b - a`` (``-a + b``
+  and ``b - a`` are the same IEEE number), one pass over the values fewer; ``bx -= b``
+  after it is ``bx = -(a + b)``, which keeps the negation but loses the in-place update;
+  it is left alone;
 * **no product with a seed of 1** (scalar mode): in a fused loop, ``bs = 1.0`` is the
   seed, and ``bs * (2.0 * t)`` is ``2.0 * t`` (multiplying a float by 1 is exact);
 * **a product reduced twice, reduced once, with its factor taken out** (array mode):
@@ -47,6 +51,7 @@ import functools
 
 import gast
 
+from ..analysis.sharing import pure_call
 from ..templates import HELPER, helper, helper_call
 from ..walk import name_nodes, parameters, rewrite
 from ..walk import names as _names_of
@@ -63,6 +68,7 @@ def peephole(func: gast.FunctionDef, arrays: bool) -> gast.FunctionDef:
              gast.Call: functools.partial(_call, arrays=arrays),
              gast.UnaryOp: _unaryop, gast.AugAssign: _aug_assign}
     func = rewrite(func, rules)
+    _negated_starts(func)
     if arrays:
         _scaled_reductions(func)
         _drop_likes(func)
@@ -340,3 +346,26 @@ def _statement_lists(func: gast.FunctionDef) -> list:
                 out.append(block)
                 todo.extend(s for s in block if isinstance(s, (gast.For, gast.While, gast.If)))
     return out
+
+
+def _negated_starts(func: gast.FunctionDef) -> None:
+    """``bx = -a`` directly followed by ``bx += b`` is ``bx = b - a`` (see the module
+    docstring), when neither ``a`` nor ``b`` calls anything that changes a value."""
+    for block in _statement_lists(func):
+        k = 0
+        while k + 1 < len(block):
+            first, second = block[k], block[k + 1]
+            if type(first) is gast.Assign and len(first.targets) == 1 \
+                    and type(first.targets[0]) is gast.Name and _neg(first.value) \
+                    and type(second) is gast.AugAssign and type(second.op) is gast.Add \
+                    and _is_name(second.target, first.targets[0].id) \
+                    and first.targets[0].id not in _names_of(second.value) \
+                    and _calls_pure(first.value) and _calls_pure(second.value):
+                first.value = gast.BinOp(left=second.value, op=gast.Sub(),
+                                         right=first.value.operand)
+                del block[k + 1]
+            k += 1
+
+
+def _calls_pure(node: gast.expr) -> bool:
+    return all(pure_call(n) for n in fast_walk(node) if type(n) is gast.Call)
