@@ -8,17 +8,12 @@ import textwrap
 
 import numpy as np
 import pytest
+from test_items import ROSENBROCK
 
 import ast_ad
 from ast_ad.testing import numerical_grad
 
-ROSEN = """
-def rosen(x):
-    s = 0.0
-    for i in range(len(x) - 1):
-        s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
-    return s
-"""
+ROSEN = ROSENBROCK  # tests/test_items.py's
 FROM_ONE = """
 def from_one(x, n):
     s = 0.0
