@@ -45,6 +45,8 @@ STATEMENTS = [
 # a helper that is inlined: its parameters' fixed items are the same in every iteration
 HELPER = ["def helper(v, p):", "    c, d = p[0], p[1]", "    return c * v - d * v * v", "", ""]
 RESULTS = ["s", "s * s", "s / len(xs)", "s + t", "math.sin(s) + t * a"]
+PAIRS = ["(xs[j] - xs[i] * xs[i]) ** 2 * a", "xs[i] * xs[j + 0] - b * xs[j]",
+         "math.sin(xs[i] - a * xs[j])", "xs[j] * a - xs[i] * b", "(xs[i + 1] - xs[i]) ** 2"]
 
 
 def program(r: random.Random) -> str:
@@ -54,7 +56,11 @@ def program(r: random.Random) -> str:
     steps = ["j = min(i + 1, len(xs) - 1)", "j = i"] + ["j = i + 1"] * short
     lines = ["import math", "", "", *HELPER, "def f(a, b, xs):", "    s = 0.0", "    t = 1.0",
              f"    for i in range(len(xs) - {short}):", ind + r.choice(steps)]
-    for _ in range(r.randint(1, 4)):
+    paired = short and r.random() < 0.3
+    if paired:  # neighbours: the adjoint of xs[i + 1] is carried to the next iteration
+        lines[-1] = ind + "j = i + 1"
+        lines.append(ind + f"s += {r.choice(PAIRS)}")
+    for _ in range(r.randint(0 if paired else 1, 3 if paired else 4)):
         e, e2 = r.choice(TERMS), r.choice(TERMS)
         lines.append(ind + r.choice(STATEMENTS).format(e=e, e2=e2, ind=ind))
     lines.append(f"    return {r.choice(RESULTS)}")
