@@ -232,9 +232,12 @@ def _new_axes_only(primal: object, path: tuple, g: object) -> object:
             or g.size != primal.size or g.dtype != primal.dtype:
         return None
     for item in index:
-        if not (item is None or (type(item) is slice and item == slice(None))):
+        if item is not None and item != _WHOLE:
             return None
     return g.reshape(primal.shape).copy()
+
+
+_WHOLE = slice(None)
 
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
