@@ -179,6 +179,7 @@ def f(W, b, V, x, g, h):
     bb = unbroadcast(g, b)
     bV = reduce_to(g, V)
     bV += g
+    bb += unbroadcast(h, b)
     bx = reduce_to(g, h)
     bh = matmul_vjp_a(g, h, W)
     x = h
@@ -189,7 +190,8 @@ def f(W, b, V, x, g, h):
 
 def test_returned_likes_that_change_nothing_go() -> None:
     """``like(bW, W)`` goes after ``bW = matmul_vjp_b(g, h, W)`` and ``unbroadcast(g, b)``;
-    it stays after a later ``bV += g``, for a reassigned ``x``, and where the helper's
+    it stays after a later ``bV += g``, but not after ``bb += unbroadcast(h, b)``, for a
+    reassigned ``x``, and where the helper's
     result is like another variable (``matmul_vjp_a(g, h, W)`` is like ``h``, not
     ``W``, but here it is returned as ``like(bh, h)``: that one goes)."""
     helpers = {"matmul_vjp_a", "matmul_vjp_b", "unbroadcast", "reduce_to", "like"}

@@ -275,18 +275,26 @@ def _drop_likes(func: gast.FunctionDef) -> None:
 
 def _made_like(body: list, adj: gast.Name, var: gast.Name) -> bool:
     """Is ``adj`` last set at the top level of ``body`` by a helper whose result is like
-    ``var``, with nothing after that (but the return) mentioning ``adj``?"""
+    ``var``, with nothing after that (but the return, and top-level ``adj += e`` of such
+    helpers' results, which keep it so) mentioning ``adj``?"""
     for stmt in reversed(body[:-1]):
         if adj.id not in _names_of(stmt):
+            continue
+        if type(stmt) is gast.AugAssign and type(stmt.op) in (gast.Add, gast.Sub) \
+                and _is_name(stmt.target, adj.id) and _like_of(stmt.value, var) \
+                and adj.id not in _names_of(stmt.value):
             continue
         if type(stmt) is not gast.Assign or len(stmt.targets) != 1 \
                 or type(stmt.targets[0]) is not gast.Name or stmt.targets[0].id != adj.id:
             return False
-        fn = helper_call(stmt.value)
-        at = _LIKE_ARGUMENT.get(fn)
-        return at is not None and len(stmt.value.args) > at \
-            and _is_name(stmt.value.args[at], var.id)
+        return _like_of(stmt.value, var)
     return False
+
+
+def _like_of(value: gast.expr, var: gast.Name) -> bool:
+    """Is ``value`` a helper's result that is like ``var`` (``reduce_to(e, var)``...)?"""
+    at = _LIKE_ARGUMENT.get(helper_call(value))
+    return at is not None and len(value.args) > at and _is_name(value.args[at], var.id)
 
 
 def _scaled_reductions(func: gast.FunctionDef) -> None:

@@ -142,7 +142,7 @@ def grad_mixed(x, y):
     bx = reduce_to(unbroadcast(b_t3, _t2) * np.cos(x), x)
     bx += reduce_to(b_t1 * y, x)
     by = reduce_to(b_t1 * x, y)
-    return (like(bx, x), by)
+    return (bx, by)
 
 
 def value_and_grad_mixed(x, y):
@@ -160,4 +160,4 @@ def value_and_grad_mixed(x, y):
     bx = reduce_to(unbroadcast(b_t3, _t2) * np.cos(x), x)
     bx += reduce_to(b_t1 * y, x)
     by = reduce_to(mul_into(b_t1, x), y)
-    return (_t3, (like(bx, x), by))
+    return (_t3, (bx, by))
