@@ -189,11 +189,10 @@ def f(W, b, V, x, g, h):
 
 
 def test_returned_likes_that_change_nothing_go() -> None:
-    """``like(bW, W)`` goes after ``bW = matmul_vjp_b(g, h, W)`` and ``unbroadcast(g, b)``;
-    it stays after a later ``bV += g``, but not after ``bb += unbroadcast(h, b)``, for a
-    reassigned ``x``, and where the helper's
-    result is like another variable (``matmul_vjp_a(g, h, W)`` is like ``h``, not
-    ``W``, but here it is returned as ``like(bh, h)``: that one goes)."""
+    """``like(bW, W)`` goes after ``bW = matmul_vjp_b(g, h, W)``, ``like(bb, b)`` after
+    ``bb = unbroadcast(g, b)`` and ``bb += unbroadcast(h, b)``, and ``like(bh, h)`` after
+    ``bh = matmul_vjp_a(g, h, W)`` (like ``h``). ``like(bV, V)`` stays after ``bV += g``,
+    and ``like(bx, x)`` for an ``x`` set again."""
     helpers = {"matmul_vjp_a", "matmul_vjp_b", "unbroadcast", "reduce_to", "like"}
     out = to_source(peephole(parse_generated(textwrap.dedent(LIKES), helpers), arrays=True))
     assert out.splitlines()[-1] == (
