@@ -111,5 +111,9 @@ def test_nested_loop_and_taped_value_fuse_without_a_tape() -> None:
     assert "        for _k1 in reversed(range(_n1)):\n" in fused
     assert "_tape" not in source and "_push" not in source and "_pop" not in source
     assert "r = None" not in source
+    lines = source.splitlines()  # the inner loop's heading is not repeated inside it
+    at = next(k for k, line in enumerate(lines) if "for _k1 in reversed" in line)
+    assert lines[at + 1].strip() != lines[at - 1].strip()
+    assert lines[at - 1].strip().startswith("# line") and "for c in coeffs" in lines[at - 1]
     squared = ast_ad.source(cases.horner_squared, wrt=0)  # its seed needs the loop's result
     assert FUSED not in squared and "_push(r)" in squared

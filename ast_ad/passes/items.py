@@ -14,7 +14,8 @@ straight-line statements inside a loop (where it pays),
 * **an adjoint copy read once is forwarded**: ``bc = bp; bp = bp * x; g[k] += bc`` is
   ``g[k] += bp; bp = bp * x``: the reader reads the source, moved up before the source
   changes when nothing in between reads or writes what it writes or writes what it reads
-  (your own variables keep their names).
+  (your own variables keep their names); a loop body's first ``# line N`` comment that
+  the move leaves repeating the comment above the loop goes.
 
 This is what a hand-written loop body does with ``x[i]`` read three times and two
 partials of one term for the same item (Rosenbrock's function).
@@ -67,7 +68,20 @@ def items(func: gast.FunctionDef, adjoints: set) -> gast.FunctionDef:
         func.body = [s for s in func.body if not (
             type(s) is gast.Assign and len(s.targets) == 1 and type(s.targets[0]) is gast.Name
             and s.targets[0].id in unread and type(s.value) is gast.Constant)]
+        _repeated_headings(func)
     return func
+
+
+def _repeated_headings(func: gast.FunctionDef) -> None:
+    """A loop body's first comment that repeats the comment just above the loop (``# line
+    36: for c in coeffs:`` above and inside Horner's inner reverse loop) goes."""
+    for block in [func.body] + _loop_blocks(func.body, False, []):
+        for k in range(1, len(block)):
+            loop, above = block[k], block[k - 1]
+            if isinstance(loop, (gast.For, gast.While)) and is_comment(above) \
+                    and len(loop.body) > 1 and is_comment(loop.body[0]) \
+                    and loop.body[0].value.args[0].value == above.value.args[0].value:
+                del loop.body[0]
 
 
 def _loop_blocks(block: list, in_loop: bool, out: list) -> list:
