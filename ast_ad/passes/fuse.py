@@ -182,7 +182,7 @@ class _Plan:
         local, read = state
         for stmt in body:
             if isinstance(stmt, gast.For):
-                if _reads(stmt.iter) & (accumulated | changing) \
+                if stmt.orelse or _reads(stmt.iter) & (accumulated | changing) \
                         or not self._recomputable(stmt.target):
                     return False
                 local.add(stmt.target.id)
