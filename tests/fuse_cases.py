@@ -154,3 +154,13 @@ def last_item(a, xs):
             p = p + a * w * x
         s += p
     return s + w
+
+
+def keep_tape(x, xs):
+    y = x * x
+    y = math.sin(y)
+    s = 0.0
+    for v in xs:
+        r = v * y
+        s += r * r
+    return s

@@ -19,8 +19,9 @@ POINTS = {
     "chained": (0.9, [0.5, -1.0, 2.0]),
     "doubling": (0.9, [0.5, -1.0, 2.0]),  # the nested reverse loop carries bx over
     "last_item": (0.9, [0.5, -1.0, 2.0]),  # w, which the nested reverse loop sets, is read
+    "keep_tape": (0.9, [0.5, -1.0, 2.0]),  # fused, but the tape still holds y for later
 }
-SHOULD_FUSE = {"rosen", "fit", "wave", "horner"}  # horner: a nested loop and a taped value
+SHOULD_FUSE = {"rosen", "fit", "wave", "horner", "keep_tape"}  # horner: a nested loop
 
 
 @pytest.mark.parametrize("name", sorted(POINTS))
@@ -28,7 +29,8 @@ def test_fused_only_when_safe_and_gradients_match(name: str) -> None:
     fn, args = getattr(cases, name), POINTS[name]
     wrt = tuple(i for i, a in enumerate(args) if i < 2 or not isinstance(a, list))
     wrt = tuple(i for i in wrt if not (name == "fit" and i > 1))
-    if name in ("horner", "horner_squared", "inner_tape", "doubling", "last_item"):
+    if name in ("horner", "horner_squared", "inner_tape", "doubling", "last_item",
+                "keep_tape"):
         wrt = (0,)  # the coefficients, as a fit does
     source = ast_ad.source(fn, wrt=wrt)
     assert (FUSED in source) == (name in SHOULD_FUSE), source

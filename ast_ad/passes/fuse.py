@@ -302,8 +302,9 @@ class _Plan:
         check = gast.Expr(value=seed_call)
         early, late = self.hoisted
         head = body[:self.fwd_at]
-        if self.taped and not any(_is_push(s) for s in fast_walk(gast.Module(
-                body=head + late + body[self.rev_at + 1:], type_ignores=[]))):
+        rest = [s for s in head if not _tape_setup(s)] + late + body[self.rev_at + 1:]
+        if self.taped and not any(type(n) is gast.Name and n.id in _TAPE for n in fast_walk(
+                gast.Module(body=rest, type_ignores=[]))):
             head = _without_tape(head, self.taped)  # the loops were its only users
         return (head + early + start + preamble + [heading, self.fwd] + late
                 + [body[self.rev_mark], check] + body[self.rev_at + 1:])
@@ -322,6 +323,11 @@ def _is_pop(node: gast.AST) -> bool:
     return type(node) is gast.Assign and len(node.targets) == 1 \
         and type(node.targets[0]) is gast.Name and helper_call(node.value) == "_pop" \
         and not node.value.args
+
+
+def _tape_setup(stmt: gast.stmt) -> bool:
+    """``_tape = []``, ``_push = _tape.append`` or ``_pop = _tape.pop``."""
+    return type(stmt) is gast.Assign and _target_name(stmt) in _TAPE
 
 
 def _without_tape(head: list, taped: set) -> list:
