@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GradientError
-from .pipeline import Transformation, guards_hold, has_arrays, split_adjoint, transform
+from .pipeline import _PLAIN, Transformation, guards_hold, has_arrays, split_adjoint, transform
 from .runtime import like
 
 _CACHE: dict = {}
@@ -59,12 +59,21 @@ def _wrt_positions(code: object, wrt: Wrt) -> frozenset:
                      for i in items)
 
 
-def _no_integer_arrays(args: tuple) -> bool:
-    """No argument is a NumPy array of integers (or bools)? Else the full check runs."""
+def _quick_mode(args: tuple) -> bool | None:
+    """Array mode for these positional arguments, in one pass: floats, ints, float arrays
+    and lists of plain numbers (the common calls); None for anything else (the full checks
+    decide, and refuse integer arrays)."""
+    arrays = False
     for value in args:
-        if type(value) is np.ndarray and value.dtype.kind != "f":
-            return False
-    return True
+        kind = type(value)
+        if kind is np.ndarray:
+            if value.dtype.kind != "f":
+                return None
+            arrays = True
+        elif kind is not float and kind is not int and not (
+                (kind is list or kind is tuple) and _PLAIN.issuperset(map(type, value))):
+            return None
+    return arrays
 
 
 def _refuse_integer_arrays(fn: Callable, args: tuple, wrt: Wrt) -> None:
@@ -107,10 +116,8 @@ def _wrap(fn: Callable | None, wrt: Wrt, kind: str) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # the common call inline: positional arguments, already built, no integer array
         if not kwargs:
-            arrays = has_arrays(args)
-            hit = built.get(arrays)
-            if hit is not None and guards_hold(hit[0].guards) and (
-                    not arrays or _no_integer_arrays(args)):
+            hit = built.get(_quick_mode(args))
+            if hit is not None and guards_hold(hit[0].guards):
                 return hit[1](*args)
         return adjoint.function(args, kwargs)(*args, **kwargs)
 
