@@ -114,3 +114,14 @@ def test_dict_keys(make_module) -> None:
             return s
         """)
     assert ast_ad.grad(m.f)(2.0, {1.0: "x", 2.5: "y"}) == pytest.approx(3.5)
+
+
+def test_counts_nothing_reads_go(make_module) -> None:
+    """Fused, Horner's outer loop walks zip(xs, ys) and no reverse loop counts it: its
+    counts go (``_n2``, ``_n3``, ``_t1 = min(_n2, _n3)``); the inner loop's ``_n1`` stays
+    for the reverse inner loop. Unfused (HORNER_SQUARED), the reverse loop keeps them."""
+    src = ast_ad.source(load(make_module, HORNER).fit, wrt=0)
+    assert "min(" not in src and "_n2" not in src and "_n3" not in src
+    assert "_n1 = len(_seq1)" in src and "reversed(range(_n1))" in src
+    kept = ast_ad.source(load(make_module, HORNER_SQUARED).fit, wrt=0)
+    assert "_t1 = min(_n2, _n3)" in kept and "reversed(range(_t1))" in kept

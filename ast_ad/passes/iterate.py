@@ -8,7 +8,7 @@ zip(xs, ys)`` into a count up to ``min(_n2, _n3)`` reading ``_seq2[_k2]`` and
 where such a forward loop is ``for c in _seq1:`` (or ``for _t2, _t3 in zip(_seq2,
 _seq3):``) when its count is read nowhere else, not even after it, and no sequence it
 reads is ever changed in place: the same items, in the same order, without a subscript
-per item. The reverse loop keeps its count.
+per item. The reverse loop keeps its count; a count that nothing reads any more goes.
 
 >>> from ast_ad.source import to_source
 >>> from ast_ad.templates import parse_generated
@@ -23,7 +23,6 @@ per item. The reverse loop keeps its count.
 >>> print(to_source(iterate(parse_generated(src, {"sequence", "len"}))), end="")
 def f(xs):
     _seq1 = sequence(xs)
-    _n1 = len(_seq1)
     s = 0.0
     for x in _seq1:
         s = s + x * x
@@ -53,14 +52,32 @@ def iterate(func: gast.FunctionDef) -> gast.FunctionDef:
     loads, rebinding = _count_loads(func)
     unsafe = None
     for loop in loops:
-        plan = _plan(loop, sizes[loop.iter.args[0].id], loads, rebinding)
+        count = loop.iter.args[0].id
+        plan = _plan(loop, sizes[count], loads, rebinding)
         if plan is None:
             continue
         if unsafe is None:
             unsafe = unsafe_names(func.body)
         if unsafe.isdisjoint(seq for seq, _ in plan):
             _rewrite(loop, plan, loads)
+            loads[count] -= 1
+    _drop_unread_counts(func, sizes, loads)
     return func
+
+
+def _drop_unread_counts(func: gast.FunctionDef, sizes: dict, loads: dict) -> None:
+    """The counts (``_n2 = len(_seq2)``, ``_t1 = min(_n2, _n3)``) that no loop reads any
+    more go, latest first, so that the counts a ``min`` read go with it."""
+    body = func.body
+    for k in range(len(body) - 1, -1, -1):
+        stmt = body[k]
+        if type(stmt) is gast.Assign and len(stmt.targets) == 1 \
+                and type(stmt.targets[0]) is gast.Name and stmt.targets[0].id in sizes \
+                and loads.get(stmt.targets[0].id, 0) == 0:
+            for arg in stmt.value.args:
+                if type(arg) is gast.Name:
+                    loads[arg.id] = loads.get(arg.id, 0) - 1
+            del body[k]
 
 
 def _sizes(body: list) -> dict:
