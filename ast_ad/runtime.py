@@ -104,7 +104,7 @@ def zeros_like(value: object) -> object:
     if kind is float:
         return 0.0
     if kind is list or kind is tuple:
-        if set(map(type, value)) <= _NUMBERS:  # a list of numbers, at C speed
+        if _NUMBERS.issuperset(map(type, value)):  # a list of numbers, at C speed
             return [0.0] * len(value)
         return [zeros_like(v) for v in value]
     np = _np()
@@ -160,7 +160,7 @@ def add(a: object, b: object) -> object:
 
 def _copy(value: object) -> object:
     kind = type(value)
-    if (kind is list or kind is tuple) and set(map(type, value)) <= _NUMBERS:
+    if (kind is list or kind is tuple) and _NUMBERS.issuperset(map(type, value)):
         return list(value)  # a list of numbers, at C speed
     np = _np()
     if isinstance(value, (list, tuple)):
