@@ -821,3 +821,37 @@ def test_list_gradient_is_a_new_list_each_call() -> None:
     assert first == second and first is not second and type(first) is list
     want = [sum(2.0 * (0.5 * x * x - x + 2.0) * x ** (2 - k) for x in xs) for k in range(3)]
     assert first == pytest.approx(want, rel=1e-12)
+
+
+def test_reset_set_again_in_its_block_goes() -> None:
+    """In a loop body, ``bh = 0.0`` followed in the same block by ``bh = ...`` (not reading
+    it) goes; a reset at the end of the body, which the next iteration reads, stays."""
+    from ast_ad.passes.starts import dead_starts
+    from ast_ad.templates import parse_generated
+    src = textwrap.dedent("""\
+        def f(g, n, w):
+            bh = 0.0
+            bk = 0.0
+            for i in range(n):
+                bx = bh * w
+                __ast_ad_comment__("line 3: h = w * h")
+                bh = 0.0
+                __ast_ad_comment__("line 2: k = h + 1")
+                bh = bx * w
+                bk = bk + bh
+                bk = 0.0
+            return (bh, bk)
+        """)  # (the comment calls are how comment lines are held in the tree)
+    out = to_source(dead_starts(parse_generated(src, set()), {"bh", "bk", "bx"}))
+    assert out == textwrap.dedent("""\
+        def f(g, n, w):
+            bh = 0.0
+            bk = 0.0
+            for i in range(n):
+                bx = bh * w
+                # line 2: k = h + 1
+                bh = bx * w
+                bk = bk + bh
+                bk = 0.0
+            return (bh, bk)
+        """)

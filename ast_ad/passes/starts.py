@@ -59,7 +59,26 @@ def dead_starts(func: gast.FunctionDef, adjoints: set,
             dropped.add(k)
     if dropped:
         func.body = [stmt for k, stmt in enumerate(body) if k not in dropped]
+    _dead_resets(func.body, adjoints, names)
     return func
+
+
+def _dead_resets(body: list, adjoints: set, names: _Names) -> None:
+    """In the loops' bodies, a reset ``bx = 0.0`` that the rest of its own block sets again
+    before reading it (the reverse loop's ``bh = 0.0`` ... ``bh = matmul_vjp_b(...)``) goes.
+    (Only a sure set counts here: a reset nothing reads in its block may still be read by
+    the next iteration or after the loop.)"""
+    for stmt in body:
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
+            for block in (stmt.body, stmt.orelse):
+                _dead_resets(block, adjoints, names)
+                dead = [k for k, s in enumerate(block) if _zero_start(s, adjoints)
+                        and _first_touch(block[k + 1:], s.targets[0].id, names) == _WRITE]
+                for k in reversed(dead):
+                    del block[k]
+                    if 0 < k < len(block) and is_comment(block[k - 1]) \
+                            and is_comment(block[k]):
+                        del block[k - 1]  # its "# line N" heads nothing now
 
 
 class _Names:
