@@ -108,7 +108,10 @@ def node_fields(kind: type) -> tuple:
     return _node_fields(kind) if fields is None else fields
 
 
-def _walk(root: gast.AST):
+def _walk(root: gast.AST, local: bool = False):
+    """The nodes under ``root`` in ``gast.walk``'s set, depth first; with ``local``, a
+    nested function's node is yielded without entering it (the same nodes in the same order
+    when there is none: ``_cached`` relies on it)."""
     stack = [root]
     pop, push, extend = stack.pop, stack.append, stack.extend
     fields_of = _NODE_FIELDS.get
@@ -123,6 +126,8 @@ def _walk(root: gast.AST):
             if isinstance(annotation, _AST):
                 push(annotation)
             continue
+        if local and node is not root and kind in _NESTED_KINDS:
+            continue
         fields = fields_of(kind)
         if fields is None:
             fields = _node_fields(kind)
@@ -132,6 +137,11 @@ def _walk(root: gast.AST):
                 extend([v for v in value if isinstance(v, _AST)])
             elif isinstance(value, _AST):
                 push(value)
+
+
+def _walk_local(root: gast.AST):
+    """``_walk`` not entering nested functions (what ``_cached`` computes for slot 2)."""
+    return _walk(root, True)
 
 
 def rewrite(node: gast.AST, rules: dict) -> gast.AST:
@@ -172,7 +182,7 @@ def nodes_of(root: gast.AST, kinds: tuple, local: bool = False) -> list:
     nodes are sorted by class once: each call then looks at no other node."""
     entry = _FROZEN.get(id(root)) if _FROZEN else None
     if entry is None or entry[0] is not root:
-        return [n for n in (_walk_local(root) if local else _walk(root)) if type(n) in kinds]
+        return [n for n in _walk(root, local) if type(n) in kinds]
     nodes = _cached(root, 2, _walk_local) if local else _cached(root, 1, _walk)
     hit = entry[3].get(("by class", id(nodes)))  # (the two walks may be one list)
     if hit is None:
@@ -234,36 +244,6 @@ def walk_local(root: gast.AST):
     """Like ``gast.walk(root)``, but yields a nested function's node without entering it."""
     nodes = _cached(root, 2, _walk_local) if _FROZEN else None
     return iter(nodes) if nodes is not None else _walk_local(root)
-
-
-def _walk_local(root: gast.AST):
-    """``_walk``, not entering nested functions: the same nodes in the same order when there
-    are none (``_cached`` relies on it)."""
-    todo = [root]
-    pop, push, extend = todo.pop, todo.append, todo.extend
-    fields_of = _NODE_FIELDS.get
-    while todo:
-        node = pop()
-        yield node
-        kind = type(node)
-        if kind is _NAME:  # as in _walk
-            ctx, annotation = getattr(node, "ctx", None), getattr(node, "annotation", None)
-            if isinstance(ctx, _AST):
-                push(ctx)
-            if isinstance(annotation, _AST):
-                push(annotation)
-            continue
-        if node is not root and isinstance(node, NESTED):
-            continue
-        fields = fields_of(kind)
-        if fields is None:
-            fields = _node_fields(kind)
-        for field in fields:
-            value = getattr(node, field, None)
-            if isinstance(value, list):
-                extend([v for v in value if isinstance(v, _AST)])
-            elif isinstance(value, _AST):
-                push(value)
 
 
 _IN_BLOCKS = (gast.stmt, gast.excepthandler, gast.match_case)  # what statement lists hold

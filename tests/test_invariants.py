@@ -178,21 +178,11 @@ def test_reversed_range_loop(make_module) -> None:
     assert close(ast_ad.grad(m.f)(p, xs), fd_list(m.f, (p, xs), 0))
 
 
-def test_repeated_invariants_are_computed_once(make_module) -> None:
-    """Three inlined calls unpack ``p`` three times: once is enough, and their readers,
-    forward and reverse, read the one kept."""
-    m = make_module(textwrap.dedent("""
-        def rate(x, p):
-            k, c = p
-            return c - k * x
-
-
-        def heun(p, x, n):
-            for _ in range(n):
-                x1 = x + 0.1 * rate(x, p)
-                x = x + 0.05 * (rate(x, p) + rate(x1, p))
-            return x
-        """))
+def test_repeated_invariants_are_computed_once(rk) -> None:
+    """Heun's step (docs/examples/ex_pipeline.py) calls ``rate`` three times, inlined: it
+    unpacks ``p`` three times, once is enough, and the readers, forward and reverse, read
+    the one kept."""
+    m = rk
     src = ast_ad.source(m.heun, wrt=(0, 1))
     assert src.count("unpacked(p, 2)") == 1 and src.count("= p[0]") == 1
     p, x = [0.7, 1.3], 0.4

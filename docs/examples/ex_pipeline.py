@@ -82,3 +82,10 @@ def integrate(p, x, n):
     for _ in range(n):
         x = x + 0.1 * rate(x, p)
     return x
+
+
+def heun(p, x, n):
+    for _ in range(n):
+        x1 = x + 0.1 * rate(x, p)
+        x = x + 0.05 * (rate(x, p) + rate(x1, p))
+    return x
