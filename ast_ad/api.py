@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GradientError
-from .pipeline import _PLAIN, Transformation, guards_hold, has_arrays, split_adjoint, transform
+from .pipeline import PLAIN, Transformation, guards_hold, has_arrays, split_adjoint, transform
 from .runtime import like
 
 _CACHE: dict = {}
@@ -71,7 +71,7 @@ def _quick_mode(args: tuple) -> bool | None:
                 return None
             arrays = True
         elif kind is not float and kind is not int and not (
-                (kind is list or kind is tuple) and _PLAIN.issuperset(map(type, value))):
+                (kind is list or kind is tuple) and PLAIN.issuperset(map(type, value))):
             return None
     return arrays
 

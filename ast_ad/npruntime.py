@@ -114,10 +114,7 @@ def _into(a, b) -> bool:
     kind = type(b)
     if kind is float or kind is int:
         return True
-    if kind is not np.ndarray or b.ndim > a.ndim or np.result_type(a, b) != a.dtype:
-        return False
-    tail = a.shape[a.ndim - b.ndim:]
-    return all(n == 1 or n == m for n, m in zip(b.shape, tail))
+    return kind is np.ndarray and _fits(b.shape, a.shape) and np.result_type(a, b) == a.dtype
 
 
 def add_into(a, b):

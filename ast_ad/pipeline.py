@@ -200,7 +200,7 @@ def _global_names(code: types.CodeType) -> set:
     return names
 
 
-_PLAIN = frozenset((float, int, bool, str, type(None)))
+PLAIN = frozenset((float, int, bool, str, type(None)))  # values that are never arrays
 
 
 def has_arrays(values) -> bool:
@@ -209,14 +209,14 @@ def has_arrays(values) -> bool:
     container of plain numbers is passed over at C speed (``map(type, ...)``)."""
     for v in values:
         kind = type(v)
-        if kind in _PLAIN:
+        if kind in PLAIN:
             continue
-        if (kind is list or kind is tuple) and _PLAIN.issuperset(map(type, v)):
+        if (kind is list or kind is tuple) and PLAIN.issuperset(map(type, v)):
             continue  # a list of plain numbers, the common case, at C speed
         if isinstance(v, (numpy.ndarray, numpy.generic)):
             return True
         if kind is list or kind is tuple or isinstance(v, (list, tuple)):
-            if not _PLAIN.issuperset(map(type, v)) and has_arrays(v):
+            if not PLAIN.issuperset(map(type, v)) and has_arrays(v):
                 return True
         elif isinstance(v, dict) and has_arrays(v.values()):
             return True

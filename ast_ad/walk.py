@@ -246,6 +246,22 @@ def walk_local(root: gast.AST):
     return iter(nodes) if nodes is not None else _walk_local(root)
 
 
+def blocks(node: gast.AST):
+    """``(owner, field)`` of every statement list under ``node``: the ``body`` and ``orelse``
+    of it and of the functions, loops and branches in them (expressions hold none)."""
+    todo = [node]
+    while todo:
+        sub = todo.pop()
+        for field in ("body", "orelse"):
+            block = getattr(sub, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                yield sub, field
+                todo.extend([s for s in block if isinstance(s, _WITH_BLOCKS)])
+
+
+_WITH_BLOCKS = (gast.For, gast.While, gast.If, gast.FunctionDef)
+
+
 _IN_BLOCKS = (gast.stmt, gast.excepthandler, gast.match_case)  # what statement lists hold
 
 

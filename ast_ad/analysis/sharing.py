@@ -53,6 +53,11 @@ def pure_call(node: gast.Call) -> bool:
         and func.value.id in PURE_MODULES
 
 
+def calls_pure(node: gast.AST) -> bool:
+    """Is every call under ``node`` a :func:`pure_call`?"""
+    return all(pure_call(n) for n in fast_walk(node) if type(n) is gast.Call)
+
+
 # NumPy functions whose result is always a new array (or a number), never a view
 NEW_FROM_NUMPY = {"exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "square", "tanh",
                   "sinh", "cosh", "sin", "cos", "tan", "arctan", "abs", "absolute", "negative",

@@ -48,6 +48,8 @@ def stabilising_uses(func: gast.FunctionDef, calls: dict, users: dict, reaching:
         for operand in operands:
             if isinstance(operand, gast.Name):
                 assigns[operand] = n
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
+            assigns["item", value.value] = n  # q = m[...]: under the load of m
     found: set = set()
     for target, shift in shifts:
         found |= _shift_uses(target, shift, assigns, calls, users, reaching)
@@ -132,18 +134,11 @@ def _added_back(load: gast.Name, shift: tuple, assigns: dict, users: dict,
             return None
         fits = None if axis is None else keepdims
         return fits, _additions_from(node, assigns, users, reaching)
-    q = next((n for n in _subscripts(load, assigns)), None)
+    q = assigns.get(("item", load))
     if q is None or axis is None or not keepdims or not _indexes_away(q.value.slice, axis):
         return None
     path = _additions(q.targets[0], assigns, users, reaching)
     return (False, path) if path else None
-
-
-def _subscripts(load: gast.Name, assigns: dict):
-    """The assignment ``q = load[...]``, if there is one."""
-    for node in assigns.values():
-        if isinstance(node.value, gast.Subscript) and node.value.value is load:
-            yield node
 
 
 def _additions(name: gast.Name, assigns: dict, users: dict, reaching: dict) -> set:

@@ -48,7 +48,7 @@ import gast
 from ..analysis.sharing import pure_call
 from ..naming import Namer
 from ..source import comment, is_comment
-from ..templates import const, helper_call, name, range_call
+from ..templates import clone, const, helper_call, name, range_call
 from ..walk import names as _names
 from ..walk import walk as fast_walk
 
@@ -180,11 +180,11 @@ def _rewrite(body: list, k: int, found: tuple, local: str) -> int:
         targets=[name(local, store=True)], value=value, type_comment=None)
     start = bounds[0] if len(bounds) == 2 else const(0)
     stop = bounds[-1]
-    store = gast.Assign(targets=[gast.Subscript(value=name(adj), slice=_copy(stop),
+    store = gast.Assign(targets=[gast.Subscript(value=name(adj), slice=clone(stop),
                                                 ctx=gast.Store())],
                         value=name(local), type_comment=None)
-    after = gast.If(test=gast.Compare(left=_copy(start), ops=[gast.Lt()],
-                                      comparators=[_copy(stop)]),
+    after = gast.If(test=gast.Compare(left=clone(start), ops=[gast.Lt()],
+                                      comparators=[clone(stop)]),
                     body=[store], orelse=[])
     at = k
     while at > 0 and is_comment(body[at - 1]):  # before the loop's heading comment
@@ -195,9 +195,3 @@ def _rewrite(body: list, k: int, found: tuple, local: str) -> int:
     k += 2
     body.insert(k + 1, after)
     return k + 1
-
-
-def _copy(node: gast.expr) -> gast.expr:
-    if type(node) is gast.Name:
-        return name(node.id)
-    return const(node.value)

@@ -333,16 +333,10 @@ def _tape_setup(stmt: gast.stmt) -> bool:
 def _without_tape(head: list, taped: set) -> list:
     """``head`` without the tape's set-up: its comment, ``_tape = []``, ``_push = ...``,
     ``_pop = ...`` and the ``v = None`` of the values it held."""
-    out = []
-    for stmt in head:
-        if is_comment(stmt) and stmt.value.args[0].value.startswith("tape:"):
-            continue
-        name = _target_name(stmt) if isinstance(stmt, gast.Assign) else None
-        if name in _TAPE or (name in taped and isinstance(stmt.value, gast.Constant)
-                             and stmt.value.value is None):
-            continue
-        out.append(stmt)
-    return out
+    return [stmt for stmt in head if not (
+        _tape_setup(stmt) or is_comment(stmt) and stmt.value.args[0].value.startswith("tape:")
+        or type(stmt) is gast.Assign and _target_name(stmt) in taped
+        and type(stmt.value) is gast.Constant and stmt.value.value is None)]
 
 
 def _flat(body: list) -> list:
@@ -374,7 +368,8 @@ def _in_order(body: list) -> list:
 
 
 def _allowed(stmt: gast.stmt) -> bool:
-    """An assignment of plain arithmetic, or a simple ``for`` of one over a range."""
+    """An assignment (or ``+=``) of arithmetic and pure calls: what a fused body may hold
+    besides the nested loops that :func:`_flat` opens."""
     return isinstance(stmt, (gast.Assign, gast.AugAssign)) and _pure(stmt)
 
 

@@ -51,9 +51,9 @@ import functools
 
 import gast
 
-from ..analysis.sharing import pure_call
+from ..analysis.sharing import calls_pure
 from ..templates import HELPER, helper, helper_call
-from ..walk import name_nodes, parameters, rewrite
+from ..walk import blocks, name_nodes, parameters, rewrite
 from ..walk import names as _names_of
 from ..walk import walk as fast_walk
 
@@ -304,7 +304,7 @@ def _scaled_reductions(func: gast.FunctionDef) -> None:
     for node in name_nodes(func):
         if type(node.ctx) is gast.Load:
             loads[node.id] = loads.get(node.id, 0) + 1
-    for block in _statement_lists(func):
+    for block in [getattr(owner, field) for owner, field in blocks(func)]:
         for k, stmt in enumerate(block):
             if type(stmt) is not gast.Assign or len(stmt.targets) != 1 \
                     or type(stmt.targets[0]) is not gast.Name \
@@ -343,23 +343,10 @@ def _reduced_later(block: list, k: int, ident: str) -> str | None:
     return None
 
 
-def _statement_lists(func: gast.FunctionDef) -> list:
-    """Every list of statements in ``func`` (its body, and loops' and branches' bodies)."""
-    out, todo = [], [func]
-    while todo:
-        node = todo.pop()
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
-                out.append(block)
-                todo.extend(s for s in block if isinstance(s, (gast.For, gast.While, gast.If)))
-    return out
-
-
 def _negated_starts(func: gast.FunctionDef) -> None:
     """``bx = -a`` directly followed by ``bx += b`` is ``bx = b - a`` (see the module
     docstring), when neither ``a`` nor ``b`` calls anything that changes a value."""
-    for block in _statement_lists(func):
+    for block in [getattr(owner, field) for owner, field in blocks(func)]:
         k = 0
         while k + 1 < len(block):
             first, second = block[k], block[k + 1]
@@ -368,12 +355,8 @@ def _negated_starts(func: gast.FunctionDef) -> None:
                     and type(second) is gast.AugAssign and type(second.op) is gast.Add \
                     and _is_name(second.target, first.targets[0].id) \
                     and first.targets[0].id not in _names_of(second.value) \
-                    and _calls_pure(first.value) and _calls_pure(second.value):
+                    and calls_pure(first.value) and calls_pure(second.value):
                 first.value = gast.BinOp(left=second.value, op=gast.Sub(),
                                          right=first.value.operand)
                 del block[k + 1]
             k += 1
-
-
-def _calls_pure(node: gast.expr) -> bool:
-    return all(pure_call(n) for n in fast_walk(node) if type(n) is gast.Call)

@@ -39,12 +39,12 @@ import operator
 
 import gast
 
-from ..analysis.sharing import FRESH
+from ..analysis.sharing import FRESH, calls_pure
 from ..nodes import copy_location
 from ..source import comment_at, is_comment
 from ..tally import Tally
 from ..templates import helper_call
-from ..walk import name_nodes, node_fields, rewrite, statements
+from ..walk import blocks, name_nodes, node_fields, rewrite, statements
 from ..walk import names as _names
 from ..walk import walk as fast_walk
 
@@ -137,19 +137,6 @@ def _evaluate(node: gast.expr):
 
 # ---------------------------------------------------------------------- temporaries
 
-def _blocks(node: gast.AST):
-    """Every statement list in the function (statements only: expressions hold none)."""
-    todo = [node]
-    while todo:
-        sub = todo.pop()
-        for field in ("body", "orelse"):
-            block = getattr(sub, field, None)
-            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
-                yield sub, field
-                todo.extend([s for s in block if isinstance(s, _WITH_BLOCKS)])
-
-
-_WITH_BLOCKS = (gast.For, gast.While, gast.If, gast.FunctionDef)
 
 
 def _single_assign(stmt: gast.stmt) -> tuple[str, gast.expr] | None:
@@ -184,7 +171,7 @@ def _inline_by_sweep(func: gast.FunctionDef, temps: set, tally: Tally) -> None:
 
 def _inline_temporaries(func: gast.AST, counts: dict, temps: set, tally: Tally,
                         stores: dict) -> None:
-    for owner, field in list(_blocks(func)):
+    for owner, field in list(blocks(func)):
         block = getattr(owner, field)
         out: list = []
         for stmt in block:
@@ -257,27 +244,11 @@ def _movable(value: gast.expr, stmt: gast.stmt, temp: str) -> bool:
     if helper_call(value) not in _EXPANDABLE or not all(
             isinstance(a, (gast.Name, gast.Constant)) for a in value.args):
         return False
-    if stmt.value is None or not _pure_but(stmt.value, temp):
+    if stmt.value is None or not calls_pure(stmt.value):
         return False
     return any(isinstance(n, gast.BinOp) and (_is_load_of(n.left, temp)
                                               or _is_load_of(n.right, temp))
                for n in fast_walk(stmt.value))
-
-
-def _pure_but(value: gast.expr, temp: str) -> bool:
-    """Pure but for our helpers that only compute (as ``reduce_to``), which may read
-    ``temp``: nothing in ``value`` changes what ``temp``'s value reads."""
-    for node in fast_walk(value):
-        if isinstance(node, gast.Call) and helper_call(node) not in _COMPUTING:
-            func = node.func
-            if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)
-                    and func.value.id in PURE_MODULES):
-                return False
-    return True
-
-
-_COMPUTING = frozenset({"reduce_to", "unbroadcast", "sum_vjp", "mean_vjp", "sum_expand",
-                        "mean_expand"})
 
 
 def _inlinable_into(stmt: gast.stmt, temp: str) -> bool:
@@ -348,7 +319,7 @@ def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: 
     use ``n`` and drop the copy; ``n = b_t`` in between changes nothing and goes too.
     True if anything changed."""
     changed = False
-    for owner, field in list(_blocks(func)):
+    for owner, field in list(blocks(func)):
         block = getattr(owner, field)
         k = 0
         while k < len(block):
@@ -400,10 +371,10 @@ def zero_writes(func: gast.FunctionDef, arrays: bool, tally: Tally | None = None
     """First writes as assignments: ``bx = 0.0`` then ``bx += e`` in one block is ``bx =
     e`` (the zero goes), then ``bx += e`` wherever ``bx`` is known to be zero (loops)."""
     tally = tally if tally is not None else Tally()
-    for owner, field in list(_blocks(func)):
+    for owner, field in list(blocks(func)):
         first_writes(getattr(owner, field), arrays, tally)
     try:
-        for owner, _ in list(_blocks(func)):
+        for owner, _ in list(blocks(func)):
             if isinstance(owner, gast.FunctionDef):
                 loop_first_writes(owner.body, arrays, tally)
     finally:

@@ -98,6 +98,11 @@ class _Names:
     def writes(self, stmt: gast.stmt) -> list:
         return self.tally.names(stmt)[2]
 
+    def forget(self, stmt: gast.stmt) -> None:
+        """``stmt`` changed: list its Names again when asked (here and in the tally)."""
+        self.found.pop(id(stmt), None)
+        self.tally.forget(stmt)
+
 
 def _zero_start(stmt: gast.stmt, adjoints: set) -> bool:
     return type(stmt) is gast.Assign and len(stmt.targets) == 1 \
@@ -128,6 +133,7 @@ def _pass_through(body: list, k: int, adjoints: set, names: _Names) -> bool:
             or not _only_new(body, held.id, names):
         return False
     stmt.value = e
+    names.forget(stmt)
     return True
 
 

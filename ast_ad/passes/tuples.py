@@ -12,8 +12,8 @@ from __future__ import annotations
 import gast
 
 from ..templates import helper_call
+from ..walk import blocks as _block_owners
 from ..walk import changed, name_nodes, nodes_of
-from .simplify import _blocks as _block_owners
 
 
 def forward_tuples(func: gast.FunctionDef, ours: set) -> None:
