@@ -246,6 +246,8 @@ def test_product_reduced_twice_is_reduced_once() -> None:
     assert "    bu = reduce_scaled(g, x, _t4)\n" in out
     assert "    bv = reduce_to(g * s, _t3)\n" in out            # read twice
     assert "    bw = reduce_scaled(g, x, _t2)\n" in out
+    # their readers read them as they are (they have the shape reduced to already)
+    assert "    b = (reduce_to(bt, _t2), bu, bv, reduce_to(bv, _t2), bw)\n" in out
 
 
 @pytest.mark.parametrize("a_shape, b_shape, like_shape", [

@@ -18,7 +18,8 @@ Input: a simplified adjoint function. Output: the same function with
   seed, and ``bs * (2.0 * t)`` is ``2.0 * t`` (multiplying a float by 1 is exact);
 * **a product reduced twice, reduced once, with its factor taken out** (array mode):
   ``bt = reduce_to(g * s, _t3)`` read only by ``reduce_to(bt, _t2)`` is
-  ``bt = reduce_scaled(g, s, _t2)``: at run time, when ``s`` has ``_t2``'s shape (it is the
+  ``bt = reduce_scaled(g, s, _t2)``, read as it is (it has ``_t2``'s shape and dtype
+  already): at run time, when ``s`` has ``_t2``'s shape (it is the
   same along every summed axis), that is ``reduce_to(g, _t2) * s``, and the large product
   is never made (the adjoint of ``(x - mean) / sigma`` for the mean: the same value up to
   rounding);
@@ -312,22 +313,30 @@ def _scaled_reductions(func: gast.FunctionDef) -> None:
                     or not _is_product(stmt.value.args[0]):
                 continue
             ident = stmt.targets[0].id
-            if loads.get(ident) == 1:
-                like = _reduced_later(block, k, ident)
-                if like is not None:
-                    product = stmt.value.args[0]
-                    stmt.value = gast.Call(func=helper("reduce_scaled"), keywords=[], args=[
-                        product.left, product.right, gast.Name(
-                            id=like, ctx=gast.Load(), annotation=None, type_comment=None)])
+            found = _reduced_later(block, k, ident) if loads.get(ident) == 1 else None
+            if found is not None:
+                reader, reduction = found
+                product, like = stmt.value.args[0], reduction.args[1]
+                stmt.value = gast.Call(func=helper("reduce_scaled"), keywords=[], args=[
+                    product.left, product.right, gast.Name(
+                        id=like.id, ctx=gast.Load(), annotation=None, type_comment=None)])
+                # the reader's reduction of it changes nothing now: it reads it as it is
+                rewrite(reader, {gast.Call: functools.partial(_unless, reduction)})
+
+
+def _unless(reduction: gast.Call, node: gast.Call) -> gast.expr:
+    """``node``, or the value ``reduction`` reduces if ``node`` is that call."""
+    return node.args[0] if node is reduction else node
 
 
 def _is_product(node: gast.expr) -> bool:
     return type(node) is gast.BinOp and type(node.op) is gast.Mult
 
 
-def _reduced_later(block: list, k: int, ident: str) -> str | None:
-    """The name ``b`` of ``reduce_to(ident, b)`` (or ``unbroadcast``) in a statement after
-    ``block[k]`` that reads ``ident``, if nothing in between assigns ``ident`` or ``b``."""
+def _reduced_later(block: list, k: int, ident: str) -> tuple | None:
+    """``(statement, call)`` for the ``reduce_to(ident, b)`` (or ``unbroadcast``) of a name
+    ``b`` in the statement after ``block[k]`` that reads ``ident``, if nothing in between
+    assigns ``ident`` or ``b``."""
     for j in range(k + 1, len(block)):
         stmt = block[j]
         if ident not in _names_of(stmt):
@@ -335,10 +344,9 @@ def _reduced_later(block: list, k: int, ident: str) -> str | None:
         for node in fast_walk(stmt):
             if helper_call(node) in _REDUCERS and _is_name(node.args[0], ident) \
                     and type(node.args[1]) is gast.Name:
-                like = node.args[1].id
                 stored = {n.id for s in block[k + 1:j] for n in fast_walk(s)
                           if type(n) is gast.Name and type(n.ctx) is not gast.Load}
-                return None if stored & {ident, like} else like
+                return None if stored & {ident, node.args[1].id} else (stmt, node)
         return None
     return None
 
