@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from .errors import GradientError
-from .pipeline import PLAIN, Transformation, guards_hold, has_arrays, split_adjoint, transform
-from .runtime import like
+from .pipeline import Transformation, guards_hold, has_arrays, split_adjoint, transform
+from .runtime import like, numbers_only
 
 _CACHE: dict = {}
 _LOCK = threading.Lock()
@@ -71,7 +71,7 @@ def _quick_mode(args: tuple) -> bool | None:
                 return None
             arrays = True
         elif kind is not float and kind is not int and not (
-                (kind is list or kind is tuple) and PLAIN.issuperset(map(type, value))):
+                (kind is list or kind is tuple) and numbers_only(value)):
             return None
     return arrays
 

@@ -206,13 +206,14 @@ PLAIN = frozenset((float, int, bool, str, type(None)))  # values that are never 
 def has_arrays(values) -> bool:
     """Are any of the run-time arguments arrays, or containers (lists, tuples, dicts, at any
     depth) holding one? Every item is looked at: one array anywhere needs array mode. A
-    container of plain numbers is passed over at C speed (``map(type, ...)``)."""
+    container of plain numbers is passed over at C speed (``runtime.numbers_only``)."""
     for v in values:
         kind = type(v)
         if kind in PLAIN:
             continue
-        if (kind is list or kind is tuple) and PLAIN.issuperset(map(type, v)):
-            continue  # a list of plain numbers, the common case, at C speed
+        if (kind is list or kind is tuple) and (
+                runtime.numbers_only(v) or PLAIN.issuperset(map(type, v))):
+            continue  # a list of plain numbers (or strings, None), the common case, at C speed
         if isinstance(v, (numpy.ndarray, numpy.generic)):
             return True
         if kind is list or kind is tuple or isinstance(v, (list, tuple)):

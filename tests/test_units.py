@@ -7,7 +7,7 @@ import pytest
 
 from ast_ad.npruntime import extremum_vjp, mean_vjp, reduce_to, sum_vjp, unbroadcast
 from ast_ad.pipeline import has_arrays
-from ast_ad.runtime import add_at, seed_scalar
+from ast_ad.runtime import add_at, numbers_only, seed_scalar, zeros_like
 from ast_ad.source import to_source
 
 
@@ -62,6 +62,34 @@ def test_float32_gradient_of_float32_input_stays_float32() -> None:
 ])
 def test_has_arrays(args: tuple, expected: bool) -> None:
     assert has_arrays(args) is expected
+
+
+class _FloatSub(float):
+    pass
+
+
+@pytest.mark.parametrize("items, expected", [
+    ([1.0, 2, True, _FloatSub(3.0)], True),
+    ([], True),
+    ((1.0, 2.0), True),
+    ([1.0, np.float64(2.0)], False),        # a NumPy number
+    ([1.0, np.array(2.0)], False),          # a 0-d array
+    ([1.0, np.ones(1)], False),             # a size-1 array
+    ([np.ones(0), 1.0], False),             # an empty array
+    ([1.0, [2.0]], False),                  # nested
+    ([1.0, None], False),
+    (["a"], False),
+    ([10 ** 400], False),                   # too large for a float
+    ([1.0, 1j], False),
+])
+def test_numbers_only(items, expected: bool) -> None:
+    assert numbers_only(items) is expected
+
+
+def test_zeros_like_of_numbers_and_of_an_array_among_them() -> None:
+    assert zeros_like([1.0, 2, True]) == [0.0, 0.0, 0.0]
+    mixed = zeros_like([1.0, np.ones(2)])
+    assert mixed[0] == 0.0 and np.array_equal(mixed[1], np.zeros(2))
 
 
 @pytest.mark.parametrize("path", [(0,), (slice(1, 3),), ((slice(None), 0),), ((None, 1),),
