@@ -167,25 +167,38 @@ _SCALARS = (float, np.float64)  # a float adjoint of either is the like's type, 
 
 def unbroadcast(value, like):
     """Sum ``value`` down to the shape of ``like`` (undoing broadcasting); typed like ``like``."""
-    if type(value) is np.ndarray and type(like) is np.ndarray and value.dtype == like.dtype \
-            and like.dtype.type in _FLOATS:
-        if value.shape == like.shape:
-            return value.copy()  # the common case: a copy (the caller may add into it)
-        summed = _summed_down(value, like.shape)
-        if summed is not None:
-            return summed
+    kind = type(like)
+    if kind is np.ndarray:
+        if type(value) is np.ndarray and value.dtype == like.dtype \
+                and like.dtype.type in _FLOATS:
+            if value.shape == like.shape:
+                return value.copy()  # the common case: a copy (the caller may add into it)
+            summed = _summed_down(value, like.shape)
+            if summed is not None:
+                return summed
+    elif kind is float or kind is np.float64:  # numbers: immutable, nothing to sum
+        if type(value) is kind:
+            return value
+        if type(value) in _SCALARS:
+            return kind(value)
     return _reduced(value, like, fresh=False)
 
 
 def reduce_to(value, like):
     """``unbroadcast`` for a ``value`` just computed (not shared): no defensive copy."""
-    if type(value) is np.ndarray and type(like) is np.ndarray and value.dtype == like.dtype \
-            and like.dtype.kind == "f":
-        if value.shape == like.shape:
-            return value  # the common case: same shape, same float dtype, nothing to do
-        summed = _summed_down(value, like.shape)
-        if summed is not None:
-            return summed
+    kind = type(like)
+    if kind is np.ndarray:
+        if type(value) is np.ndarray and value.dtype == like.dtype and like.dtype.kind == "f":
+            if value.shape == like.shape:
+                return value  # the common case: same shape, same float dtype, nothing to do
+            summed = _summed_down(value, like.shape)
+            if summed is not None:
+                return summed
+    elif kind is float or kind is np.float64:  # numbers: as in _reduced, without the call
+        if type(value) is kind:
+            return value
+        if type(value) in _SCALARS:
+            return kind(value)
     return _reduced(value, like, fresh=True)
 
 
@@ -344,6 +357,8 @@ def sum_expand(g, a, axis=None, keepdims=False):
     axes put back as size-1 axes (broadcasting does the rest), not a full array of copies."""
     if type(a) is not np.ndarray or a.dtype.kind not in "fc":
         return sum_vjp(g, a, axis, keepdims)
+    if axis is None and a.dtype is _F64 and (type(g) is float or type(g) is np.float64):
+        return g  # a float64 number: the arithmetic with ``a``'s shape broadcasts it as is
     g = np.asarray(g, dtype=a.dtype)
     return g if axis is None else _expand(g, _axes(axis, a.ndim), keepdims)
 

@@ -237,3 +237,8 @@ def test_fast_paths_agree_with_the_general_ones() -> None:
     np.testing.assert_array_equal(reduce_to(np.ones((2, 3, 4)), x), np.full((3, 4), 2.0))
     np.testing.assert_array_equal(reduce_to(np.ones((2, 3, 4)), np.ones((3, 1))),
                                   np.full((3, 1), 8.0))
+    for g in (2.0, np.float64(2.0), np.array(2.0)):  # a total's adjoint, broadcast by arithmetic
+        for y in (x, x.astype(np.float32)):
+            got, want = R.sum_expand(g, y, None, False) * y, R.sum_vjp(g, y, None, False) * y
+            assert got.dtype == want.dtype == y.dtype
+            np.testing.assert_array_equal(got, want)
