@@ -18,6 +18,11 @@ def _np():
     return sys.modules.get("numpy") or _NoNumpy
 
 
+# the array type for the helpers' quickest checks (NumPy is loaded before this module when
+# ast_ad is imported; if it were not, the checks would take their general paths)
+_ARRAY = _np().ndarray
+
+
 def stop_gradient(x: object) -> object:
     """``x`` itself, with no derivative flowing through: ``y = stop_gradient(x)``."""
     return x
@@ -152,8 +157,8 @@ def like(adj: object, primal: object) -> object:
 def add(a: object, b: object) -> object:
     """``a + b`` for adjoints: elementwise for lists and dicts, zero-aware."""
     kind = type(a)
-    if kind is type(b) and (kind is float or (kind is _np().ndarray and a.shape == b.shape)):
-        return a + b  # the common cases first: two numbers, two arrays of one shape
+    if kind is type(b) and (kind is float or kind is _ARRAY):
+        return a + b  # the common cases first: two numbers, two arrays (the end result too)
     if is_zero(b):
         return a if a is not None else b
     if is_zero(a):
