@@ -147,7 +147,7 @@ def test_seed_of_one_is_not_multiplied() -> None:
         def f(t, n, bx):
             bs = 1.0
             bx[0] -= 2.0 * t
-            b = 100.0 * (2.0 * t)
+            b = 200.0 * t
             c = bs * n
             return (b, c)
         """)
@@ -307,3 +307,48 @@ def test_negated_start_then_added_is_a_difference() -> None:
     bz = -a
     bz += b
     assert np.array_equal(bz, b - a)  # bit for bit
+
+
+def test_doubling_is_folded_into_a_constant_factor() -> None:
+    """``c * (2.0 * t)`` is ``(2c) * t``, bit for bit in every float format, while ``c`` and
+    ``2c`` are normal float16 numbers and ``|c| >= 1`` (else ``2.0 * t`` could overflow
+    where ``2c * t`` does not); left alone outside that range, for a factor other than 2,
+    and when the constant is not the left operand."""
+    src = textwrap.dedent("""\
+        def f(t, g):
+            a = 100.0 * (2.0 * t)
+            b = 3 * (2 * t)
+            c = 40000.0 * (2.0 * t)
+            d = 0.5 * (2.0 * t)
+            e = 100.0 * (3.0 * t)
+            h = (2.0 * t) * 100.0
+            return (a, b, c, d, e, h)
+        """)
+    for arrays in (False, True):
+        out = to_source(peephole(parse_generated(src, set()), arrays=arrays))
+        assert "    a = 200.0 * t\n    b = 6 * t\n" in out
+        for kept in ("c = 40000.0 * (2.0 * t)", "d = 0.5 * (2.0 * t)",
+                     "e = 100.0 * (3.0 * t)", "h = 2.0 * t * 100.0"):
+            assert kept in out
+    rng = np.random.default_rng(11)
+    values = np.concatenate([rng.normal(size=4000) * 10.0 ** rng.integers(-40, 40, 4000),
+                             [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1.7e308]])
+    for c in (100.0, -1.5, 1.0, 1.1, 16383.0, 7):
+        for dtype in (np.float64, np.float32, np.float16):
+            with np.errstate(all="ignore"):
+                t = values.astype(dtype)
+                assert np.array_equal(c * (2.0 * t), (2 * c) * t, equal_nan=True), (c, dtype)
+        z = values[:2000] * 1e-3 + 1j * values[2000:4000] * 1e-3
+        assert np.array_equal(c * (2.0 * z), (2 * c) * z)  # complex: where 2z does not overflow
+        for x in values[:200].tolist() + values[-7:].tolist():
+            folded, kept = (2 * c) * x, c * (2.0 * x)
+            assert folded == kept or (folded != folded and kept != kept)
+
+
+def test_rosenbrock_gradient_with_the_folded_factor() -> None:
+    from bench.workloads import rosenbrock as w
+    x = w.inputs("small")[0]
+    value, grad = ast_ad.value_and_grad(w.primal)(x)
+    assert "200.0 * _t" in ast_ad.source(w.primal, kind="value_and_grad")
+    want_value, want = w.hand(x)
+    assert value == w.primal(x) and np.allclose(grad, want, rtol=1e-13, atol=0)

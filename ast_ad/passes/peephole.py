@@ -14,6 +14,8 @@ Input: a simplified adjoint function. Output: the same function with
   and ``b - a`` are the same IEEE number), one pass over the values fewer; ``bx -= b``
   after it is ``bx = -(a + b)``, which keeps the negation but loses the in-place update;
   it is left alone;
+* **a doubling folded into a constant factor**: ``100.0 * (2.0 * t)`` is ``200.0 * t``
+  (exact: see ``_fold_doubling``);
 * **no product with a seed of 1** (scalar mode): in a fused loop, ``bs = 1.0`` is the
   seed, and ``bs * (2.0 * t)`` is ``2.0 * t`` (multiplying a float by 1 is exact);
 * **a product reduced twice, reduced once, with its factor taken out** (array mode):
@@ -124,6 +126,28 @@ def _scale_small_first(node: gast.BinOp) -> gast.BinOp:
     return node
 
 
+def _number(node: gast.expr) -> bool:
+    return type(node) is gast.Constant and type(node.value) in (int, float)
+
+
+def _fold_doubling(node: gast.BinOp) -> gast.expr:
+    """``c * (2.0 * e)`` is ``(2 c) * e`` for a constant ``c`` (the ``x ** 2`` rule's factor
+    times the user's): doubling is exact and commutes with rounding in every binary float
+    format while ``c`` and ``2 c`` are normal numbers there (float16's range bounds them),
+    and with ``|c| >= 1`` the folded product overflows whenever ``2.0 * t`` does; so the
+    same bits with one product fewer. (A complex ``t`` whose ``2.0 * t`` overflows is the
+    one exception: ``inf+nanj`` unfolded, ``inf+0j`` folded.)"""
+    right = node.right
+    if _number(node.left) and type(right) is gast.BinOp and type(right.op) is gast.Mult \
+            and _two(right.left) and _number(right.left):
+        c = node.left.value
+        if 1 <= abs(c) and abs(2 * c) <= 2.0 ** 15:
+            kind = float if float in (type(c), type(right.left.value)) else int
+            return gast.BinOp(left=gast.Constant(value=kind(2 * c), kind=None), op=gast.Mult(),
+                              right=right.right)
+    return node
+
+
 def _is_name(node: gast.expr, ident: str) -> bool:
     return type(node) is gast.Name and node.id == ident
 
@@ -200,6 +224,10 @@ def _binop(node: gast.BinOp, arrays: bool, units: set = frozenset()) -> gast.exp
         factor = _unit_factor(node, units)
         if factor is not None:
             return factor
+    if type(node.op) is gast.Mult:
+        node = _fold_doubling(node)
+        if type(node) is not gast.BinOp:
+            return node
     if arrays:
         for side in ("left", "right"):
             operand = getattr(node, side)
