@@ -12,6 +12,7 @@ import numpy as np
 from .errors import GradientError
 from .pipeline import Transformation, guards_hold, has_arrays, split_adjoint, transform
 from .runtime import like, numbers_only
+from .specialise import Specialiser, signature
 
 _CACHE: dict = {}
 _LOCK = threading.Lock()
@@ -38,7 +39,8 @@ class Adjoint:
         hit = self._built.get(arrays)
         if hit is None or not guards_hold(hit[0].guards):
             t = _cached_transform(self.fn, self.wrt, self.kind, arrays)
-            hit = self._built[arrays] = (t, t.instantiate(self.fn)[0])
+            special = Specialiser(t, self.fn) if t.trees is not None else None
+            hit = self._built[arrays] = (t, t.instantiate(self.fn)[0], special)
         return hit
 
     def function(self, args: tuple = (), kwargs: dict | None = None) -> types.FunctionType:
@@ -118,6 +120,15 @@ def _wrap(fn: Callable | None, wrt: Wrt, kind: str) -> Callable:
         if not kwargs:
             hit = built.get(_quick_mode(args))
             if hit is not None and guards_hold(hit[0].guards):
+                special = hit[2]
+                if special is not None:  # the adjoint for this argument signature, if any
+                    key = signature(args)
+                    if key is not None:
+                        function = special.functions.get(key)
+                        if function is not None:
+                            return function(*args)
+                        with _LOCK:
+                            return special.call(key, hit[1], args)
                 return hit[1](*args)
         return adjoint.function(args, kwargs)(*args, **kwargs)
 

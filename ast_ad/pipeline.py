@@ -19,6 +19,7 @@ import numpy
 from . import dynamic, npruntime, runtime
 from .analysis.activity import analyze
 from .analysis.aliasing import check_aliasing
+from .analysis.fixed import shapes_fixed
 from .analysis.overwrite import maybe_unbound
 from .errors import Location, TransformError
 from .naming import Namer, names_in
@@ -74,6 +75,7 @@ class Built:
     injected: dict      # name in generated code -> object (modules, runtime helpers, cells)
     guards: list        # (globals dict, name, object it held) for each resolved call site
     array_mode: bool = False  # adjoints reduced to their variables' shapes (broadcasting)
+    fixed_shapes: bool = False  # its shapes follow from its arguments' (analysis.fixed)
 
 
 def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | None = None,
@@ -105,6 +107,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         debug("normalize", norm.func)
         check_aliasing(parsed, norm, calls, array_mode)
         activity = analyze(parsed.module, norm.func, wrt_names, calls)
+        fixed = array_mode and kind in ("grad", "value_and_grad") \
+            and shapes_fixed(norm.func, calls, env)
         reverse = Reverse(parsed, norm, activity, calls, wrt_names, kind, linker)
         reverse.wrt_tuple = isinstance(wrt, (tuple, list))
         reverse.array_mode = array_mode
@@ -140,7 +144,7 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     injected.update(helpers_used(funcs, user_names, reverse.local, env, namer))
     guards = _unique([(env.globals, n, obj) for n, obj in guards if obj is not MISSING]
                      + [g for g in inliner.guards if g[2] is not MISSING] + linker.guards)
-    return Built(funcs, parsed, wrt_names, kind, injected, guards, array_mode)
+    return Built(funcs, parsed, wrt_names, kind, injected, guards, array_mode, fixed)
 
 
 def uses_arrays(parsed: Parsed, calls: dict, env: Env) -> bool:
@@ -349,6 +353,7 @@ class Transformation:
     injected: dict
     guards: list
     array_mode: bool = False
+    trees: list | None = None  # kept when the adjoint may be specialised (ast_ad.specialise)
 
     def instantiate(self, fn: types.FunctionType) -> list:
         """Functions running this adjoint with ``fn``'s globals, closure cells and defaults."""
@@ -519,7 +524,8 @@ def compile_functions(built: Built, fn: types.FunctionType) -> Transformation:
         raise TransformError(f"internal error: generated code does not compile ({exc}); "
                              "please report this with the function's source") from exc
     used = {v: injected[v] for c in codes for v in c.co_freevars if v in injected}
-    return Transformation(codes, text, filename, used, built.guards, built.array_mode)
+    return Transformation(codes, text, filename, used, built.guards, built.array_mode,
+                          funcs if built.fixed_shapes else None)
 
 
 def compile_factory(text: str, names: list[str], injected: set, fn: types.FunctionType,

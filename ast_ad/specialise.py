@@ -1,0 +1,232 @@
+"""Specialised adjoints: an array-mode adjoint's run-time shape checks, answered once.
+
+Array-mode adjoints call helpers that look at their arguments' types, dtypes and shapes
+on every call: ``reduce_to(g, x)`` returns ``g`` itself when it already has ``x``'s shape
+and float dtype, ``matmul_vjp_b(g, a, b)`` is ``a.T @ g`` for float64 matrices, and so
+on. When :func:`ast_ad.analysis.fixed.shapes_fixed` holds for the function, what those
+checks find is the same on every call whose arguments have one *signature* (each array's
+shape and dtype, each number's type, each integer's value).
+
+So the second call with a signature runs a *recording* copy of the adjoint, in which each
+helper call ``f(...)`` is ``_seen(k, f, ...)``: the same call, and a note whether, at
+site ``k``, the outcome that allows a cheaper form held (every time, in a loop). Then the
+sites where it held are rewritten (:data:`FORMS`) and the result is compiled: the
+*specialised* adjoint, which the later calls with that signature run. Its value and
+gradient are the general adjoint's, bit for bit: each cheaper form is what the helper
+itself returns in that case.
+
+Input: a :class:`~ast_ad.pipeline.Transformation` that keeps its trees. Output: functions.
+"""
+from __future__ import annotations
+
+import types
+
+import gast
+import numpy as np
+
+from . import npruntime, runtime
+from .nodes import make
+from .pipeline import Transformation, compile_factory
+from .source import is_comment, to_source
+from .templates import clone
+from .walk import blocks, walk
+
+MAX_SIGNATURES = 8  # per function: more signatures run the general adjoint
+_F64 = np.dtype(np.float64)
+
+
+def signature(args: tuple) -> tuple | None:
+    """The key of a call's positional arguments: arrays by (shape, dtype), floats by type,
+    integers by value; None if any argument is something else."""
+    key = []
+    for value in args:
+        kind = type(value)
+        if kind is np.ndarray:
+            key.append((value.shape, value.dtype))
+        elif kind is float or kind is np.float64:
+            key.append(kind)
+        elif kind is int or kind is bool:
+            key.append((kind, value))
+        else:
+            return None
+    return tuple(key)
+
+
+# --------------------------------------------------------- when a helper's outcome is fixed
+
+def _is_value(result, value, *_):
+    return result is value
+
+
+def _same_float(value, like) -> bool:
+    """``reduce_to``'s and ``unbroadcast``'s first case: ``value`` has ``like``'s shape and
+    float dtype, both arrays."""
+    return type(value) is np.ndarray and type(like) is np.ndarray \
+        and value.dtype == like.dtype and like.dtype.kind == "f" and value.shape == like.shape
+
+
+def _copied(result, value, like) -> bool:
+    return _same_float(value, like)
+
+
+def _not_in_place(result, a, b) -> bool:
+    return result is not a
+
+
+def _direct_a(result, g, a, b) -> bool:
+    return npruntime._matrices(g, a, b) and b.ndim == 2 \
+        and g.shape == (a.shape[0], b.shape[1])
+
+
+def _direct_b(result, g, a, b) -> bool:
+    return npruntime._matrices(g, a, b) and (
+        g.shape == (a.shape[0],) if b.ndim == 1 else
+        b.ndim == 2 and g.shape == (a.shape[0], b.shape[1]))
+
+
+def _plain_sum(result, a, b) -> bool:
+    kind = type(a)
+    return kind is type(b) and (kind is float or kind is np.ndarray)
+
+
+def _operator(op: type):
+    return lambda args: make(gast.BinOp, left=args[0], op=op(), right=args[1])
+
+
+def _transposed(node: gast.expr) -> gast.expr:
+    return make(gast.Attribute, value=node, attr="T", ctx=make(gast.Load))
+
+
+# helper -> (does its cheaper form apply, given the result and the arguments?; that form's
+# tree from the argument trees). A form may drop arguments, and a matrix product's may
+# evaluate its matrix first: those must be names (see ``sites``).
+FORMS = {
+    npruntime.reduce_to: (_is_value, lambda args: args[0]),
+    npruntime.shape_only: (_is_value, lambda args: args[0]),
+    runtime.like: (_is_value, lambda args: args[0]),
+    npruntime.unbroadcast: (_copied, lambda args: make(
+        gast.Call, func=make(gast.Attribute, value=args[0], attr="copy", ctx=make(gast.Load)),
+        args=[], keywords=[])),
+    npruntime.add_into: (_not_in_place, _operator(gast.Add)),
+    npruntime.sub_into: (_not_in_place, _operator(gast.Sub)),
+    npruntime.mul_into: (_not_in_place, _operator(gast.Mult)),
+    npruntime.div_into: (_not_in_place, _operator(gast.Div)),
+    runtime.add: (_plain_sum, _operator(gast.Add)),
+    npruntime.matmul_vjp_a: (_direct_a, lambda args: make(
+        gast.BinOp, left=args[0], op=gast.MatMult(), right=_transposed(args[2]))),
+    npruntime.matmul_vjp_b: (_direct_b, lambda args: make(
+        gast.BinOp, left=_transposed(args[1]), op=gast.MatMult(), right=args[0])),
+}
+_IN_ORDER = {npruntime.add_into, npruntime.sub_into, npruntime.mul_into, npruntime.div_into,
+             runtime.add}  # forms that are operators: every argument, in its order
+_SEEN = "_seen"
+
+
+_SIMPLE = (gast.Name, gast.Constant)
+
+
+def sites(funcs: list, injected: dict) -> list[gast.Call]:
+    """The calls of helpers in :data:`FORMS`, each after the ones inside it, in a fixed
+    order: positional arguments only; all but the first of them names or constants when
+    the cheaper form may leave one out or evaluate it first (not an operator's)."""
+    out = []
+    for func in funcs:
+        for node in walk(func):
+            if type(node) is gast.Call and type(node.func) is gast.Name \
+                    and injected.get(node.func.id) in FORMS and not node.keywords \
+                    and node.args and all(type(a) is not gast.Starred for a in node.args) \
+                    and (injected[node.func.id] in _IN_ORDER
+                         or all(type(a) in _SIMPLE for a in node.args[1:])):
+                out.append(node)
+    return out[::-1]  # (the walk gives a call before the calls in its arguments)
+
+
+class Specialiser:
+    """The specialised adjoints of one transformation for one user function."""
+
+    def __init__(self, transformation: Transformation, fn: types.FunctionType) -> None:
+        self.t, self.fn = transformation, fn
+        self.functions: dict = {}   # signature -> specialised adjoint (or None: no gain)
+        self.seen: set = set()      # signatures called once
+
+    def call(self, key: tuple, general, args: tuple):
+        """The adjoint's result for ``args`` (signature ``key``), by the general adjoint
+        the first time, by a recording one the second time (then specialising)."""
+        if key not in self.seen or len(self.functions) >= MAX_SIGNATURES:
+            self.seen.add(key)
+            return general(*args)
+        facts: dict = {}
+        recording = self._compile(self._recording(), {_SEEN: _recorder(facts)})
+        result = recording(*args)
+        trees = self._specialised(facts)
+        self.functions[key] = self._compile(trees, {}) if trees is not None else general
+        return result
+
+    def _recording(self) -> list:
+        trees = clone(self.t.trees)
+        for k, site in enumerate(sites(trees, self.t.injected)):
+            site.args = [make(gast.Constant, value=k, kind=None), site.func] + site.args
+            site.func = make(gast.Name, id=_SEEN, ctx=make(gast.Load), annotation=None,
+                             type_comment=None)
+        return trees
+
+    def _specialised(self, facts: dict) -> list | None:
+        """The trees with each site whose cheaper form held every time rewritten; None if
+        there is none."""
+        trees = clone(self.t.trees)
+        cheaper = {}
+        for k, site in enumerate(sites(trees, self.t.injected)):
+            if facts.get(k):
+                args = [_swap(a, cheaper) for a in site.args]
+                cheaper[id(site)] = FORMS[self.t.injected[site.func.id]][1](args)
+        if not cheaper:
+            return None
+        for func in trees:
+            _replace(func, cheaper)
+            _drop_self_assignments(func)
+        return trees
+
+    def _compile(self, trees: list, extra: dict):
+        text = "\n\n".join(to_source(f).rstrip("\n") for f in trees) + "\n"
+        injected = dict(self.t.injected, **extra)
+        filename = self.t.filename.replace("<ast_ad ", "<ast_ad specialised ", 1)
+        codes = compile_factory(text, [f.name for f in trees], set(injected), self.fn,
+                                filename)
+        used = {v: injected[v] for c in codes for v in c.co_freevars if v in injected}
+        done = Transformation(codes, text, filename, used, self.t.guards, True)
+        return done.instantiate(self.fn)[0]
+
+
+def _recorder(facts: dict):
+    def _seen(k, helper, *args):
+        result = helper(*args)
+        if facts.get(k, True):
+            facts[k] = bool(FORMS[helper][0](result, *args))
+        return result
+    return _seen
+
+
+def _replace(root: gast.AST, cheaper: dict) -> None:
+    """Put each site's cheaper form in its place (inner sites first: a form may hold one)."""
+    for node in list(walk(root)):
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                setattr(node, field, [_swap(v, cheaper) for v in value])
+            elif isinstance(value, gast.AST):
+                setattr(node, field, _swap(value, cheaper))
+
+
+def _swap(node, cheaper: dict):
+    while isinstance(node, gast.AST) and id(node) in cheaper:
+        node = cheaper[id(node)]
+    return node
+
+
+def _drop_self_assignments(func: gast.FunctionDef) -> None:
+    """``_t1 = _t1`` (a ``shape_only`` that kept its array) does nothing: it goes."""
+    for owner, field in list(blocks(func)):
+        kept = [s for s in getattr(owner, field) if is_comment(s) or not (
+            type(s) is gast.Assign and len(s.targets) == 1 and type(s.targets[0]) is gast.Name
+            and type(s.value) is gast.Name and s.targets[0].id == s.value.id)]
+        setattr(owner, field, kept or [make(gast.Pass)])
