@@ -47,7 +47,10 @@ class Adjoint:
         arrays = has_arrays(args) or (bool(kwargs) and has_arrays(kwargs.values()))
         if arrays:
             _refuse_integer_arrays(self.fn, args, self.wrt)
-        return self._get(arrays)[1]
+        hit = self._get(arrays)
+        if hit[2] is not None and not kwargs:  # this call's signature is seen once
+            hit[2].seen.add(signature(args))
+        return hit[1]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(args, kwargs)(*args, **kwargs)

@@ -5,6 +5,10 @@ Long-running, so not part of the test suite (a few seeds run in
 
     python tests/fuzz_numpy.py --n 300 [--seed 1]
 
+(``--n`` programs with every large-array path forced, and ``--n`` more as they come).
+Each program's third gradient, which runs the specialised adjoint, is also compared bit
+for bit with a new gradient's general adjoint.
+
 Each program mixes matrix products, broadcasting against a vector, elementwise
 functions, reductions with and without ``axis``/``keepdims``, log-sum-exps with a
 stabilising shift, a recurrence over rows
@@ -65,9 +69,13 @@ def point(r: random.Random) -> tuple:
 
 def check(f, args) -> str | None:
     wrt = (0, 1, 2, 3)
-    value, grads = ast_ad.value_and_grad(f, wrt=wrt)(*args)
+    value_and_grad = ast_ad.value_and_grad(f, wrt=wrt)
+    value, grads = value_and_grad(*args)
     if value != f(*args):
         return f"value {value!r} != {f(*args)!r}"
+    problem = _specialised_differs(value_and_grad, f, args, wrt)
+    if problem:
+        return problem
     for index, grad in zip(wrt, grads):
         expected = numerical_grad(f, args, index)
         if np.shape(grad) != np.shape(expected):
@@ -80,6 +88,27 @@ def check(f, args) -> str | None:
                     and not _complex_step_agrees(f, args, index, grad):
                 return f"argument {index}: ast_ad\n{grad}\nfinite differences\n{expected}"
     return None
+
+
+def _specialised_differs(value_and_grad, f, args, wrt) -> str | None:
+    """The second call records, the third runs the specialised adjoint (when the program
+    allows one), here on other numbers of the same shapes: the same bits as a new
+    gradient's general adjoint on them?"""
+    value_and_grad(*args)
+    other = tuple(a * 1.25 for a in args)
+    got = value_and_grad(*other)
+    want = ast_ad.value_and_grad(f, wrt=wrt)(*other)
+    if not _same_bits(got, want):
+        return f"specialised adjoint\n{got}\ngeneral adjoint\n{want}"
+    return None
+
+
+def _same_bits(a, b) -> bool:
+    if isinstance(a, tuple):
+        return type(b) is tuple and len(a) == len(b) and all(map(_same_bits, a, b))
+    return type(a) is type(b) and np.shape(a) == np.shape(b) \
+        and np.asarray(a).dtype == np.asarray(b).dtype \
+        and np.array_equal(a, b, equal_nan=True)
 
 
 def _complex_step_agrees(f, args, index, grad) -> bool:
@@ -98,13 +127,15 @@ def _complex_step_agrees(f, args, index, grad) -> bool:
     return bool(np.allclose(grad, exact, rtol=1e-9, atol=1e-12))
 
 
-def run(n: int, seed: int) -> list[str]:
-    """Check ``n`` programs, with every released array replaced by its stand-in and every
-    allowed in-place operation done in place (however small the array), so that those
-    paths are exercised too."""
+def run(n: int, seed: int, small_as_large: bool = True) -> list[str]:
+    """Check ``n`` programs; with ``small_as_large``, every released array is replaced by
+    its stand-in and every allowed in-place operation done in place (however small the
+    array), so that those paths are exercised too (else the specialised adjoints drop
+    those calls on these small arrays)."""
     from ast_ad import npruntime
     kept = npruntime._STAND_IN_BYTES, npruntime._IN_PLACE_ELEMENTS
-    npruntime._STAND_IN_BYTES = npruntime._IN_PLACE_ELEMENTS = 0
+    if small_as_large:
+        npruntime._STAND_IN_BYTES = npruntime._IN_PLACE_ELEMENTS = 0
     try:
         return _run(n, seed)
     finally:
@@ -116,5 +147,10 @@ def _run(n: int, seed: int) -> list[str]:
         return run_programs(n, seed, program, point, check)
 
 
+def both(n: int, seed: int) -> list[str]:
+    """``n`` programs with large-array paths forced, and ``n`` others as they come."""
+    return run(n, seed) + run(n, seed + 10 ** 6, small_as_large=False)
+
+
 if __name__ == "__main__":
-    sys.exit(main(run, __doc__, 100))
+    sys.exit(main(both, __doc__, 100))

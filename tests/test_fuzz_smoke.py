@@ -26,3 +26,10 @@ def test_random_numpy_programs_match_finite_differences() -> None:
 
     failures = fuzz_numpy.run(15, seed=2)
     assert not failures, "\n".join(failures[:3])
+
+
+def test_random_numpy_programs_specialised_at_their_small_sizes() -> None:
+    import fuzz_numpy
+
+    failures = fuzz_numpy.run(15, seed=4, small_as_large=False)
+    assert not failures, "\n".join(failures[:3])

@@ -23,6 +23,8 @@ import types
 
 import gast
 
+from ..templates import HELPER
+
 # NumPy / math / builtin functions whose result's type, dtype and shape follow from their
 # arguments' (the first ``n`` positional arguments may be data; the others, and every
 # keyword, must not be)
@@ -51,6 +53,8 @@ _NO_DATA = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.eye", "numpy.iden
             "numpy.arange", "builtins.range"}  # every argument must be non-data
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
 _MODULES_OK = {"numpy", "math"}
+_OURS = {"len": "builtins.len", "range": "builtins.range",
+         "sequence": "ast_ad.runtime.sequence"}  # the builtins and helpers passes call
 
 
 def shapes_fixed(func: gast.FunctionDef, calls: dict, env) -> bool:
@@ -239,4 +243,6 @@ class _Check:
 
     def _key(self, node: gast.Call) -> str | None:
         target = self.calls.get(node)
+        if target is None and type(node.func) is gast.Name and getattr(node.func, HELPER, False):
+            return _OURS.get(node.func.id)  # a call a pass made (``len(_seq1)``)
         return getattr(target, "key", None)

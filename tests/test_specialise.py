@@ -1,0 +1,259 @@
+"""Specialised adjoints: which functions may have them (analysis/fixed.py), that each cheaper
+form is what its helper returns, and that the wrapper uses them per argument signature
+with the same bits as the general adjoint."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ast_ad
+from ast_ad import npruntime, runtime, specialise
+from ast_ad.pipeline import transform
+from ast_ad.source import to_source
+from ast_ad.specialise import FORMS, signature
+
+# ------------------------------------------------------------------ analysis/fixed.py
+
+GLOBAL_ROWS = np.ones((3, 2))
+
+
+def mlp(W, b, X):
+    h = np.tanh(X @ W + b)
+    m = np.max(h, axis=1, keepdims=True)
+    return np.sum(np.log(np.sum(np.exp(h - m), axis=1)) + m[:, 0])
+
+
+def rnn(W, xs):
+    h = np.zeros(W.shape[0])
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    return np.sum(h ** 2)
+
+
+def rows_and_lists(W, X):
+    out = []
+    for row in X:
+        out.append(np.sum(row * W[0]))
+    y = np.stack(out)
+    return np.sum(y[1:] ** 2) + np.mean(X.T @ X) * X.shape[1]
+
+
+def branch_on_a_shape(W, X):
+    if X.shape[0] > 2:
+        y = X @ W
+    else:
+        y = X * 2.0
+    return np.sum(y)
+
+
+def masked(W, X):
+    y = X @ W
+    return np.sum(y[y > 0.0])
+
+
+def slice_from_data(W, X):
+    k = int(np.sum(W) > 0.0) + 1
+    return np.sum(X[:k] @ W)
+
+
+def branch_on_data(W, X):
+    y = X @ W
+    if np.sum(y) > 0.0:
+        y = y[:, None] * y
+    return np.sum(y)
+
+
+def axis_from_data(W, X):
+    return np.sum(np.sum(X @ W, axis=int(W[0, 0] > 0.0)))
+
+
+def global_array(W, X):
+    return np.sum(X @ W) + np.sum(GLOBAL_ROWS)
+
+
+def builtin_max(W, X):
+    return max(0, np.sum(X @ W)) * 2.0
+
+
+def fractional_power(W, X):
+    return np.sum(X @ W) ** 0.5
+
+
+def while_loop(W, X):
+    y = X @ W
+    while np.sum(y) > 1.0:
+        y = y * 0.5
+    return np.sum(y)
+
+
+def _fixed(fn) -> bool:
+    return transform(fn, (0,), "value_and_grad", array_mode=True).trees is not None
+
+
+@pytest.mark.parametrize("fn", [mlp, rnn, rows_and_lists, branch_on_a_shape])
+def test_shapes_that_follow_from_the_arguments(fn) -> None:
+    assert _fixed(fn)
+
+
+@pytest.mark.parametrize("fn", [masked, slice_from_data, branch_on_data, axis_from_data,
+                                global_array, builtin_max, fractional_power, while_loop])
+def test_shapes_that_may_follow_from_the_data(fn) -> None:
+    assert not _fixed(fn)
+
+
+def test_closures_and_scalar_mode_are_not_specialised() -> None:
+    scale = np.ones(2)
+
+    def closure(W, X):
+        return np.sum(X @ W * scale)
+
+    def plain(x, n):
+        s = 0.0
+        for i in range(n):
+            s = s + x * i
+        return s
+
+    assert not _fixed(closure)
+    assert transform(plain, (0,), "value_and_grad").trees is None  # plain Python: no checks
+
+
+# ------------------------------------------------------------------ the cheaper forms
+
+def _cases():
+    """(helper, arguments) pairs for each form: some where its cheaper form applies, some
+    where it does not."""
+    r = np.random.default_rng(3)
+    m, v, w = r.normal(size=(3, 4)), r.normal(size=4), r.normal(size=3)
+    big = r.normal(size=(300, 300))
+    return {
+        npruntime.reduce_to: [(m, m.copy()), (m, v), (m, m.astype(np.float32)), (1.5, 2.0),
+                              (np.float64(1.5), 2.0), (m, np.ones((3, 4), int))],
+        npruntime.shape_only: [(m,), (big,), (1.5,)],
+        runtime.like: [(m, m), (v, m), (1.5, 2.0), (0.0, m), (m.astype(np.float32), m)],
+        npruntime.unbroadcast: [(m, m), (m, v), (m.astype(np.float32), m), (1.5, 2.0)],
+        npruntime.add_into: [(m.copy(), v), (big.copy(), big), (1.5, 2.0)],
+        npruntime.sub_into: [(m.copy(), v), (big.copy(), big)],
+        npruntime.mul_into: [(m.copy(), v), (big.copy(), big)],
+        npruntime.div_into: [(m.copy(), v + 3.0), (big.copy(), big + 9.0)],
+        runtime.add: [(m, m), (m, v), (1.5, 2.0), (0.0, m), ([1.0], [2.0]), (m, 1.0)],
+        npruntime.matmul_vjp_a: [(r.normal(size=(3, 5)), m, r.normal(size=(4, 5))),
+                                 (w, m, v), (r.normal(size=5), v, r.normal(size=(4, 5))),
+                                 (r.normal(size=(3, 5)).astype(np.float32), m,
+                                  r.normal(size=(4, 5)))],
+        npruntime.matmul_vjp_b: [(w, m, v), (r.normal(size=(3, 5)), m, r.normal(size=(4, 5))),
+                                 (r.normal(size=(2, 3, 5)), m, r.normal(size=(2, 4, 5))),
+                                 (w.astype(np.float32), m, v)],
+    }
+
+
+def _evaluate(form, args):
+    """The cheaper form's tree, built from Names for ``args``, evaluated on them."""
+    import gast
+
+    names = [f"a{k}" for k in range(len(args))]
+    tree = form([gast.Name(id=n, ctx=gast.Load(), annotation=None, type_comment=None)
+                 for n in names])
+    text = to_source(gast.Module(body=[gast.Expr(value=tree)], type_ignores=[])).strip()
+    return eval(text, {}, dict(zip(names, args)))  # noqa: S307 - our own tree
+
+
+def test_every_form_is_what_its_helper_returns() -> None:
+    """For every helper in FORMS: where its test says the cheaper form applies, the form
+    gives the helper's result (the same object, or the same bits, type and dtype); each
+    helper has cases on both sides, so a new form without cases fails."""
+    cases = _cases()
+    assert set(cases) == set(FORMS)
+    for helper, (applies, form) in FORMS.items():
+        seen = set()
+        for args in cases[helper]:
+            inputs = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+            result = helper(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+            ok = bool(applies(result if helper not in specialise._IN_ORDER else
+                              helper(*inputs), *inputs))
+            seen.add(ok)
+            if ok:
+                cheaper = _evaluate(form, [a.copy() if isinstance(a, np.ndarray) else a
+                                           for a in args])
+                assert type(cheaper) is type(result), helper.__name__
+                assert np.shape(cheaper) == np.shape(result), helper.__name__
+                assert np.asarray(cheaper).dtype == np.asarray(result).dtype
+                assert np.array_equal(cheaper, result), helper.__name__
+        assert seen == {True, False}, f"{helper.__name__}: cases on one side only"
+
+
+def test_a_form_that_keeps_the_value_is_that_value() -> None:
+    m = np.ones((2, 3))
+    for helper in (npruntime.reduce_to, npruntime.shape_only, runtime.like):
+        args = (m, m) if helper is not npruntime.shape_only else (m,)
+        assert FORMS[helper][0](helper(*args), *args) and helper(*args) is m
+
+
+# ------------------------------------------------------------------ the wrapper
+
+def _bits(a, b) -> bool:
+    if isinstance(a, tuple):
+        return type(b) is tuple and all(map(_bits, a, b))
+    return type(a) is type(b) and np.asarray(a).dtype == np.asarray(b).dtype \
+        and np.array_equal(a, b)
+
+
+def _mlp_args(n: int = 5, seed: int = 0):
+    r = np.random.default_rng(seed)
+    return r.normal(size=(4, 3)), r.normal(size=3), r.normal(size=(n, 4))
+
+
+def test_third_call_runs_the_specialised_adjoint_with_the_same_bits() -> None:
+    vg = ast_ad.value_and_grad(mlp, wrt=(0, 1))
+    args = _mlp_args()
+    first = vg(*args)
+    special = vg.__ast_ad__._built[True][2]
+    assert not special.functions
+    assert _bits(vg(*args), first)  # the recording run
+    key = signature(args)
+    assert key in special.functions
+    text = "".join(__import__("linecache").getlines(
+        special.functions[key].__code__.co_filename)).split("def value_and_grad_mlp")[1]
+    assert "reduce_to(" not in text and "matmul_vjp_b(" not in text and "add_into" not in text
+    for seed in range(3):  # other numbers of the same shapes
+        other = _mlp_args(seed=seed + 1)
+        assert _bits(vg(*other), ast_ad.value_and_grad(mlp, wrt=(0, 1))(*other))
+
+
+def test_each_signature_has_its_own_adjoint_and_integers_count_by_value() -> None:
+    def scaled(W, b, X, k):
+        return np.sum(np.tanh(X @ W + b) * k)
+
+    vg = ast_ad.value_and_grad(scaled, wrt=(0, 1))
+    for n, k in [(5, 2), (7, 2), (5, 3), (5, 2), (7, 2), (5, 3)] * 2:
+        args = (*_mlp_args(n), k)
+        assert _bits(vg(*args), ast_ad.value_and_grad(scaled, wrt=(0, 1))(*args))
+    assert len(vg.__ast_ad__._built[True][2].functions) == 3
+
+
+def test_signatures_beyond_the_limit_run_the_general_adjoint() -> None:
+    vg = ast_ad.grad(mlp, wrt=0)
+    for n in range(2, 4 + specialise.MAX_SIGNATURES):
+        for _ in range(3):
+            vg(*_mlp_args(n))
+    assert len(vg.__ast_ad__._built[True][2].functions) == specialise.MAX_SIGNATURES
+    args = _mlp_args(3 + specialise.MAX_SIGNATURES)
+    assert _bits(vg(*args), ast_ad.grad(mlp, wrt=0)(*args))
+
+
+def test_loops_are_specialised_too() -> None:
+    vg = ast_ad.value_and_grad(rnn, wrt=0)
+    r = np.random.default_rng(1)
+    W, xs = r.normal(size=(4, 4)) * 0.5, r.normal(size=(6, 4))
+    for _ in range(3):
+        got = vg(W, xs)
+    assert vg.__ast_ad__._built[True][2].functions
+    assert _bits(vg(W * 0.9, xs), ast_ad.value_and_grad(rnn, wrt=0)(W * 0.9, xs))
+    from ast_ad.testing import check_grad
+    check_grad(rnn, (W, xs), wrt=0)
+    assert got[0] == rnn(W, xs)
+
+
+def test_other_arguments_take_the_general_adjoint() -> None:
+    assert signature((np.ones(2), 1.5, 3, True)) is not None
+    for odd in ([1.0, 2.0], np.ones(2).view(np.matrix), "a", None, (1.0,)):
+        assert signature((np.ones(2), odd)) is None
