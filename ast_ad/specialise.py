@@ -32,6 +32,7 @@ from .templates import clone
 from .walk import blocks, walk
 
 MAX_SIGNATURES = 8  # per function: more signatures run the general adjoint
+STRICT = False  # raise when making a specialised adjoint fails (else: the general one)
 _F64 = np.dtype(np.float64)
 
 
@@ -151,15 +152,29 @@ class Specialiser:
 
     def call(self, key: tuple, general, args: tuple):
         """The adjoint's result for ``args`` (signature ``key``), by the general adjoint
-        the first time, by a recording one the second time (then specialising)."""
+        the first time, by a recording one the second time (then specialising). No lock:
+        threads that specialise at once make equal functions, and the last one is kept.
+        Should making one fail (a bug of ours), the general adjoint answers and is kept
+        for the signature; ``STRICT`` (the tests set it) raises instead."""
         if key not in self.seen or len(self.functions) >= MAX_SIGNATURES:
             self.seen.add(key)
             return general(*args)
         facts: dict = {}
-        recording = self._compile(self._recording(), {_SEEN: _recorder(facts)})
-        result = recording(*args)
-        trees = self._specialised(facts)
-        self.functions[key] = self._compile(trees, {}) if trees is not None else general
+        try:
+            recording = self._compile(self._recording(), {_SEEN: _recorder(facts)})
+        except Exception:
+            if STRICT:
+                raise
+            self.functions[key] = general
+            return general(*args)
+        result = recording(*args)  # (an error of the user's code is raised as usual)
+        try:
+            trees = self._specialised(facts)
+            self.functions[key] = self._compile(trees, {}) if trees is not None else general
+        except Exception:
+            if STRICT:
+                raise
+            self.functions[key] = general
         return result
 
     def _recording(self) -> list:

@@ -13,6 +13,10 @@ import pytest
 
 _counter = itertools.count()
 
+import ast_ad.specialise  # noqa: E402
+
+ast_ad.specialise.STRICT = True  # a failure to specialise is a bug the tests must see
+
 
 def load_module(directory: Path, text: str) -> ModuleType:
     """Write ``text`` to a fresh ``.py`` file under ``directory`` and import it."""

@@ -98,14 +98,15 @@ def _specialised_differs(value_and_grad, f, args, wrt) -> str | None:
     other = tuple(a * 1.25 for a in args)
     got = value_and_grad(*other)
     want = ast_ad.value_and_grad(f, wrt=wrt)(*other)
-    if not _same_bits(got, want):
+    if not same_bits(got, want):
         return f"specialised adjoint\n{got}\ngeneral adjoint\n{want}"
     return None
 
 
-def _same_bits(a, b) -> bool:
+def same_bits(a, b) -> bool:
+    """The same values, types, shapes and dtypes, bit for bit (tuples item by item)."""
     if isinstance(a, tuple):
-        return type(b) is tuple and len(a) == len(b) and all(map(_same_bits, a, b))
+        return type(b) is tuple and len(a) == len(b) and all(map(same_bits, a, b))
     return type(a) is type(b) and np.shape(a) == np.shape(b) \
         and np.asarray(a).dtype == np.asarray(b).dtype \
         and np.array_equal(a, b, equal_nan=True)
@@ -132,7 +133,8 @@ def run(n: int, seed: int, small_as_large: bool = True) -> list[str]:
     its stand-in and every allowed in-place operation done in place (however small the
     array), so that those paths are exercised too (else the specialised adjoints drop
     those calls on these small arrays)."""
-    from ast_ad import npruntime
+    from ast_ad import npruntime, specialise
+    specialise.STRICT = True  # a failure to specialise is reported, not passed over
     kept = npruntime._STAND_IN_BYTES, npruntime._IN_PLACE_ELEMENTS
     if small_as_large:
         npruntime._STAND_IN_BYTES = npruntime._IN_PLACE_ELEMENTS = 0

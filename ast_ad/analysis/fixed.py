@@ -35,7 +35,7 @@ for _n, _names in {
        "reciprocal cbrt cumsum cumprod transpose ravel squeeze sum mean max min amax amin "
        "prod std var trace diag tril triu expand_dims reshape broadcast_to stack "
        "concatenate vstack hstack zeros_like ones_like empty_like linalg.norm linalg.inv "
-       "linalg.det sort sinc",
+       "linalg.det sort sinc array asarray copy",
     2: "add subtract multiply divide true_divide power maximum minimum fmax fmin logaddexp "
        "logaddexp2 arctan2 hypot dot matmul outer inner linalg.solve",
     3: "where clip",
@@ -52,6 +52,7 @@ _NOT_DATA_RESULT = {"builtins.len", "numpy.shape", "numpy.ndim", "numpy.size"}
 _NO_DATA = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.eye", "numpy.identity",
             "numpy.arange", "builtins.range"}  # every argument must be non-data
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
+_METHODS = {"copy", "astype"}  # array methods left as they are: their arguments non-data
 _MODULES_OK = {"numpy", "math"}
 _OURS = {"len": "builtins.len", "range": "builtins.range",
          "sequence": "ast_ad.runtime.sequence"}  # the builtins and helpers passes call
@@ -217,6 +218,9 @@ class _Check:
             if self.expr(node.args[0]):
                 self.data.add(func.value.id)
             return False
+        if type(func) is gast.Attribute and func.attr in _METHODS:  # ``x.copy()``
+            return self.expr(func.value) | any(
+                [self._non_data(a) for a in node.args + [k.value for k in node.keywords]])
         key = self._key(node)
         if key in _NO_DATA:
             n = 0
@@ -239,7 +243,12 @@ class _Check:
         for keyword in node.keywords:
             if keyword.arg is None or self.expr(keyword.value):
                 raise _Refused
-        return key not in _NOT_DATA_RESULT and (is_data or n > 0)
+        return key not in _NOT_DATA_RESULT and is_data  # (of constants: a constant)
+
+    def _non_data(self, node: gast.expr) -> bool:
+        if self.expr(node):
+            raise _Refused
+        return False
 
     def _key(self, node: gast.Call) -> str | None:
         target = self.calls.get(node)
