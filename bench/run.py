@@ -169,6 +169,9 @@ def environment() -> dict:
 
 # ---------------------------------------------------------------------------- timing
 
+WARM_UP = 3  # calls before calibrating (after the first, checked call)
+
+
 def _per_call(run: Callable, number: int) -> float:
     t0 = time.perf_counter()
     for _ in range(number):
@@ -182,6 +185,8 @@ def calibrate(c: Contender, s: Settings) -> None:
     if c.first_call_s is not None and c.first_call_s > s.budget_s:
         one = c.first_call_s          # too slow to spend a call on calibration
     else:
+        for _ in range(WARM_UP):      # steady state: ast_ad specialises on the third call
+            c.run()                   # with a signature, a jit may compile on the second
         one = _per_call(c.run, 1)
         if one < s.target_s / 10:
             n = max(1, int(s.target_s / 10 / one))
