@@ -27,9 +27,9 @@ import numpy as np
 from . import npruntime, runtime
 from .nodes import make
 from .pipeline import Transformation, compile_factory
-from .source import is_comment, to_source
-from .templates import clone
-from .walk import blocks, walk
+from .source import comment_at, is_comment, to_source
+from .templates import clone, helper_call
+from .walk import blocks, name_nodes, walk
 
 MAX_SIGNATURES = 8  # per function: more signatures run the general adjoint
 STRICT = False  # raise when making a specialised adjoint fails (else: the general one)
@@ -98,25 +98,43 @@ def _transposed(node: gast.expr) -> gast.expr:
     return make(gast.Attribute, value=node, attr="T", ctx=make(gast.Load))
 
 
-# helper -> (does its cheaper form apply, given the result and the arguments?; that form's
-# tree from the argument trees). A form may drop arguments, and a matrix product's may
-# evaluate its matrix first: those must be names (see ``sites``).
+def _product(result, a, b, like) -> bool:
+    """``reduce_scaled(a, b, like)`` when the product already has ``like``'s shape and
+    float dtype: each of its ways then gives ``a * b``, bit for bit (the factor taken out
+    is not summed over anything)."""
+    product = np.multiply(a, b)
+    return type(result) is np.ndarray and _same_float(product, like) \
+        and result.dtype == product.dtype and result.shape == product.shape
+
+
+def _arg(k: int):
+    return lambda args: args[k]
+
+
+_COPY = lambda args: make(  # noqa: E731
+    gast.Call, func=make(gast.Attribute, value=args[0], attr="copy", ctx=make(gast.Load)),
+    args=[], keywords=[])
+
+# helper -> its cheaper forms, each (does it apply, given the result and the arguments?;
+# its tree from the argument trees). A site takes the first form that applied every time.
+# A form may drop arguments, and a matrix product's may evaluate its matrix first: those
+# must be names (see ``sites``).
 FORMS = {
-    npruntime.reduce_to: (_is_value, lambda args: args[0]),
-    npruntime.shape_only: (_is_value, lambda args: args[0]),
-    runtime.like: (_is_value, lambda args: args[0]),
-    npruntime.unbroadcast: (_copied, lambda args: make(
-        gast.Call, func=make(gast.Attribute, value=args[0], attr="copy", ctx=make(gast.Load)),
-        args=[], keywords=[])),
-    npruntime.add_into: (_not_in_place, _operator(gast.Add)),
-    npruntime.sub_into: (_not_in_place, _operator(gast.Sub)),
-    npruntime.mul_into: (_not_in_place, _operator(gast.Mult)),
-    npruntime.div_into: (_not_in_place, _operator(gast.Div)),
-    runtime.add: (_plain_sum, _operator(gast.Add)),
-    npruntime.matmul_vjp_a: (_direct_a, lambda args: make(
-        gast.BinOp, left=args[0], op=gast.MatMult(), right=_transposed(args[2]))),
-    npruntime.matmul_vjp_b: (_direct_b, lambda args: make(
-        gast.BinOp, left=_transposed(args[1]), op=gast.MatMult(), right=args[0])),
+    npruntime.reduce_to: ((_is_value, _arg(0)),),
+    npruntime.shape_only: ((_is_value, _arg(0)),),
+    runtime.like: ((_is_value, _arg(0)),),
+    npruntime.sum_expand: ((_is_value, _arg(0)),),
+    npruntime.unbroadcast: ((_copied, _COPY), (_is_value, _arg(0))),
+    npruntime.reduce_scaled: ((_product, _operator(gast.Mult)),),
+    npruntime.add_into: ((_not_in_place, _operator(gast.Add)),),
+    npruntime.sub_into: ((_not_in_place, _operator(gast.Sub)),),
+    npruntime.mul_into: ((_not_in_place, _operator(gast.Mult)),),
+    npruntime.div_into: ((_not_in_place, _operator(gast.Div)),),
+    runtime.add: ((_plain_sum, _operator(gast.Add)),),
+    npruntime.matmul_vjp_a: ((_direct_a, lambda args: make(
+        gast.BinOp, left=args[0], op=gast.MatMult(), right=_transposed(args[2]))),),
+    npruntime.matmul_vjp_b: ((_direct_b, lambda args: make(
+        gast.BinOp, left=_transposed(args[1]), op=gast.MatMult(), right=args[0])),),
 }
 _IN_ORDER = {npruntime.add_into, npruntime.sub_into, npruntime.mul_into, npruntime.div_into,
              runtime.add}  # forms that are operators: every argument, in its order
@@ -193,12 +211,14 @@ class Specialiser:
         for k, site in enumerate(sites(trees, self.t.injected)):
             if facts.get(k):
                 args = [_swap(a, cheaper) for a in site.args]
-                cheaper[id(site)] = FORMS[self.t.injected[site.func.id]][1](args)
+                form = FORMS[self.t.injected[site.func.id]][min(facts[k])][1]
+                cheaper[id(site)] = form(args)
         if not cheaper:
             return None
         for func in trees:
             _replace(func, cheaper)
             _drop_self_assignments(func)
+            _drop_dead_tape(func)
         return trees
 
     def _compile(self, trees: list, extra: dict):
@@ -215,8 +235,10 @@ class Specialiser:
 def _recorder(facts: dict):
     def _seen(k, helper, *args):
         result = helper(*args)
-        if facts.get(k, True):
-            facts[k] = bool(FORMS[helper][0](result, *args))
+        held = facts.get(k)
+        if held is None or held:  # the forms that applied every time so far
+            facts[k] = {i for i, (applies, _) in enumerate(FORMS[helper])
+                        if (held is None or i in held) and applies(result, *args)}
         return result
     return _seen
 
@@ -236,6 +258,32 @@ def _swap(node, cheaper: dict):
     while isinstance(node, gast.AST) and id(node) in cheaper:
         node = cheaper[id(node)]
     return node
+
+
+def _drop_dead_tape(func: gast.FunctionDef) -> None:
+    """A variable the reverse sweep no longer reads (a ``reduce_to`` that read its shape
+    is gone) needs no tape: its pushes and pops go together (each pop takes what a push
+    of the same variable put, so the others still pair up)."""
+    split = comment_at(func.body, "reverse sweep")
+    if split is None:
+        return
+    read = {n.id for s in func.body[split:] for n in name_nodes(s) if type(n.ctx) is gast.Load}
+    for owner, field in list(blocks(func)):
+        kept = [s for s in getattr(owner, field) if _tape_variable(s) in read
+                or _tape_variable(s) is None]
+        setattr(owner, field, kept or [make(gast.Pass)])
+
+
+def _tape_variable(stmt: gast.stmt) -> str | None:
+    """``v`` of ``_push(v)`` or ``v = _pop()``; None for any other statement."""
+    if type(stmt) is gast.Expr and helper_call(stmt.value) == "_push" \
+            and len(stmt.value.args) == 1 and type(stmt.value.args[0]) is gast.Name:
+        return stmt.value.args[0].id
+    if type(stmt) is gast.Assign and len(stmt.targets) == 1 \
+            and type(stmt.targets[0]) is gast.Name and helper_call(stmt.value) == "_pop" \
+            and not stmt.value.args:
+        return stmt.targets[0].id
+    return None
 
 
 def _drop_self_assignments(func: gast.FunctionDef) -> None:
