@@ -44,13 +44,14 @@ class Adjoint:
         return hit
 
     def function(self, args: tuple = (), kwargs: dict | None = None) -> types.FunctionType:
+        return self._hit(args, kwargs)[1]
+
+    def _hit(self, args: tuple, kwargs: dict | None = None) -> tuple:
+        """``(transformation, function, specialiser)`` for this call, after the full checks."""
         arrays = has_arrays(args) or (bool(kwargs) and has_arrays(kwargs.values()))
         if arrays:
             _refuse_integer_arrays(self.fn, args, self.wrt)
-        hit = self._get(arrays)
-        if hit[2] is not None and not kwargs:  # this call's signature is seen once
-            hit[2].seen.add(signature(args))
-        return hit[1]
+        return self._get(arrays)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(args, kwargs)(*args, **kwargs)
@@ -120,19 +121,20 @@ def _wrap(fn: Callable | None, wrt: Wrt, kind: str) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # the common call inline: positional arguments, already built, no integer array
-        if not kwargs:
-            hit = built.get(_quick_mode(args))
-            if hit is not None and guards_hold(hit[0].guards):
-                special = hit[2]
-                if special is not None:  # the adjoint for this argument signature, if any
-                    key = signature(args)
-                    if key is not None:
-                        function = special.functions.get(key)
-                        if function is not None:
-                            return function(*args)
-                        return special.call(key, hit[1], args)
-                return hit[1](*args)
-        return adjoint.function(args, kwargs)(*args, **kwargs)
+        if kwargs:
+            return adjoint.function(args, kwargs)(*args, **kwargs)
+        hit = built.get(_quick_mode(args))
+        if hit is None or not guards_hold(hit[0].guards):
+            hit = adjoint._hit(args)  # the full checks (and the transformation, once)
+        special = hit[2]
+        if special is not None:  # the adjoint for this argument signature, if any
+            key = signature(args, special.needs)
+            if key is not None:
+                function = special.functions.get(key)
+                if function is not None:
+                    return function(*args)
+                return special.call(key, hit[1], args)
+        return hit[1](*args)
 
     wrapper.__ast_ad__ = adjoint
     wrapper.__name__ = f"{kind}_{getattr(fn, '__name__', 'f')}"

@@ -75,7 +75,8 @@ class Built:
     injected: dict      # name in generated code -> object (modules, runtime helpers, cells)
     guards: list        # (globals dict, name, object it held) for each resolved call site
     array_mode: bool = False  # adjoints reduced to their variables' shapes (broadcasting)
-    fixed_shapes: bool = False  # its shapes follow from its arguments' (analysis.fixed)
+    fixed_shapes: dict | None = None  # its shapes follow from its arguments': what that
+    # needs of them (analysis.fixed); None if they may not
 
 
 def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | None = None,
@@ -107,8 +108,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         debug("normalize", norm.func)
         check_aliasing(parsed, norm, calls, array_mode)
         activity = analyze(parsed.module, norm.func, wrt_names, calls)
-        fixed = array_mode and kind in ("grad", "value_and_grad") \
-            and shapes_fixed(norm.func, calls, env)
+        fixed = shapes_fixed(norm.func, calls, env) \
+            if array_mode and kind in ("grad", "value_and_grad") else None
         reverse = Reverse(parsed, norm, activity, calls, wrt_names, kind, linker)
         reverse.wrt_tuple = isinstance(wrt, (tuple, list))
         reverse.array_mode = array_mode
@@ -354,6 +355,7 @@ class Transformation:
     guards: list
     array_mode: bool = False
     trees: list | None = None  # kept when the adjoint may be specialised (ast_ad.specialise)
+    needs: dict | None = None  # what specialising needs of the arguments (analysis.fixed)
 
     def instantiate(self, fn: types.FunctionType) -> list:
         """Functions running this adjoint with ``fn``'s globals, closure cells and defaults."""
@@ -524,8 +526,9 @@ def compile_functions(built: Built, fn: types.FunctionType) -> Transformation:
         raise TransformError(f"internal error: generated code does not compile ({exc}); "
                              "please report this with the function's source") from exc
     used = {v: injected[v] for c in codes for v in c.co_freevars if v in injected}
+    fixed = built.fixed_shapes is not None
     return Transformation(codes, text, filename, used, built.guards, built.array_mode,
-                          funcs if built.fixed_shapes else None)
+                          funcs if fixed else None, built.fixed_shapes)
 
 
 def compile_factory(text: str, names: list[str], injected: set, fn: types.FunctionType,

@@ -36,9 +36,11 @@ STRICT = False  # raise when making a specialised adjoint fails (else: the gener
 _F64 = np.dtype(np.float64)
 
 
-def signature(args: tuple) -> tuple | None:
+def signature(args: tuple, needs: dict | None = None) -> tuple | None:
     """The key of a call's positional arguments: arrays by (shape, dtype), floats by type,
-    integers by value; None if any argument is something else."""
+    integers by value; None if any argument is something else, or if one the function
+    reads as a count or an index (``needs``, from the analysis) is not an int (nor, for an
+    index, an integer array)."""
     key = []
     for value in args:
         kind = type(value)
@@ -50,6 +52,14 @@ def signature(args: tuple) -> tuple | None:
             key.append((kind, value))
         else:
             return None
+    if needs:
+        for position, need in needs.items():
+            if position >= len(args):
+                return None
+            kind = type(args[position])
+            if not (kind is int or kind is bool or need == "index" and kind is np.ndarray
+                    and args[position].dtype.kind in "iu"):
+                return None
     return tuple(key)
 
 
@@ -165,6 +175,7 @@ class Specialiser:
 
     def __init__(self, transformation: Transformation, fn: types.FunctionType) -> None:
         self.t, self.fn = transformation, fn
+        self.needs = transformation.needs
         self.functions: dict = {}   # signature -> specialised adjoint (or None: no gain)
         self.seen: set = set()      # signatures called once
 

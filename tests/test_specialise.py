@@ -117,10 +117,42 @@ def test_shapes_that_follow_from_the_arguments(fn) -> None:
 
 
 @pytest.mark.parametrize("fn", [masked, slice_from_data, branch_on_data, axis_from_data,
-                                global_array, builtin_max, fractional_power, while_loop,
-                                index_argument, count_argument])
+                                global_array, builtin_max, fractional_power, while_loop])
 def test_shapes_that_may_follow_from_the_data(fn) -> None:
     assert not _fixed(fn)
+
+
+def reassigned_count(W, X, n):
+    n = n + int(np.sum(W) > 0.0)
+    return np.sum(X[:n] @ W)
+
+
+@pytest.mark.parametrize("fn, needs", [(index_argument, {2: "index"}),
+                                       (count_argument, {2: "int"})])
+def test_a_parameter_read_as_a_count_or_an_index_is_needed_as_one(fn, needs) -> None:
+    assert transform(fn, (0,), "value_and_grad", array_mode=True).needs == needs
+    assert not _fixed(reassigned_count)
+
+
+def test_counts_and_integer_labels_are_specialised_by_value_and_dtype() -> None:
+    r = np.random.default_rng(4)
+    W, X = r.normal(size=(3, 4)), r.normal(size=(5, 3))
+    labels = np.array([0, 3, 3, 1, 2])
+    for fn, extra in ((index_argument, labels), (index_argument, 2), (count_argument, 2),
+                      (count_argument, 3)):
+        vg = ast_ad.value_and_grad(fn, wrt=(0, 1))
+        for _ in range(3):
+            got = vg(W, X, extra)
+        assert vg.__ast_ad__._built[True][2].functions, fn.__name__
+        want = ast_ad.value_and_grad(fn, wrt=(0, 1))(W, X, extra)
+        assert same_bits(got, want)
+    vg = ast_ad.value_and_grad(index_argument, wrt=(0, 1))
+    mask = np.array([True, False, True, True, False])  # a mask: shapes from the data
+    for _ in range(3):
+        vg(W, X, mask)
+    assert not vg.__ast_ad__._built[True][2].functions
+    assert signature((W, X, 2.0), {2: "int"}) is None
+    assert signature((W, X, labels.astype(float)), {2: "index"}) is None
 
 
 def test_closures_and_scalar_mode_are_not_specialised() -> None:

@@ -24,6 +24,7 @@ import types
 import gast
 
 from ..templates import HELPER
+from ..walk import walk
 
 # NumPy / math / builtin functions whose result's type, dtype and shape follow from their
 # arguments' (the first ``n`` positional arguments may be data; the others, and every
@@ -58,17 +59,23 @@ _OURS = {"len": "builtins.len", "range": "builtins.range",
          "sequence": "ast_ad.runtime.sequence"}  # the builtins and helpers passes call
 
 
-def shapes_fixed(func: gast.FunctionDef, calls: dict, env) -> bool:
-    """Does every shape in ``func`` follow from its arguments' signature? (See above.)"""
+def shapes_fixed(func: gast.FunctionDef, calls: dict, env) -> dict | None:
+    """Does every shape in ``func`` follow from its arguments' signature? None if not;
+    else what that needs of the positional arguments, ``{position: "int" | "index"}``:
+    a parameter read where data may not be (``range(n)``, ``x[labels]``) must be a
+    Python int (its value is in the signature), or for an index an integer array."""
     if env.closure or func.args.vararg or func.args.kwarg:
-        return False
+        return None
     check = _Check(calls, env)
-    check.data |= {a.id for a in func.args.args + func.args.kwonlyargs}
+    params = [a.id for a in func.args.args]
+    check.data |= set(params) | {a.id for a in func.args.kwonlyargs}
+    check.params = set(params) - {n.id for n in walk(func) if type(n) is gast.Name
+                                  and type(n.ctx) in (gast.Store, gast.Del)}
     try:
         check.block(func.body)
     except _Refused:
-        return False
-    return True
+        return None
+    return {params.index(name): need for name, need in check.needs.items()}
 
 
 def _whole(node: gast.expr) -> bool:
@@ -87,6 +94,8 @@ class _Check:
         self.data: set = set()    # names that may hold data
         self.local: set = set()   # names assigned in the function
         self.lists: set = set()   # local lists (``append`` is allowed on them)
+        self.params: set = set()  # positional parameters never assigned
+        self.needs: dict = {}     # parameter -> "int" or "index" (see shapes_fixed)
 
     def block(self, stmts: list) -> None:
         for stmt in stmts:
@@ -114,8 +123,7 @@ class _Check:
             else:
                 raise _Refused
         elif kind is gast.If:
-            if self.expr(stmt.test):
-                raise _Refused  # a branch on data: shapes may differ from call to call
+            self.non_data(stmt.test)  # a branch on data: shapes may differ between calls
             before = set(self.data)
             self.block(stmt.body)
             after_body, self.data = self.data, before
@@ -153,13 +161,22 @@ class _Check:
     def index(self, node: gast.expr) -> None:
         if type(node) is gast.Slice:
             for part in (node.lower, node.upper, node.step):
-                if part is not None and self.expr(part):
-                    raise _Refused
+                if part is not None:
+                    self.non_data(part)
         elif type(node) is gast.Tuple:
             for element in node.elts:
                 self.index(element)
+        else:  # a data index: a mask, or a position read from the data
+            self.non_data(node, "index")
+
+    def non_data(self, node: gast.expr, need: str = "int") -> None:
+        """Refuse data at ``node``, unless it is a parameter that can be asked to be an
+        int (or, for an index, an integer array) at call time."""
+        if type(node) is gast.Name and node.id in self.params:
+            if self.needs.get(node.id) != "int":
+                self.needs[node.id] = need
         elif self.expr(node):
-            raise _Refused  # a data index: a mask, or a position read from the data
+            raise _Refused
 
     def expr(self, node: gast.expr) -> bool:
         """Is ``node`` data? Refuses what may make a shape depend on data."""
@@ -219,8 +236,9 @@ class _Check:
                 self.data.add(func.value.id)
             return False
         if type(func) is gast.Attribute and func.attr in _METHODS:  # ``x.copy()``
-            return self.expr(func.value) | any(
-                [self._non_data(a) for a in node.args + [k.value for k in node.keywords]])
+            for arg in node.args + [k.value for k in node.keywords]:
+                self.non_data(arg)
+            return self.expr(func.value)
         key = self._key(node)
         if key in _NO_DATA:
             n = 0
@@ -236,19 +254,15 @@ class _Check:
         for k, arg in enumerate(node.args):
             if type(arg) is gast.Starred:
                 raise _Refused
-            if self.expr(arg):
-                if k >= n:
-                    raise _Refused
+            if k >= n:
+                self.non_data(arg)
+            elif self.expr(arg):
                 is_data = True
         for keyword in node.keywords:
-            if keyword.arg is None or self.expr(keyword.value):
+            if keyword.arg is None:
                 raise _Refused
+            self.non_data(keyword.value)
         return key not in _NOT_DATA_RESULT and is_data  # (of constants: a constant)
-
-    def _non_data(self, node: gast.expr) -> bool:
-        if self.expr(node):
-            raise _Refused
-        return False
 
     def _key(self, node: gast.Call) -> str | None:
         target = self.calls.get(node)
