@@ -7,11 +7,13 @@ on. When :func:`ast_ad.analysis.fixed.shapes_fixed` holds for the function, what
 checks find is the same on every call whose arguments have one *signature* (each array's
 shape and dtype, each number's type, each integer's value).
 
-So the second call with a signature runs a *recording* copy of the adjoint, in which each
-helper call ``f(...)`` is ``_seen(k, f, ...)``: the same call, and a note whether, at
-site ``k``, the outcome that allows a cheaper form held (every time, in a loop). Then the
-sites where it held are rewritten (:data:`FORMS`) and the result is compiled: the
-*specialised* adjoint, which the later calls with that signature run. Its value and
+So the third call with a signature (a function called once or twice pays nothing) runs a
+*recording* copy of the adjoint, in which each helper call ``f(...)`` is
+``_seen(k, f, ...)``: the same call, and a note of which of its cheaper forms applied at
+site ``k`` (every time, in a loop). Then the sites where one did are rewritten
+(:data:`FORMS`), the variables the reverse sweep then no longer reads lose their tape
+traffic, and the result is compiled: the *specialised* adjoint, which the later calls
+with that signature run. Its value and
 gradient are the general adjoint's, bit for bit: each cheaper form is what the helper
 itself returns in that case.
 
@@ -19,6 +21,7 @@ Input: a :class:`~ast_ad.pipeline.Transformation` that keeps its trees. Output: 
 """
 from __future__ import annotations
 
+import threading
 import types
 
 import gast
@@ -32,6 +35,7 @@ from .templates import clone, helper_call
 from .walk import blocks, name_nodes, walk
 
 MAX_SIGNATURES = 8  # per function: more signatures run the general adjoint
+RECORD_AT = 3  # the call with a signature that records (the earlier ones: general adjoint)
 STRICT = False  # raise when making a specialised adjoint fails (else: the general one)
 _F64 = np.dtype(np.float64)
 
@@ -176,65 +180,77 @@ class Specialiser:
     def __init__(self, transformation: Transformation, fn: types.FunctionType) -> None:
         self.t, self.fn = transformation, fn
         self.needs = transformation.needs
-        self.functions: dict = {}   # signature -> specialised adjoint (or None: no gain)
-        self.seen: set = set()      # signatures called once
+        self.functions: dict = {}   # signature -> specialised adjoint (or the general one)
+        self.calls: dict = {}       # signature -> calls so far, until it is specialised
+        self._recording = None      # (trees with numbered sites, recording adjoint)
+        self._facts = threading.local()  # what the recording adjoint notes, per thread
 
     def call(self, key: tuple, general, args: tuple):
-        """The adjoint's result for ``args`` (signature ``key``), by the general adjoint
-        the first time, by a recording one the second time (then specialising). No lock:
-        threads that specialise at once make equal functions, and the last one is kept.
-        Should making one fail (a bug of ours), the general adjoint answers and is kept
-        for the signature; ``STRICT`` (the tests set it) raises instead."""
-        if key not in self.seen or len(self.functions) >= MAX_SIGNATURES:
-            self.seen.add(key)
+        """The adjoint's result for ``args`` (signature ``key``): the general adjoint's
+        until the signature's ``RECORD_AT``-th call, which runs the recording adjoint and
+        then specialises. No lock: threads that specialise at once make equal functions,
+        and the last one is kept. Should making one fail (a bug of ours), the general
+        adjoint answers and is kept for the signature; ``STRICT`` (the tests set it)
+        raises instead."""
+        count = self.calls[key] = self.calls.get(key, 0) + 1
+        if count < RECORD_AT or len(self.functions) >= MAX_SIGNATURES:
             return general(*args)
-        facts: dict = {}
         try:
-            recording = self._compile(self._recording(), {_SEEN: _recorder(facts)})
+            trees, recording = self._recorder()
         except Exception:
             if STRICT:
                 raise
             self.functions[key] = general
             return general(*args)
+        facts = self._facts.facts = {}
         result = recording(*args)  # (an error of the user's code is raised as usual)
         try:
-            trees = self._specialised(facts)
-            self.functions[key] = self._compile(trees, {}) if trees is not None else general
+            special = self._specialised(trees, facts)
+            self.functions[key] = self._compile(special) if special is not None else general
         except Exception:
             if STRICT:
                 raise
             self.functions[key] = general
         return result
 
-    def _recording(self) -> list:
-        trees = clone(self.t.trees)
-        for k, site in enumerate(sites(trees, self.t.injected)):
-            site.args = [make(gast.Constant, value=k, kind=None), site.func] + site.args
-            site.func = make(gast.Name, id=_SEEN, ctx=make(gast.Load), annotation=None,
-                             type_comment=None)
-        return trees
+    def _recorder(self) -> tuple:
+        """The trees with each site ``f(...)`` as ``_seen(k, f, ...)``, and their adjoint
+        (made once: the same for every signature)."""
+        if self._recording is None:
+            trees = clone(self.t.trees)
+            for k, site in enumerate(sites(trees, self.t.injected)):
+                site.args = [make(gast.Constant, value=k, kind=None), site.func] + site.args
+                site.func = make(gast.Name, id=_SEEN, ctx=make(gast.Load), annotation=None,
+                                 type_comment=None)
+            self._recording = trees, self._compile(trees, {_SEEN: _recorder(self._facts)})
+        return self._recording
 
-    def _specialised(self, facts: dict) -> list | None:
-        """The trees with each site whose cheaper form held every time rewritten; None if
-        there is none."""
-        trees = clone(self.t.trees)
-        cheaper = {}
-        for k, site in enumerate(sites(trees, self.t.injected)):
-            if facts.get(k):
-                args = [_swap(a, cheaper) for a in site.args]
-                form = FORMS[self.t.injected[site.func.id]][min(facts[k])][1]
-                cheaper[id(site)] = form(args)
-        if not cheaper:
+    def _specialised(self, trees: list, facts: dict) -> list | None:
+        """A copy of the recording trees with each site whose cheaper form held every time
+        rewritten, and the others back as they were; None if there is none."""
+        if not any(facts.values()):
             return None
-        for func in trees:
-            _replace(func, cheaper)
+        injected = self.t.injected
+
+        def swap(node, copy):
+            if not (type(node) is gast.Call and type(node.func) is gast.Name
+                    and node.func.id == _SEEN):
+                return None
+            k, helper, args = node.args[0].value, node.args[1], copy(node.args[2:])
+            held = facts.get(k)
+            if held:
+                return FORMS[injected[helper.id]][min(held)][1](args)
+            return make(gast.Call, func=copy(helper), args=args, keywords=[])
+
+        special = clone(trees, swap)
+        for func in special:
             _drop_self_assignments(func)
             _drop_dead_tape(func)
-        return trees
+        return special
 
-    def _compile(self, trees: list, extra: dict):
+    def _compile(self, trees: list, extra: dict | None = None):
         text = "\n\n".join(to_source(f).rstrip("\n") for f in trees) + "\n"
-        injected = dict(self.t.injected, **extra)
+        injected = dict(self.t.injected, **(extra or {}))
         filename = self.t.filename.replace("<ast_ad ", "<ast_ad specialised ", 1)
         codes = compile_factory(text, [f.name for f in trees], set(injected), self.fn,
                                 filename)
@@ -243,32 +259,16 @@ class Specialiser:
         return done.instantiate(self.fn)[0]
 
 
-def _recorder(facts: dict):
+def _recorder(local: threading.local):
     def _seen(k, helper, *args):
         result = helper(*args)
+        facts = local.facts
         held = facts.get(k)
         if held is None or held:  # the forms that applied every time so far
             facts[k] = {i for i, (applies, _) in enumerate(FORMS[helper])
                         if (held is None or i in held) and applies(result, *args)}
         return result
     return _seen
-
-
-def _replace(root: gast.AST, cheaper: dict) -> None:
-    """Put each site's cheaper form in its place (inner sites first: a form may hold one)."""
-    for node in list(walk(root)):
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if isinstance(value, list):
-                setattr(node, field, [_swap(v, cheaper) for v in value])
-            elif isinstance(value, gast.AST):
-                setattr(node, field, _swap(value, cheaper))
-
-
-def _swap(node, cheaper: dict):
-    while isinstance(node, gast.AST) and id(node) in cheaper:
-        node = cheaper[id(node)]
-    return node
 
 
 def _drop_dead_tape(func: gast.FunctionDef) -> None:

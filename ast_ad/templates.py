@@ -12,13 +12,19 @@ from .walk import walk as fast_walk
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
 
-def clone(node):
-    """A deep copy of a gast tree (faster than ``copy.deepcopy``: no memo, fields only)."""
+def clone(node, swap=None):
+    """A deep copy of a gast tree (faster than ``copy.deepcopy``: no memo, fields only).
+    With ``swap``, a node for which ``swap(node, copy)`` returns a tree is replaced by it
+    (``copy`` copies a subtree the same way)."""
     if isinstance(node, list):
-        return [clone(n) for n in node]
+        return [clone(n, swap) for n in node]
     if not isinstance(node, gast.AST):
         return node
-    return _marked(node, {f: clone(getattr(node, f, None)) for f in node._fields})
+    if swap is not None:
+        swapped = swap(node, lambda sub: clone(sub, swap))
+        if swapped is not None:
+            return swapped
+    return _marked(node, {f: clone(getattr(node, f, None), swap) for f in node._fields})
 
 
 def _marked(node: gast.AST, fields: dict) -> gast.AST:

@@ -186,7 +186,7 @@ def calibrate(c: Contender, s: Settings) -> None:
         one = c.first_call_s          # too slow to spend a call on calibration
     else:
         for _ in range(WARM_UP):      # steady state: ast_ad specialises on the third call
-            c.run()                   # with a signature, a jit may compile on the second
+            c.run()                   # with a signature, a jit has compiled on the first
         one = _per_call(c.run, 1)
         if one < s.target_s / 10:
             n = max(1, int(s.target_s / 10 / one))

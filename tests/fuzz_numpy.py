@@ -91,9 +91,10 @@ def check(f, args) -> str | None:
 
 
 def _specialised_differs(value_and_grad, f, args, wrt) -> str | None:
-    """The second call records, the third runs the specialised adjoint (when the program
+    """The third call records, the fourth runs the specialised adjoint (when the program
     allows one), here on other numbers of the same shapes: the same bits as a new
     gradient's general adjoint on them?"""
+    value_and_grad(*args)
     value_and_grad(*args)
     other = tuple(a * 1.25 for a in args)
     got = value_and_grad(*other)

@@ -33,7 +33,7 @@ def check(f, args, wrt, rtol=1e-5, atol=1e-7):
     value_and_grad = ast_ad.value_and_grad(f, wrt=tuple(wrt))
     value, grads = value_and_grad(*args)
     assert value == f(*args)
-    for _ in range(2):  # a recording run, then the specialised adjoint if there is one
+    for _ in range(3):  # again, a recording run, then the specialised adjoint if any
         assert same_bits(value_and_grad(*args), (value, grads)), f.__name__
     for i, g in zip(wrt, grads):
         expected = numerical(f, args, i)
