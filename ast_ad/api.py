@@ -11,8 +11,8 @@ import numpy as np
 
 from .errors import GradientError
 from .pipeline import Transformation, guards_hold, has_arrays, split_adjoint, transform
-from .runtime import like, numbers_only
-from .specialise import Specialiser, signature
+from .runtime import like
+from .specialise import Specialiser, call_key, needs_met
 
 _CACHE: dict = {}
 _LOCK = threading.Lock()
@@ -65,23 +65,6 @@ def _wrt_positions(code: object, wrt: Wrt) -> frozenset:
                      for i in items)
 
 
-def _quick_mode(args: tuple) -> bool | None:
-    """Array mode for these positional arguments, in one pass: floats, ints, float arrays
-    and lists of plain numbers (the common calls); None for anything else (the full checks
-    decide, and refuse integer arrays)."""
-    arrays = False
-    for value in args:
-        kind = type(value)
-        if kind is np.ndarray:
-            if value.dtype.kind != "f":
-                return None
-            arrays = True
-        elif kind is not float and kind is not int and not (
-                (kind is list or kind is tuple) and numbers_only(value)):
-            return None
-    return arrays
-
-
 def _refuse_integer_arrays(fn: Callable, args: tuple, wrt: Wrt) -> None:
     """An integer array we differentiate with respect to would get a silent zero: refuse."""
     positions = _wrt_positions(getattr(fn, "__code__", None), wrt)
@@ -123,17 +106,17 @@ def _wrap(fn: Callable | None, wrt: Wrt, kind: str) -> Callable:
         # the common call inline: positional arguments, already built, no integer array
         if kwargs:
             return adjoint.function(args, kwargs)(*args, **kwargs)
-        hit = built.get(_quick_mode(args))
+        mode, key = call_key(args)
+        hit = built.get(mode)
         if hit is None or not guards_hold(hit[0].guards):
             hit = adjoint._hit(args)  # the full checks (and the transformation, once)
         special = hit[2]
-        if special is not None:  # the adjoint for this argument signature, if any
-            key = signature(args, special.needs)
-            if key is not None:
-                function = special.functions.get(key)
-                if function is not None:
-                    return function(*args)
-                return special.call(key, hit[1], args)
+        if special is not None and key is not None and (
+                not special.needs or needs_met(args, special.needs)):
+            function = special.functions.get(key)  # the adjoint for this signature
+            if function is not None:
+                return function(*args)
+            return special.call(key, hit[1], args)
         return hit[1](*args)
 
     wrapper.__ast_ad__ = adjoint

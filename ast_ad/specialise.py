@@ -30,6 +30,7 @@ import numpy as np
 from . import npruntime, runtime
 from .nodes import make
 from .pipeline import Transformation, compile_factory
+from .runtime import numbers_only
 from .source import comment_at, is_comment, to_source
 from .templates import clone, helper_call
 from .walk import blocks, name_nodes, walk
@@ -40,31 +41,56 @@ STRICT = False  # raise when making a specialised adjoint fails (else: the gener
 _F64 = np.dtype(np.float64)
 
 
-def signature(args: tuple, needs: dict | None = None) -> tuple | None:
-    """The key of a call's positional arguments: arrays by (shape, dtype), floats by type,
-    integers by value; None if any argument is something else, or if one the function
-    reads as a count or an index (``needs``, from the analysis) is not an int (nor, for an
-    index, an integer array)."""
-    key = []
+def call_key(args: tuple) -> tuple:
+    """``(mode, key)`` of a call's positional arguments, in one pass. ``mode``: array mode
+    for floats, ints, float arrays and lists of plain numbers (the common calls), None for
+    anything else (the full checks decide, and refuse integer arrays). ``key``: the
+    argument *signature*, each array's shape and dtype, each float's type, each integer's
+    value; None if an argument is anything else (a list, a NumPy subclass, ...)."""
+    arrays, known, key = False, True, []
     for value in args:
         kind = type(value)
         if kind is np.ndarray:
-            key.append((value.shape, value.dtype))
-        elif kind is float or kind is np.float64:
-            key.append(kind)
-        elif kind is int or kind is bool:
-            key.append((kind, value))
+            dtype = value.dtype
+            arrays = True
+            known = known and dtype.kind == "f"
+            if key is not None:
+                key += (value.shape, dtype)
+        elif kind is float:
+            if key is not None:
+                key.append(float)
+        elif kind is int:
+            if key is not None:
+                key.append(value)
+        elif kind is bool or kind is np.float64:
+            known = False
+            if key is not None:
+                key.append((kind, value) if kind is bool else kind)
+        elif (kind is list or kind is tuple) and numbers_only(value):
+            key = None
         else:
-            return None
-    if needs:
-        for position, need in needs.items():
-            if position >= len(args):
-                return None
-            kind = type(args[position])
-            if not (kind is int or kind is bool or need == "index" and kind is np.ndarray
-                    and args[position].dtype.kind in "iu"):
-                return None
-    return tuple(key)
+            return None, None
+    return (arrays if known else None), (None if key is None else tuple(key))
+
+
+def needs_met(args: tuple, needs: dict) -> bool:
+    """Is each argument the function reads as a count or an index (``needs``, from the
+    analysis) an int (or, for an index, an integer array)?"""
+    for position, need in needs.items():
+        if position >= len(args):
+            return False
+        kind = type(args[position])
+        if not (kind is int or kind is bool or need == "index" and kind is np.ndarray
+                and args[position].dtype.kind in "iu"):
+            return False
+    return True
+
+
+def signature(args: tuple, needs: dict | None = None) -> tuple | None:
+    """The key under which a call with ``args`` finds its specialised adjoint; None if
+    it has none (see :func:`call_key` and :func:`needs_met`)."""
+    key = call_key(args)[1]
+    return key if key is not None and (not needs or needs_met(args, needs)) else None
 
 
 # --------------------------------------------------------- when a helper's outcome is fixed
