@@ -302,13 +302,22 @@ def _drop_dead_tape(func: gast.FunctionDef) -> None:
     is gone) needs no tape: its pushes and pops go together (each pop takes what a push
     of the same variable put, so the others still pair up)."""
     split = comment_at(func.body, "reverse sweep")
-    if split is None:
+    if split is None or not _plain_tape(func):
         return
     read = {n.id for s in func.body[split:] for n in name_nodes(s) if type(n.ctx) is gast.Load}
     for owner, field in list(blocks(func)):
         kept = [s for s in getattr(owner, field) if _tape_variable(s) in read
                 or _tape_variable(s) is None]
         setattr(owner, field, kept or [make(gast.Pass)])
+
+
+def _plain_tape(func: gast.FunctionDef) -> bool:
+    """Is every use of the tape a ``_push(v)`` or ``v = _pop()`` statement (so that the
+    pairs of a variable can go without unpairing others)?"""
+    plain = {id(s.value) for owner, field in blocks(func) for s in getattr(owner, field)
+             if _tape_variable(s) is not None}
+    return all(id(node) in plain for node in walk(func)
+               if helper_call(node) in ("_push", "_pop"))
 
 
 def _tape_variable(stmt: gast.stmt) -> str | None:

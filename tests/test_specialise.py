@@ -311,3 +311,38 @@ def test_other_arguments_take_the_general_adjoint() -> None:
     assert signature((np.ones(2), 1.5, 3, True)) is not None
     for odd in ([1.0, 2.0], np.ones(2).view(np.matrix), "a", None, (1.0,)):
         assert signature((np.ones(2), odd)) is None
+
+
+def test_tape_pairs_of_variables_no_longer_read_go() -> None:
+    """``_push(a)`` / ``a = _pop()`` go when the reverse sweep reads no ``a``; ``b``'s stay,
+    and nothing goes when the tape is used in any other form."""
+    import textwrap
+
+    from ast_ad.source import comment
+    from ast_ad.templates import parse_generated
+
+    def tree(extra: str = ""):
+        func = parse_generated(textwrap.dedent(f"""\
+            def f(x):
+                for i in range(3):
+                    _push(a)
+                    a = x * i
+                    _push(b)
+                    b = a + 1.0{extra}
+                for i in range(3):
+                    bb = b * 2.0
+                    b = _pop()
+                    a = _pop()
+                return bb
+            """), {"_push", "_pop"})
+        func.body.insert(1, comment("reverse sweep"))
+        return func
+
+    func = tree()
+    specialise._drop_dead_tape(func)
+    out = to_source(func)
+    assert "_push(a)" not in out and "a = _pop()" not in out
+    assert "_push(b)" in out and "b = _pop()" in out
+    odd = tree("\n        _push((a, b))")
+    specialise._drop_dead_tape(odd)
+    assert "_push(a)" in to_source(odd) and "a = _pop()" in to_source(odd)
