@@ -316,25 +316,15 @@ def test_other_arguments_take_the_general_adjoint() -> None:
 def test_tape_pairs_of_variables_no_longer_read_go() -> None:
     """``_push(a)`` / ``a = _pop()`` go when the reverse sweep reads no ``a``; ``b``'s stay,
     and nothing goes when the tape is used in any other form."""
-    import textwrap
-
     from ast_ad.source import comment
     from ast_ad.templates import parse_generated
 
     def tree(extra: str = ""):
-        func = parse_generated(textwrap.dedent(f"""\
-            def f(x):
-                for i in range(3):
-                    _push(a)
-                    a = x * i
-                    _push(b)
-                    b = a + 1.0{extra}
-                for i in range(3):
-                    bb = b * 2.0
-                    b = _pop()
-                    a = _pop()
-                return bb
-            """), {"_push", "_pop"})
+        lines = ["def f(x):", "    for i in range(3):", "        _push(a)", "        a = x * i",
+                 "        _push(b)", "        b = a + 1.0", *([extra] if extra else []),
+                 "    for i in range(3):", "        bb = b * 2.0", "        b = _pop()",
+                 "        a = _pop()", "    return bb"]
+        func = parse_generated("\n".join(lines) + "\n", {"_push", "_pop"})
         func.body.insert(1, comment("reverse sweep"))
         return func
 
@@ -343,6 +333,6 @@ def test_tape_pairs_of_variables_no_longer_read_go() -> None:
     out = to_source(func)
     assert "_push(a)" not in out and "a = _pop()" not in out
     assert "_push(b)" in out and "b = _pop()" in out
-    odd = tree("\n        _push((a, b))")
+    odd = tree("        _push((a, b))")
     specialise._drop_dead_tape(odd)
     assert "_push(a)" in to_source(odd) and "a = _pop()" in to_source(odd)
