@@ -21,6 +21,7 @@ from ast_ad.npruntime import (
     matmul_vjp_b_many,
 )
 from ast_ad.passes.batch import batch
+from ast_ad.runtime import add
 from ast_ad.source import to_source
 from ast_ad.templates import parse_generated
 from ast_ad.testing import check_grad
@@ -56,6 +57,32 @@ def test_golden_two_products_in_one_loop() -> None:
         bV = add(bV, dot_vjp_b_many(_acc2, V))
         return bW
     """)
+
+
+def test_a_batched_sum_after_its_zero_start_is_assigned() -> None:
+    """``bW = 0.0`` ... ``bW = add(bW, many(...))`` is ``bW = many(...)``; not when
+    something reads ``bW`` in between."""
+    before = """
+    def f(W, hs, gs):
+        bW = 0.0
+        bV = 0.0
+        z = bV
+        for t in range(3):
+            g = gs[t]
+            h = hs[t]
+            bW = add(bW, matmul_vjp_a(g, W, h))
+            bV = add(bV, matmul_vjp_a(g, W, h))
+        return (bW, bV, z)
+    """
+    out = _batch(before)
+    assert "bW = 0.0" not in out and "    bW = matmul_vjp_a_many(_acc1, W)\n" in out
+    assert "    bV = 0.0\n" in out and "    bV = add(bV, matmul_vjp_a_many(_acc2, W))\n" in out
+    rng = np.random.default_rng(2)
+    W, hs, gs = rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), rng.normal(size=(3, 3))
+    for pairs in ([(gs[t], hs[t]) for t in range(3)], []):
+        got = matmul_vjp_a_many(pairs, W)
+        want = add(0.0, matmul_vjp_a_many(pairs, W))
+        assert type(got) is type(want) and np.array_equal(got, want)
 
 
 @pytest.mark.parametrize("line", [

@@ -67,10 +67,31 @@ def _batch_blocks(owner: gast.AST, namer: Namer) -> None:
             if isinstance(stmt, (gast.For, gast.While)) and not stmt.orelse:
                 before, after = _batch_loop(stmt, namer)
                 heading = [out.pop()] if before and out and is_comment(out[-1]) else []
-                out += before + heading + [stmt] + after
+                out += before + heading + [stmt]
+                for total in after:
+                    out.append(_from_zero(out, total))
             else:
                 out.append(stmt)
-        setattr(owner, field, out)
+        setattr(owner, field, [s for s in out if s is not None])
+
+
+def _from_zero(out: list, total: gast.Assign) -> gast.Assign:
+    """``bW = add(bW, many(...))`` is ``bW = many(...)`` when what ``out`` last did with
+    ``bW`` was its zero start ``bW = 0.0`` (which goes): ``add(0.0, x)`` is a copy of
+    ``x``, and the batched sum is a new array (or 0.0 for a loop that did not run)."""
+    target = total.targets[0].id
+    for k in range(len(out) - 1, -1, -1):
+        stmt = out[k]
+        if stmt is None or not any(type(n) is gast.Name and n.id == target
+                                   for n in fast_walk(stmt)):
+            continue
+        if type(stmt) is gast.Assign and type(stmt.value) is gast.Constant \
+                and type(stmt.value.value) is float and stmt.value.value == 0.0 \
+                and len(stmt.targets) == 1 and type(stmt.targets[0]) is gast.Name:
+            out[k] = None
+            return assign(target, total.value.args[1])
+        return total
+    return total
 
 
 def _batch_loop(loop: gast.stmt, namer: Namer) -> tuple[list, list]:
