@@ -336,3 +336,15 @@ def test_tape_pairs_of_variables_no_longer_read_go() -> None:
     odd = tree("        _push((a, b))")
     specialise._drop_dead_tape(odd)
     assert "_push(a)" in to_source(odd) and "a = _pop()" in to_source(odd)
+
+
+def test_threads_specialising_at_once_get_the_general_adjoints_bits() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    vg = ast_ad.value_and_grad(mlp, wrt=(0, 1))
+    args = _mlp_args()
+    want = ast_ad.value_and_grad(mlp, wrt=(0, 1))(*args)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: vg(*args), range(40)))
+    assert all(same_bits(r, want) for r in results)
+    assert vg.__ast_ad__._built[True][2].functions
