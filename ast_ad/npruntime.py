@@ -22,6 +22,8 @@ import numpy as np
 __all__ = [
     # shapes and dtypes
     "to_like", "unbroadcast", "reduce_to", "reduce_scaled", "gather_vjp", "shape_only",
+    # a product that is only summed
+    "lazy_product", "reduce_product", "reduce_product_scaled",
     # arithmetic into a dead operand's memory
     "add_into", "sub_into", "mul_into", "div_into",
     # elementwise partials
@@ -214,6 +216,120 @@ def reduce_scaled(a, b, like):
         if a.shape == like.shape and a.dtype == like.dtype and _fits(a.shape, b.shape):
             return a * reduce_to(b, like)
     return reduce_to(a * b, like)
+
+
+# ================================================================ a product only summed
+
+_CONTRACT_ELEMENTS = 1 << 15  # smaller products: making them costs about as much
+
+
+class _Product:
+    """Factors whose (large, broadcast) product is only ever summed: ``reduce_product``
+    contracts them with one ``np.einsum`` instead of making it."""
+
+    __slots__ = ("factors",)
+
+    def __init__(self, factors: tuple) -> None:
+        self.factors = factors
+
+
+def lazy_product(like, *factors):
+    """``f1 * f2 * ...``, or ``reduce_to(f1 * f2 * ..., like)`` (the same bits); or, when
+    the product would be large (and of ``like``'s shape and dtype, if given) and its
+    factors are arrays of one float dtype and numbers, those factors kept for
+    :func:`reduce_product`. Only our reductions ever read the result (passes/contract.py)."""
+    arrays = [f for f in factors if type(f) is np.ndarray]
+    if len(arrays) >= 2 and arrays[0].dtype.kind == "f" \
+            and all(a.dtype == arrays[0].dtype for a in arrays) \
+            and all(type(f) is np.ndarray or type(f) in _NUMBER_TYPES for f in factors):
+        try:
+            shape = np.broadcast_shapes(*[a.shape for a in arrays])
+        except ValueError:
+            shape = None
+        if shape is not None and math.prod(shape) >= _CONTRACT_ELEMENTS and len(shape) <= 26 \
+                and (like is None or type(like) is np.ndarray and like.shape == shape
+                     and like.dtype == arrays[0].dtype):
+            return _Product(factors)
+    product = factors[0]
+    for factor in factors[1:]:
+        product = product * factor
+    return product if like is None else reduce_to(product, like)
+
+
+_NUMBER_TYPES = (float, int, np.float64)
+
+
+def reduce_product(x, like, factor=None):
+    """``reduce_to(x * factor, like)`` (or ``reduce_to(x, like)``) for ``x`` from
+    :func:`lazy_product`: the same bits when ``x`` is an array; when it holds factors, one
+    ``np.einsum`` over them (the same value up to rounding; the product is never made)."""
+    if type(x) is _Product:
+        more = () if factor is None else (factor,)
+        total = _contracted(x.factors + more, like)
+        if total is not None:
+            return total
+        return reduce_to(_made(_Product(x.factors + more)), like)  # (made after all)
+    return reduce_to(x if factor is None else x * factor, like)
+
+
+def reduce_product_scaled(x, factor, like):
+    """``reduce_scaled(x, factor, like)`` for ``x`` from :func:`lazy_product` (see
+    :func:`reduce_product`)."""
+    if type(x) is _Product:
+        total = _contracted(x.factors + (factor,), like)
+        if total is not None:
+            return total
+        return reduce_scaled(_made(x), factor, like)
+    return reduce_scaled(x, factor, like)
+
+
+def _made(x):
+    """The product of a :class:`_Product`'s factors, in their order (the same bits as
+    ``f1 * f2 * ...``), multiplied into the first new array when the shapes allow."""
+    if type(x) is not _Product:
+        return x
+    factors = x.factors
+    product = factors[0] * factors[1]
+    for factor in factors[2:]:
+        if type(product) is np.ndarray and _fits(np.shape(factor), product.shape):
+            np.multiply(product, factor, out=product)
+        else:
+            product = product * factor
+    return product
+
+
+def _contracted(factors: tuple, like):
+    """``reduce_to(product of factors, like)`` as one ``np.einsum``; None unless ``like``
+    is an array of the factors' float dtype that the product's shape reduces to."""
+    arrays = [f for f in factors if type(f) is np.ndarray]
+    if type(like) is not np.ndarray or not arrays or any(
+            a.dtype != like.dtype for a in arrays) or like.dtype.kind != "f":
+        return None
+    scale = 1.0
+    for f in factors:
+        if type(f) is not np.ndarray:
+            if type(f) not in _NUMBER_TYPES:
+                return None
+            scale = scale * f
+    try:
+        full = np.broadcast_shapes(*[a.shape for a in arrays])
+    except ValueError:
+        return None
+    lead = len(full) - like.ndim
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(like.shape, full[lead:])) \
+            or like.size == math.prod(full):
+        return None  # (nothing summed: the product made in place is quicker)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    operands, subscripts = [], []
+    for a in arrays:
+        offset = len(full) - a.ndim
+        keep = [k for k in range(a.ndim) if a.shape[k] != 1 or full[offset + k] == 1]
+        operands.append(a.reshape([a.shape[k] for k in keep]))
+        subscripts.append("".join(letters[offset + k] for k in keep))
+    out = [k for k in range(lead, len(full)) if like.shape[k - lead] == full[k]]
+    total = np.einsum(",".join(subscripts) + "->" + "".join(letters[k] for k in out),
+                      *operands).reshape(like.shape)
+    return total * scale if scale != 1.0 else total
 
 
 def _fits(small: tuple, big: tuple) -> bool:

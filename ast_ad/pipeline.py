@@ -25,6 +25,7 @@ from .errors import Location, TransformError
 from .naming import Namer, names_in
 from .passes.batch import batch
 from .passes.carry import carry
+from .passes.contract import contract
 from .passes.copies import drop_copies
 from .passes.desugar import Desugar
 from .passes.fuse import fuse
@@ -134,9 +135,10 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
         funcs = [carry(f, set(namer.adjoints.values()), namer) for f in funcs]
         debug("invariants + iterate + items + carry", funcs[-1])
     if array_mode:
+        funcs = [contract(f) for f in funcs]
         funcs = [batch(f, namer) for f in funcs]
         funcs = [drop_copies(f) for f in funcs]
-        debug("batch + copies", funcs[-1])
+        debug("contract + batch + copies", funcs[-1])
     if array_mode and kind != "split":
         funcs = [release(f) for f in funcs]
         funcs = [in_place(f) for f in funcs]

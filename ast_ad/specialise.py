@@ -95,6 +95,35 @@ def signature(args: tuple, needs: dict | None = None) -> tuple | None:
 
 # --------------------------------------------------------- when a helper's outcome is fixed
 
+def _plain_product(result, like, *factors) -> bool:
+    """``lazy_product`` that made its product (small), and had nothing to reduce."""
+    if type(result) is not np.ndarray:
+        return False
+    product = factors[0]
+    for factor in factors[1:]:
+        product = product * factor
+    return type(product) is np.ndarray and (like is None or _same_float(product, like))
+
+
+def _chain(args: list) -> gast.expr:
+    product = args[0]
+    for factor in args[1:]:
+        product = make(gast.BinOp, left=product, op=gast.Mult(), right=factor)
+    return product
+
+
+def _reduced_as_is(result, x, like, factor=None) -> bool:
+    """``reduce_product`` of a made product that had ``like``'s shape and float dtype."""
+    if type(x) is not np.ndarray:
+        return False
+    return _same_float(x if factor is None else np.multiply(x, factor), like) \
+        and type(result) is np.ndarray
+
+
+def _made_product(result, x, factor, like) -> bool:
+    return type(x) is np.ndarray and _product(result, x, factor, like)
+
+
 def _is_value(result, value, *_):
     return result is value
 
@@ -171,13 +200,23 @@ FORMS = {
     npruntime.mul_into: ((_not_in_place, _operator(gast.Mult)),),
     npruntime.div_into: ((_not_in_place, _operator(gast.Div)),),
     runtime.add: ((_plain_sum, _operator(gast.Add)),),
+    npruntime.lazy_product: ((_plain_product, lambda args: _chain(args[1:])),),
+    npruntime.reduce_product: ((_reduced_as_is, lambda args: _chain([args[0]] + args[2:])),),
+    npruntime.reduce_product_scaled: ((_made_product, lambda args: _chain(args[:2])),),
     npruntime.matmul_vjp_a: ((_direct_a, lambda args: make(
         gast.BinOp, left=args[0], op=gast.MatMult(), right=_transposed(args[2]))),),
     npruntime.matmul_vjp_b: ((_direct_b, lambda args: make(
         gast.BinOp, left=_transposed(args[1]), op=gast.MatMult(), right=args[0])),),
 }
-_IN_ORDER = {npruntime.add_into, npruntime.sub_into, npruntime.mul_into, npruntime.div_into,
-             runtime.add}  # forms that are operators: every argument, in its order
+# helper -> positions of the arguments its cheaper forms leave out, or evaluate ahead of
+# an earlier one: those must be names or constants at a site
+_LOOSE = {npruntime.reduce_to: {1}, npruntime.shape_only: set(), runtime.like: {1},
+          npruntime.sum_expand: {1, 2, 3}, npruntime.unbroadcast: {1},
+          npruntime.reduce_scaled: {2}, npruntime.add_into: set(), npruntime.sub_into: set(),
+          npruntime.mul_into: set(), npruntime.div_into: set(), runtime.add: set(),
+          npruntime.matmul_vjp_a: {1}, npruntime.matmul_vjp_b: {1, 2},
+          npruntime.lazy_product: {0}, npruntime.reduce_product: {1},
+          npruntime.reduce_product_scaled: {2}}
 _SEEN = "_seen"
 
 
@@ -186,16 +225,16 @@ _SIMPLE = (gast.Name, gast.Constant)
 
 def sites(funcs: list, injected: dict) -> list[gast.Call]:
     """The calls of helpers in :data:`FORMS`, each after the ones inside it, in a fixed
-    order: positional arguments only; all but the first of them names or constants when
-    the cheaper form may leave one out or evaluate it first (not an operator's)."""
+    order: positional arguments only, those a cheaper form may leave out or move names
+    or constants (``_LOOSE``)."""
     out = []
     for func in funcs:
         for node in walk(func):
             if type(node) is gast.Call and type(node.func) is gast.Name \
                     and injected.get(node.func.id) in FORMS and not node.keywords \
                     and node.args and all(type(a) is not gast.Starred for a in node.args) \
-                    and (injected[node.func.id] in _IN_ORDER
-                         or all(type(a) in _SIMPLE for a in node.args[1:])):
+                    and all(type(node.args[k]) in _SIMPLE
+                            for k in _LOOSE[injected[node.func.id]] if k < len(node.args)):
                 out.append(node)
     return out[::-1]  # (the walk gives a call before the calls in its arguments)
 

@@ -20,17 +20,19 @@ PURE = {"unbroadcast", "reduce_to", "reduce_scaled", "sum_vjp", "sum_expand", "m
         "mean_expand", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp",
         "add", "like", "to_like", "zeros_like", "seed_scalar", "len", "range", "reversed", "min",
         "max", "abs", "shape_only", "unpacked", "sequence", "sequence_vjp", "zip", "add_into",
-        "sub_into", "mul_into", "div_into"}
+        "sub_into", "mul_into", "div_into", "lazy_product", "reduce_product",
+        "reduce_product_scaled"}
 # our helpers whose result is a new value (for arrays: never one of their arguments, nor a
 # view of one)
 FRESH = {"len", "unbroadcast", "reduce_scaled", "sum_vjp", "mean_vjp", "matmul_vjp_a",
          "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "zeros_like",
-         "matmul_vjp_a_many", "matmul_vjp_b_many", "dot_vjp_a_many", "dot_vjp_b_many"}
+         "matmul_vjp_a_many", "matmul_vjp_b_many", "dot_vjp_a_many", "dot_vjp_b_many",
+         "lazy_product", "reduce_product_scaled"}
 # helpers whose result may be one of their arguments (``add(a, 0.0)`` is ``a``): all of
 # them, or only the first (``reduce_to(v, like)`` may be ``v``, never ``like``)
 PASS_THROUGH = {"add"}
 PASS_FIRST = {"reduce_to", "like", "to_like", "shape_only", "add_at", "unpacked", "sequence",
-              "sequence_vjp", "add_into", "sub_into", "mul_into", "div_into"}
+              "sequence_vjp", "add_into", "sub_into", "mul_into", "div_into", "reduce_product"}
 # helpers that change their first argument in place and only read the others
 FIRST_CHANGED = {"add_at"}
 PURE_MODULES = {"np", "math"}

@@ -41,7 +41,8 @@ from ..walk import walk as fast_walk
 
 # helper -> position of the argument it reads only for its type, shape and dtype
 SHAPE_ARGUMENTS = {"reduce_to": 1, "reduce_scaled": 2, "unbroadcast": 1, "sum_vjp": 1,
-                   "sum_expand": 1, "mean_vjp": 1, "mean_expand": 1}
+                   "sum_expand": 1, "mean_vjp": 1, "mean_expand": 1, "reduce_product": 1,
+                   "reduce_product_scaled": 2}
 REVERSE_SWEEP = "reverse sweep"
 
 
