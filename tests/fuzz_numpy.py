@@ -34,6 +34,9 @@ STEPS = ["A = A * v", "A = A / (1.5 + v ** 2)", "A = np.exp(0.1 * A)", "A = A **
          "A = np.sin(A) * s", "A = A - np.max(A, axis=1, keepdims=True)",
          "A = A / np.sum(np.exp(A), axis=1, keepdims=True)", "A = A - np.mean(A, axis=0)",
          "A = (A - v) * (A + 1.0)", "A = A @ U", "A = np.maximum(A, 0.1 * A)",
+         # a broadcast product only summed (contracted when large)
+         "A = A + np.sum((A - v) ** 2, axis=1, keepdims=True) * 0.1",
+         "A = A * np.sum(((A - v) / (1.0 + v * v)) ** 2, axis=0)",
          # log-sum-exps with a stabilising shift (which gets no adjoint)
          "m = np.max(A, axis=1, keepdims=True)\n    "
          "A = A - (np.log(np.sum(np.exp(A - m), axis=1)) + m[:, 0])[:, None]",
@@ -131,18 +134,20 @@ def _complex_step_agrees(f, args, index, grad) -> bool:
 
 def run(n: int, seed: int, small_as_large: bool = True) -> list[str]:
     """Check ``n`` programs; with ``small_as_large``, every released array is replaced by
-    its stand-in and every allowed in-place operation done in place (however small the
-    array), so that those paths are exercised too (else the specialised adjoints drop
+    its stand-in, every allowed in-place operation done in place and every product only
+    summed contracted (however small the array), so that those paths are exercised too (else the specialised adjoints drop
     those calls on these small arrays)."""
     from ast_ad import npruntime, specialise
     specialise.STRICT = True  # a failure to specialise is reported, not passed over
-    kept = npruntime._STAND_IN_BYTES, npruntime._IN_PLACE_ELEMENTS
+    kept = npruntime._STAND_IN_BYTES, npruntime._IN_PLACE_ELEMENTS, npruntime._CONTRACT_ELEMENTS
     if small_as_large:
         npruntime._STAND_IN_BYTES = npruntime._IN_PLACE_ELEMENTS = 0
+        npruntime._CONTRACT_ELEMENTS = 0
     try:
         return _run(n, seed)
     finally:
-        npruntime._STAND_IN_BYTES, npruntime._IN_PLACE_ELEMENTS = kept
+        (npruntime._STAND_IN_BYTES, npruntime._IN_PLACE_ELEMENTS,
+         npruntime._CONTRACT_ELEMENTS) = kept
 
 
 def _run(n: int, seed: int) -> list[str]:
