@@ -135,8 +135,8 @@ def _complex_step_agrees(f, args, index, grad) -> bool:
 def run(n: int, seed: int, small_as_large: bool = True) -> list[str]:
     """Check ``n`` programs; with ``small_as_large``, every released array is replaced by
     its stand-in, every allowed in-place operation done in place and every product only
-    summed contracted (however small the array), so that those paths are exercised too (else the specialised adjoints drop
-    those calls on these small arrays)."""
+    summed contracted (however small the array), so that those paths are exercised too
+    (else the specialised adjoints drop those calls on these small arrays)."""
     from ast_ad import npruntime, specialise
     specialise.STRICT = True  # a failure to specialise is reported, not passed over
     kept = npruntime._STAND_IN_BYTES, npruntime._IN_PLACE_ELEMENTS, npruntime._CONTRACT_ELEMENTS
