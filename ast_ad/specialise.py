@@ -160,7 +160,7 @@ def _plain_sum(result, a, b) -> bool:
 
 
 def _operator(op: type):
-    return lambda args: make(gast.BinOp, left=args[0], op=op(), right=args[1])
+    return lambda args, _: make(gast.BinOp, left=args[0], op=op(), right=args[1])
 
 
 def _transposed(node: gast.expr) -> gast.expr:
@@ -176,11 +176,107 @@ def _product(result, a, b, like) -> bool:
         and result.dtype == product.dtype and result.shape == product.shape
 
 
+_FULL, _REDUCE = "_ast_ad_full", "_ast_ad_reduce"  # np.full, np.add.reduce in the forms
+_EXTRA = {_FULL: np.full, _REDUCE: np.add.reduce}
+
+
+def _summed(result, value, like):
+    """``reduce_to``'s / ``unbroadcast``'s sum of ``value`` down to ``like``'s shape
+    (``npruntime._summed_down``): its axes and shape as the form's detail."""
+    if not (type(like) is np.ndarray and type(value) is np.ndarray
+            and value.dtype == like.dtype and like.dtype.kind == "f"
+            and value.shape != like.shape):
+        return None
+    full, shape = value.shape, like.shape
+    lead = len(full) - len(shape)
+    if lead < 0 or not shape:
+        return None
+    if lead == 1 and full[1:] == shape:
+        return ("lead",)
+    axes = list(range(lead))
+    for i, n in enumerate(shape):
+        if n != full[lead + i]:
+            if n != 1:
+                return None
+            axes.append(lead + i)
+    return ("axes", tuple(axes), shape)
+
+
+def _sum_form(args, detail):
+    if detail[0] == "lead":
+        return _call(_REDUCE, args[0], _constant(0))
+    summed = _call(_REDUCE, args[0], _constant(detail[1]))
+    return make(gast.Call, func=make(gast.Attribute, value=summed, attr="reshape",
+                                     ctx=make(gast.Load)),
+                args=[_constant(detail[2])], keywords=[])
+
+
+def _expanded(result, g, a, axis=None, keepdims=False):
+    """``sum_expand`` that reshaped ``g`` (the new shape as the form's detail)."""
+    if type(a) is np.ndarray and a.dtype.kind in "fc" and type(g) is np.ndarray \
+            and g.dtype == a.dtype and axis is not None and not keepdims \
+            and type(result) is np.ndarray and result is not g:
+        return result.shape
+    return None
+
+
+def _reshape_form(args, detail):
+    return make(gast.Call, func=make(gast.Attribute, value=args[0], attr="reshape",
+                                     ctx=make(gast.Load)),
+                args=[_constant(detail)], keywords=[])
+
+
+def _filled(result, g, a, axis=None, keepdims=False):
+    """``sum_vjp``'s first case: ``np.full(a.shape, g, a.dtype)``, with ``g`` reshaped to
+    the kept shape (the detail) for one int axis."""
+    if not (type(a) is np.ndarray and a.dtype.kind == "f"):
+        return None
+    if axis is None or keepdims:
+        return ("as is",)
+    if type(axis) is int and type(g) is np.ndarray and g.ndim == a.ndim - 1:
+        return ("kept", npruntime._kept(a.shape, axis % a.ndim))
+    return None
+
+
+def _fill_form(args, detail):
+    g = args[0] if detail[0] == "as is" else _reshape_form([args[0]], detail[1])
+    return _call(_FULL, _attribute(args[1], "shape"), g, _attribute(args[1], "dtype"))
+
+
+def _mean_filled(result, g, a, axis=None, keepdims=False):
+    """``mean_vjp`` of a number over all of a float array: ``np.full(a.shape, g / a.size,
+    a.dtype)``."""
+    kind = type(g)
+    return axis is None and type(a) is np.ndarray and a.dtype.kind == "f" \
+        and (kind is float or kind is np.float64)
+
+
+def _mean_form(args, _):
+    share = make(gast.BinOp, left=args[0], op=gast.Div(), right=_attribute(args[1], "size"))
+    return _call(_FULL, _attribute(args[1], "shape"), share, _attribute(args[1], "dtype"))
+
+
+def _call(function: str, *args: gast.expr) -> gast.Call:
+    return make(gast.Call, func=make(gast.Name, id=function, ctx=make(gast.Load),
+                                     annotation=None, type_comment=None),
+                args=list(args), keywords=[])
+
+
+def _attribute(node: gast.expr, attr: str) -> gast.expr:
+    return make(gast.Attribute, value=node, attr=attr, ctx=make(gast.Load))
+
+
+def _constant(value) -> gast.expr:
+    if type(value) is tuple:
+        return make(gast.Tuple, elts=[_constant(v) for v in value], ctx=make(gast.Load))
+    return make(gast.Constant, value=value, kind=None)
+
+
 def _arg(k: int):
-    return lambda args: args[k]
+    return lambda args, _: args[k]
 
 
-_COPY = lambda args: make(  # noqa: E731
+_COPY = lambda args, _: make(  # noqa: E731
     gast.Call, func=make(gast.Attribute, value=args[0], attr="copy", ctx=make(gast.Load)),
     args=[], keywords=[])
 
@@ -200,14 +296,21 @@ FORMS = {
     npruntime.mul_into: ((_not_in_place, _operator(gast.Mult)),),
     npruntime.div_into: ((_not_in_place, _operator(gast.Div)),),
     runtime.add: ((_plain_sum, _operator(gast.Add)),),
-    npruntime.lazy_product: ((_plain_product, lambda args: _chain(args[1:])),),
-    npruntime.reduce_product: ((_reduced_as_is, lambda args: _chain([args[0]] + args[2:])),),
-    npruntime.reduce_product_scaled: ((_made_product, lambda args: _chain(args[:2])),),
-    npruntime.matmul_vjp_a: ((_direct_a, lambda args: make(
+    npruntime.lazy_product: ((_plain_product, lambda args, _: _chain(args[1:])),),
+    npruntime.reduce_product: ((_reduced_as_is,
+                                lambda args, _: _chain([args[0]] + args[2:])),),
+    npruntime.reduce_product_scaled: ((_made_product, lambda args, _: _chain(args[:2])),),
+    npruntime.matmul_vjp_a: ((_direct_a, lambda args, _: make(
         gast.BinOp, left=args[0], op=gast.MatMult(), right=_transposed(args[2]))),),
-    npruntime.matmul_vjp_b: ((_direct_b, lambda args: make(
+    npruntime.matmul_vjp_b: ((_direct_b, lambda args, _: make(
         gast.BinOp, left=_transposed(args[1]), op=gast.MatMult(), right=args[0])),),
+    npruntime.sum_vjp: ((_filled, _fill_form),),
+    npruntime.mean_vjp: ((_mean_filled, _mean_form),),
 }
+# forms that sum (reduce_to's and unbroadcast's other case) or reshape, after the above
+FORMS[npruntime.reduce_to] += ((_summed, _sum_form),)
+FORMS[npruntime.unbroadcast] += ((_summed, _sum_form),)
+FORMS[npruntime.sum_expand] += ((_expanded, _reshape_form),)
 # helper -> positions of the arguments its cheaper forms leave out, or evaluate ahead of
 # an earlier one: those must be names or constants at a site
 _LOOSE = {npruntime.reduce_to: {1}, npruntime.shape_only: set(), runtime.like: {1},
@@ -216,7 +319,8 @@ _LOOSE = {npruntime.reduce_to: {1}, npruntime.shape_only: set(), runtime.like: {
           npruntime.mul_into: set(), npruntime.div_into: set(), runtime.add: set(),
           npruntime.matmul_vjp_a: {1}, npruntime.matmul_vjp_b: {1, 2},
           npruntime.lazy_product: {0}, npruntime.reduce_product: {1},
-          npruntime.reduce_product_scaled: {2}}
+          npruntime.reduce_product_scaled: {2}, npruntime.sum_vjp: {1, 2, 3},
+          npruntime.mean_vjp: {1, 2, 3}}
 _SEEN = "_seen"
 
 
@@ -271,7 +375,8 @@ class Specialiser:
         result = recording(*args)  # (an error of the user's code is raised as usual)
         try:
             special = self._specialised(trees, facts)
-            self.functions[key] = self._compile(special) if special is not None else general
+            self.functions[key] = self._compile(special, _EXTRA) if special is not None \
+                else general
         except Exception:
             if STRICT:
                 raise
@@ -304,7 +409,8 @@ class Specialiser:
             k, helper, args = node.args[0].value, node.args[1], copy(node.args[2:])
             held = facts.get(k)
             if held:
-                return FORMS[injected[helper.id]][min(held)][1](args)
+                first = min(held)
+                return FORMS[injected[helper.id]][first][1](args, held[first])
             return make(gast.Call, func=copy(helper), args=args, keywords=[])
 
         special = clone(trees, swap)
@@ -329,9 +435,15 @@ def _recorder(local: threading.local):
         result = helper(*args)
         facts = local.facts
         held = facts.get(k)
-        if held is None or held:  # the forms that applied every time so far
-            facts[k] = {i for i, (applies, _) in enumerate(FORMS[helper])
-                        if (held is None or i in held) and applies(result, *args)}
+        if held is None or held:  # the forms that applied every time so far, with details
+            now = {}
+            for i, (applies, _) in enumerate(FORMS[helper]):
+                if held is None or i in held:
+                    detail = applies(result, *args)
+                    if detail is not None and detail is not False \
+                            and (held is None or held[i] == detail):
+                        now[i] = detail
+            facts[k] = now
         return result
     return _seen
 
