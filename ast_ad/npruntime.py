@@ -328,7 +328,7 @@ def _contracted(factors: tuple, like):
         subscripts.append("".join(letters[offset + k] for k in keep))
     out = [k for k in range(lead, len(full)) if like.shape[k - lead] == full[k]]
     total = np.einsum(",".join(subscripts) + "->" + "".join(letters[k] for k in out),
-                      *operands).reshape(like.shape)
+                      *operands, optimize=True).reshape(like.shape)  # (pairs by BLAS)
     return total * scale if scale != 1.0 else total
 
 
