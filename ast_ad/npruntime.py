@@ -342,19 +342,30 @@ def _summed_down(value: np.ndarray, shape: tuple) -> np.ndarray | None:
     """``value`` summed over the axes that broadcasting to its shape added or stretched
     from ``shape`` (one ``np.add.reduce``, a new array); None if ``shape`` does not
     broadcast to ``value.shape``."""
-    full = value.shape
-    lead = len(full) - len(shape)
-    if lead < 0 or not shape:  # to a 0-d array: the general path keeps it an array
+    axes = sum_axes(value.shape, shape)
+    if axes is None:
         return None
-    if lead == 1 and full[1:] == shape:  # the common case: one leading axis added
+    if type(axes) is int:  # the common case: one leading axis added
         return np.add.reduce(value, axis=0)
+    return np.add.reduce(value, axis=axes).reshape(shape)
+
+
+def sum_axes(full: tuple, shape: tuple) -> int | tuple | None:
+    """The axes :func:`_summed_down` sums over, from shape ``full`` down to ``shape``: 0
+    for one leading axis added (then no reshape), else a tuple; None if ``shape`` does not
+    broadcast to ``full``, or is 0-d (the general path keeps that an array)."""
+    lead = len(full) - len(shape)
+    if lead < 0 or not shape:
+        return None
+    if lead == 1 and full[1:] == shape:
+        return 0
     axes = list(range(lead))
     for i, n in enumerate(shape):
         if n != full[lead + i]:
             if n != 1:
                 return None
             axes.append(lead + i)
-    return np.add.reduce(value, axis=tuple(axes)).reshape(shape)
+    return tuple(axes)
 
 
 def _reduced(value, like, fresh: bool):

@@ -187,19 +187,10 @@ def _summed(result, value, like):
             and value.dtype == like.dtype and like.dtype.kind == "f"
             and value.shape != like.shape):
         return None
-    full, shape = value.shape, like.shape
-    lead = len(full) - len(shape)
-    if lead < 0 or not shape:
+    axes = npruntime.sum_axes(value.shape, like.shape)
+    if axes is None:
         return None
-    if lead == 1 and full[1:] == shape:
-        return ("lead",)
-    axes = list(range(lead))
-    for i, n in enumerate(shape):
-        if n != full[lead + i]:
-            if n != 1:
-                return None
-            axes.append(lead + i)
-    return ("axes", tuple(axes), shape)
+    return ("lead",) if type(axes) is int else ("axes", axes, like.shape)
 
 
 def _sum_form(args, detail):
