@@ -10,12 +10,11 @@ shape and dtype, each number's type, each integer's value).
 So the third call with a signature (a function called once or twice pays nothing) runs a
 *recording* copy of the adjoint, in which each helper call ``f(...)`` is
 ``_seen(k, f, ...)``: the same call, and a note of which of its cheaper forms applied at
-site ``k`` (every time, in a loop). Then the sites where one did are rewritten
-(:data:`FORMS`), the variables the reverse sweep then no longer reads lose their tape
-traffic, and the result is compiled: the *specialised* adjoint, which the later calls
-with that signature run. Its value and
-gradient are the general adjoint's, bit for bit: each cheaper form is what the helper
-itself returns in that case.
+site ``k`` (every time, in a loop). Then the sites where one did are rewritten (the forms
+are in :mod:`ast_ad.forms`), the variables the reverse sweep then no longer reads lose
+their tape traffic, and the result is compiled: the *specialised* adjoint, which the later
+calls with that signature run. Its value and gradient are the general adjoint's, bit for
+bit: each cheaper form is what the helper itself returns in that case.
 
 Input: a :class:`~ast_ad.pipeline.Transformation` that keeps its trees. Output: functions.
 """
@@ -27,7 +26,7 @@ import types
 import gast
 import numpy as np
 
-from . import npruntime, runtime
+from .forms import EXTRA, FORMS, LOOSE
 from .nodes import make
 from .pipeline import Transformation, compile_factory
 from .runtime import numbers_only
@@ -95,223 +94,6 @@ def signature(args: tuple, needs: dict | None = None) -> tuple | None:
 
 # --------------------------------------------------------- when a helper's outcome is fixed
 
-def _plain_product(result, like, *factors) -> bool:
-    """``lazy_product`` that made its product (small), and had nothing to reduce."""
-    if type(result) is not np.ndarray:
-        return False
-    product = factors[0]
-    for factor in factors[1:]:
-        product = product * factor
-    return type(product) is np.ndarray and (like is None or _same_float(product, like))
-
-
-def _chain(args: list) -> gast.expr:
-    product = args[0]
-    for factor in args[1:]:
-        product = make(gast.BinOp, left=product, op=gast.Mult(), right=factor)
-    return product
-
-
-def _reduced_as_is(result, x, like, factor=None) -> bool:
-    """``reduce_product`` of a made product that had ``like``'s shape and float dtype."""
-    if type(x) is not np.ndarray:
-        return False
-    return _same_float(x if factor is None else np.multiply(x, factor), like) \
-        and type(result) is np.ndarray
-
-
-def _made_product(result, x, factor, like) -> bool:
-    return type(x) is np.ndarray and _product(result, x, factor, like)
-
-
-def _is_value(result, value, *_):
-    return result is value
-
-
-def _same_float(value, like) -> bool:
-    """``reduce_to``'s and ``unbroadcast``'s first case: ``value`` has ``like``'s shape and
-    float dtype, both arrays."""
-    return type(value) is np.ndarray and type(like) is np.ndarray \
-        and value.dtype == like.dtype and like.dtype.kind == "f" and value.shape == like.shape
-
-
-def _copied(result, value, like) -> bool:
-    return _same_float(value, like)
-
-
-def _not_in_place(result, a, b) -> bool:
-    return result is not a
-
-
-def _direct_a(result, g, a, b) -> bool:
-    return npruntime._matrices(g, a, b) and b.ndim == 2 \
-        and g.shape == (a.shape[0], b.shape[1])
-
-
-def _direct_b(result, g, a, b) -> bool:
-    return npruntime._matrices(g, a, b) and (
-        g.shape == (a.shape[0],) if b.ndim == 1 else
-        b.ndim == 2 and g.shape == (a.shape[0], b.shape[1]))
-
-
-def _plain_sum(result, a, b) -> bool:
-    kind = type(a)
-    return kind is type(b) and (kind is float or kind is np.ndarray)
-
-
-def _operator(op: type):
-    return lambda args, _: make(gast.BinOp, left=args[0], op=op(), right=args[1])
-
-
-def _transposed(node: gast.expr) -> gast.expr:
-    return make(gast.Attribute, value=node, attr="T", ctx=make(gast.Load))
-
-
-def _product(result, a, b, like) -> bool:
-    """``reduce_scaled(a, b, like)`` when the product already has ``like``'s shape and
-    float dtype: each of its ways then gives ``a * b``, bit for bit (the factor taken out
-    is not summed over anything)."""
-    product = np.multiply(a, b)
-    return type(result) is np.ndarray and _same_float(product, like) \
-        and result.dtype == product.dtype and result.shape == product.shape
-
-
-_FULL, _REDUCE = "_ast_ad_full", "_ast_ad_reduce"  # np.full, np.add.reduce in the forms
-_EXTRA = {_FULL: np.full, _REDUCE: np.add.reduce}
-
-
-def _summed(result, value, like):
-    """``reduce_to``'s / ``unbroadcast``'s sum of ``value`` down to ``like``'s shape
-    (``npruntime._summed_down``): its axes and shape as the form's detail."""
-    if not (type(like) is np.ndarray and type(value) is np.ndarray
-            and value.dtype == like.dtype and like.dtype.kind == "f"
-            and value.shape != like.shape):
-        return None
-    axes = npruntime.sum_axes(value.shape, like.shape)
-    if axes is None:
-        return None
-    return ("lead",) if type(axes) is int else ("axes", axes, like.shape)
-
-
-def _sum_form(args, detail):
-    if detail[0] == "lead":
-        return _call(_REDUCE, args[0], _constant(0))
-    summed = _call(_REDUCE, args[0], _constant(detail[1]))
-    return make(gast.Call, func=make(gast.Attribute, value=summed, attr="reshape",
-                                     ctx=make(gast.Load)),
-                args=[_constant(detail[2])], keywords=[])
-
-
-def _expanded(result, g, a, axis=None, keepdims=False):
-    """``sum_expand`` that reshaped ``g`` (the new shape as the form's detail)."""
-    if type(a) is np.ndarray and a.dtype.kind in "fc" and type(g) is np.ndarray \
-            and g.dtype == a.dtype and axis is not None and not keepdims \
-            and type(result) is np.ndarray and result is not g:
-        return result.shape
-    return None
-
-
-def _reshape_form(args, detail):
-    return make(gast.Call, func=make(gast.Attribute, value=args[0], attr="reshape",
-                                     ctx=make(gast.Load)),
-                args=[_constant(detail)], keywords=[])
-
-
-def _filled(result, g, a, axis=None, keepdims=False):
-    """``sum_vjp``'s first case: ``np.full(a.shape, g, a.dtype)``, with ``g`` reshaped to
-    the kept shape (the detail) for one int axis."""
-    if not (type(a) is np.ndarray and a.dtype.kind == "f"):
-        return None
-    if axis is None or keepdims:
-        return ("as is",)
-    if type(axis) is int and type(g) is np.ndarray and g.ndim == a.ndim - 1:
-        return ("kept", npruntime._kept(a.shape, axis % a.ndim))
-    return None
-
-
-def _fill_form(args, detail):
-    g = args[0] if detail[0] == "as is" else _reshape_form([args[0]], detail[1])
-    return _call(_FULL, _attribute(args[1], "shape"), g, _attribute(args[1], "dtype"))
-
-
-def _mean_filled(result, g, a, axis=None, keepdims=False):
-    """``mean_vjp`` of a number over all of a float array: ``np.full(a.shape, g / a.size,
-    a.dtype)``."""
-    kind = type(g)
-    return axis is None and type(a) is np.ndarray and a.dtype.kind == "f" \
-        and (kind is float or kind is np.float64)
-
-
-def _mean_form(args, _):
-    share = make(gast.BinOp, left=args[0], op=gast.Div(), right=_attribute(args[1], "size"))
-    return _call(_FULL, _attribute(args[1], "shape"), share, _attribute(args[1], "dtype"))
-
-
-def _call(function: str, *args: gast.expr) -> gast.Call:
-    return make(gast.Call, func=make(gast.Name, id=function, ctx=make(gast.Load),
-                                     annotation=None, type_comment=None),
-                args=list(args), keywords=[])
-
-
-def _attribute(node: gast.expr, attr: str) -> gast.expr:
-    return make(gast.Attribute, value=node, attr=attr, ctx=make(gast.Load))
-
-
-def _constant(value) -> gast.expr:
-    if type(value) is tuple:
-        return make(gast.Tuple, elts=[_constant(v) for v in value], ctx=make(gast.Load))
-    return make(gast.Constant, value=value, kind=None)
-
-
-def _arg(k: int):
-    return lambda args, _: args[k]
-
-
-_COPY = lambda args, _: make(  # noqa: E731
-    gast.Call, func=make(gast.Attribute, value=args[0], attr="copy", ctx=make(gast.Load)),
-    args=[], keywords=[])
-
-# helper -> its cheaper forms, each (does it apply, given the result and the arguments?;
-# its tree from the argument trees). A site takes the first form that applied every time.
-# A form may drop arguments, and a matrix product's may evaluate its matrix first: those
-# must be names (see ``sites``).
-FORMS = {
-    npruntime.reduce_to: ((_is_value, _arg(0)),),
-    npruntime.shape_only: ((_is_value, _arg(0)),),
-    runtime.like: ((_is_value, _arg(0)),),
-    npruntime.sum_expand: ((_is_value, _arg(0)),),
-    npruntime.unbroadcast: ((_copied, _COPY), (_is_value, _arg(0))),
-    npruntime.reduce_scaled: ((_product, _operator(gast.Mult)),),
-    npruntime.add_into: ((_not_in_place, _operator(gast.Add)),),
-    npruntime.sub_into: ((_not_in_place, _operator(gast.Sub)),),
-    npruntime.mul_into: ((_not_in_place, _operator(gast.Mult)),),
-    npruntime.div_into: ((_not_in_place, _operator(gast.Div)),),
-    runtime.add: ((_plain_sum, _operator(gast.Add)),),
-    npruntime.lazy_product: ((_plain_product, lambda args, _: _chain(args[1:])),),
-    npruntime.reduce_product: ((_reduced_as_is,
-                                lambda args, _: _chain([args[0]] + args[2:])),),
-    npruntime.reduce_product_scaled: ((_made_product, lambda args, _: _chain(args[:2])),),
-    npruntime.matmul_vjp_a: ((_direct_a, lambda args, _: make(
-        gast.BinOp, left=args[0], op=gast.MatMult(), right=_transposed(args[2]))),),
-    npruntime.matmul_vjp_b: ((_direct_b, lambda args, _: make(
-        gast.BinOp, left=_transposed(args[1]), op=gast.MatMult(), right=args[0])),),
-    npruntime.sum_vjp: ((_filled, _fill_form),),
-    npruntime.mean_vjp: ((_mean_filled, _mean_form),),
-}
-# forms that sum (reduce_to's and unbroadcast's other case) or reshape, after the above
-FORMS[npruntime.reduce_to] += ((_summed, _sum_form),)
-FORMS[npruntime.unbroadcast] += ((_summed, _sum_form),)
-FORMS[npruntime.sum_expand] += ((_expanded, _reshape_form),)
-# helper -> positions of the arguments its cheaper forms leave out, or evaluate ahead of
-# an earlier one: those must be names or constants at a site
-_LOOSE = {npruntime.reduce_to: {1}, npruntime.shape_only: set(), runtime.like: {1},
-          npruntime.sum_expand: {1, 2, 3}, npruntime.unbroadcast: {1},
-          npruntime.reduce_scaled: {2}, npruntime.add_into: set(), npruntime.sub_into: set(),
-          npruntime.mul_into: set(), npruntime.div_into: set(), runtime.add: set(),
-          npruntime.matmul_vjp_a: {1}, npruntime.matmul_vjp_b: {1, 2},
-          npruntime.lazy_product: {0}, npruntime.reduce_product: {1},
-          npruntime.reduce_product_scaled: {2}, npruntime.sum_vjp: {1, 2, 3},
-          npruntime.mean_vjp: {1, 2, 3}}
 _SEEN = "_seen"
 
 
@@ -329,7 +111,7 @@ def sites(funcs: list, injected: dict) -> list[gast.Call]:
                     and injected.get(node.func.id) in FORMS and not node.keywords \
                     and node.args and all(type(a) is not gast.Starred for a in node.args) \
                     and all(type(node.args[k]) in _SIMPLE
-                            for k in _LOOSE[injected[node.func.id]] if k < len(node.args)):
+                            for k in LOOSE[injected[node.func.id]] if k < len(node.args)):
                 out.append(node)
     return out[::-1]  # (the walk gives a call before the calls in its arguments)
 
@@ -366,7 +148,7 @@ class Specialiser:
         result = recording(*args)  # (an error of the user's code is raised as usual)
         try:
             special = self._specialised(trees, facts)
-            self.functions[key] = self._compile(special, _EXTRA) if special is not None \
+            self.functions[key] = self._compile(special, EXTRA) if special is not None \
                 else general
         except Exception:
             if STRICT:

@@ -9,9 +9,10 @@ from fuzz_numpy import same_bits
 
 import ast_ad
 from ast_ad import npruntime, runtime, specialise
+from ast_ad.forms import EXTRA, FORMS
 from ast_ad.pipeline import transform
 from ast_ad.source import to_source
-from ast_ad.specialise import FORMS, signature
+from ast_ad.specialise import signature
 
 # ------------------------------------------------------------------ analysis/fixed.py
 
@@ -229,7 +230,7 @@ def _evaluate(form, args, detail):
     tree = form([gast.Name(id=n, ctx=gast.Load(), annotation=None, type_comment=None)
                  for n in names], detail)
     text = to_source(gast.Module(body=[gast.Expr(value=tree)], type_ignores=[])).strip()
-    return eval(text, dict(specialise._EXTRA), dict(zip(names, args)))  # noqa: S307 - ours
+    return eval(text, dict(EXTRA), dict(zip(names, args)))  # noqa: S307 - ours
 
 
 def test_every_form_is_what_its_helper_returns() -> None:
