@@ -97,8 +97,40 @@ def _product(result, a, b, like) -> bool:
         and result.dtype == product.dtype and result.shape == product.shape
 
 
-_FULL, _REDUCE = "_ast_ad_full", "_ast_ad_reduce"  # np.full, np.add.reduce in the forms
-EXTRA = {_FULL: np.full, _REDUCE: np.add.reduce}
+# names the forms use (np.full, np.add.reduce, float, a float64 one), given to their code
+_FULL, _REDUCE, _FLOAT, _ONE = "_ast_ad_full", "_ast_ad_reduce", "_ast_ad_float", "_ast_ad_one"
+EXTRA = {_FULL: np.full, _REDUCE: np.add.reduce, _FLOAT: float, _ONE: np.float64(1.0)}
+
+
+def _total(result, value, like):
+    """``reduce_to`` / ``unbroadcast`` of an array to a number (``_reduced``'s cases):
+    ``float(value.sum())`` for a float, ``np.add.reduce(value, axis=None)`` for a float64."""
+    if type(value) is not np.ndarray:
+        return None
+    if type(like) is float:
+        return "float"
+    if type(like) is np.float64 and value.dtype == np.float64:
+        return "float64"
+    return None
+
+
+def _total_form(args, detail):
+    if detail == "float":
+        summed = make(gast.Call, func=_attribute(args[0], "sum"), args=[], keywords=[])
+        return _call(_FLOAT, summed)
+    return _call(_REDUCE, args[0], _constant(None))
+
+
+def _seed_type(result, value, name):
+    """``seed_scalar`` of a float or a float64: the one of its type."""
+    kind = type(value)
+    return "float" if kind is float else "float64" if kind is np.float64 else None
+
+
+def _seed_form(args, detail):
+    if detail == "float":
+        return _constant(1.0)
+    return make(gast.Name, id=_ONE, ctx=make(gast.Load), annotation=None, type_comment=None)
 
 
 def _summed(result, value, like):
@@ -220,8 +252,9 @@ FORMS = {
     npruntime.mean_vjp: ((_mean_filled, _mean_form),),
 }
 # forms that sum (reduce_to's and unbroadcast's other case) or reshape, after the above
-FORMS[npruntime.reduce_to] += ((_summed, _sum_form),)
-FORMS[npruntime.unbroadcast] += ((_summed, _sum_form),)
+FORMS[npruntime.reduce_to] += ((_summed, _sum_form), (_total, _total_form))
+FORMS[npruntime.unbroadcast] += ((_summed, _sum_form), (_total, _total_form))
+FORMS[runtime.seed_scalar] = ((_seed_type, _seed_form),)
 FORMS[npruntime.sum_expand] += ((_expanded, _reshape_form),)
 # helper -> positions of the arguments its cheaper forms leave out, or evaluate ahead of
 # an earlier one: those must be names or constants at a site
@@ -232,4 +265,4 @@ LOOSE = {npruntime.reduce_to: {1}, npruntime.shape_only: set(), runtime.like: {1
           npruntime.matmul_vjp_a: {1}, npruntime.matmul_vjp_b: {1, 2},
           npruntime.lazy_product: {0}, npruntime.reduce_product: {1},
           npruntime.reduce_product_scaled: {2}, npruntime.sum_vjp: {1, 2, 3},
-          npruntime.mean_vjp: {1, 2, 3}}
+          npruntime.mean_vjp: {1, 2, 3}, runtime.seed_scalar: {0, 1}}
