@@ -121,6 +121,35 @@ def _total_form(args, detail):
     return _call(_REDUCE, args[0], _constant(None))
 
 
+def _product_summed(result, x, like, factor=None):
+    """``reduce_product`` of a made product that ``reduce_to`` sums: its detail."""
+    if type(x) is not np.ndarray:
+        return None
+    return _summed(result, x if factor is None else np.multiply(x, factor), like)
+
+
+def _product_sum_form(args, detail):
+    return _sum_form([_chain([args[0]] + args[2:])], detail)
+
+
+def _scaled_summed(result, a, b, like):
+    """``reduce_scaled``'s first case (``b`` has ``like``'s shape and dtype and fits
+    ``a``): ``reduce_to(a, like) * b``, with the sum's detail."""
+    if type(like) is np.ndarray and like.dtype.kind == "f" and type(a) is np.ndarray \
+            and type(b) is np.ndarray and b.shape == like.shape and b.dtype == like.dtype \
+            and npruntime._fits(b.shape, a.shape):
+        return _summed(result, a, like)
+    return None
+
+
+def _scaled_sum_form(args, detail):
+    return make(gast.BinOp, left=_sum_form([args[0]], detail), op=gast.Mult(), right=args[1])
+
+
+def _made_scaled_summed(result, x, factor, like):
+    return _scaled_summed(result, x, factor, like) if type(x) is np.ndarray else None
+
+
 def _seed_type(result, value, name):
     """``seed_scalar`` of a float or a float64: the one of its type."""
     kind = type(value)
@@ -255,6 +284,9 @@ FORMS = {
 FORMS[npruntime.reduce_to] += ((_summed, _sum_form), (_total, _total_form))
 FORMS[npruntime.unbroadcast] += ((_summed, _sum_form), (_total, _total_form))
 FORMS[runtime.seed_scalar] = ((_seed_type, _seed_form),)
+FORMS[npruntime.reduce_product] += ((_product_summed, _product_sum_form),)
+FORMS[npruntime.reduce_scaled] += ((_scaled_summed, _scaled_sum_form),)
+FORMS[npruntime.reduce_product_scaled] += ((_made_scaled_summed, _scaled_sum_form),)
 FORMS[npruntime.sum_expand] += ((_expanded, _reshape_form),)
 # helper -> positions of the arguments its cheaper forms leave out, or evaluate ahead of
 # an earlier one: those must be names or constants at a site

@@ -208,6 +208,8 @@ def _cases():
                                           (npruntime.lazy_product(None, big, big), big[0],
                                            big[0])],
         npruntime.reduce_scaled: [(m, m.copy(), m), (m, v, m), (2.0, m, m), (m, v, v),
+                                  (r.normal(size=(2, 3, 4)), r.normal(size=(2, 3, 4)), m),
+                                  (r.normal(size=(2, 3, 4)), np.ones((3, 1)), np.ones((3, 1))),
                                   (r.normal(size=(2, 3, 4)), m, m), (m, m, m.astype(np.float32))],
         npruntime.add_into: [(m.copy(), v), (big.copy(), big), (1.5, 2.0)],
         npruntime.sub_into: [(m.copy(), v), (big.copy(), big)],
