@@ -150,6 +150,24 @@ def _made_scaled_summed(result, x, factor, like):
     return _scaled_summed(result, x, factor, like) if type(x) is np.ndarray else None
 
 
+def _spread(result, adj, primal, path, g):
+    """``add_at(None, x, ((None, :, :),), g)``: the adjoint of a read that only adds axes
+    (``runtime._new_axes_only``) is ``g.reshape(x.shape).copy()``."""
+    index = path[0] if type(path) is tuple and len(path) == 1 else None
+    if adj is None and type(primal) is np.ndarray and type(g) is np.ndarray \
+            and type(index) is tuple and any(item is None for item in index) \
+            and all(item is None or item == slice(None) for item in index) \
+            and g.size == primal.size and g.dtype == primal.dtype:
+        return True
+    return None
+
+
+def _spread_form(args, _):
+    shaped = make(gast.Call, func=_attribute(args[3], "reshape"),
+                  args=[_attribute(args[1], "shape")], keywords=[])
+    return make(gast.Call, func=_attribute(shaped, "copy"), args=[], keywords=[])
+
+
 def _seed_type(result, value, name):
     """``seed_scalar`` of a float or a float64: the one of its type."""
     kind = type(value)
@@ -284,6 +302,7 @@ FORMS = {
 FORMS[npruntime.reduce_to] += ((_summed, _sum_form), (_total, _total_form))
 FORMS[npruntime.unbroadcast] += ((_summed, _sum_form), (_total, _total_form))
 FORMS[runtime.seed_scalar] = ((_seed_type, _seed_form),)
+FORMS[runtime.add_at] = ((_spread, _spread_form),)
 FORMS[npruntime.reduce_product] += ((_product_summed, _product_sum_form),)
 FORMS[npruntime.reduce_scaled] += ((_scaled_summed, _scaled_sum_form),)
 FORMS[npruntime.reduce_product_scaled] += ((_made_scaled_summed, _scaled_sum_form),)
@@ -297,4 +316,5 @@ LOOSE = {npruntime.reduce_to: {1}, npruntime.shape_only: set(), runtime.like: {1
           npruntime.matmul_vjp_a: {1}, npruntime.matmul_vjp_b: {1, 2},
           npruntime.lazy_product: {0}, npruntime.reduce_product: {1},
           npruntime.reduce_product_scaled: {2}, npruntime.sum_vjp: {1, 2, 3},
-          npruntime.mean_vjp: {1, 2, 3}, runtime.seed_scalar: {0, 1}}
+          npruntime.mean_vjp: {1, 2, 3}, runtime.seed_scalar: {0, 1},
+          runtime.add_at: {0, 1, 2}}

@@ -31,7 +31,7 @@ from .nodes import make
 from .pipeline import Transformation, compile_factory
 from .runtime import numbers_only
 from .source import comment_at, is_comment, to_source
-from .templates import clone, helper_call
+from .templates import HELPER, clone, helper_call
 from .walk import blocks, name_nodes, walk
 
 MAX_SIGNATURES = 8  # per function: more signatures run the general adjoint
@@ -100,17 +100,30 @@ _SEEN = "_seen"
 _SIMPLE = (gast.Name, gast.Constant)
 
 
+def _pure(node: gast.expr, injected: dict) -> bool:
+    """A name, a constant, or a tuple of them and of ``slice(...)`` (an index path):
+    nothing that evaluating, or not, could change."""
+    kind = type(node)
+    if kind in _SIMPLE:
+        return True
+    if kind is gast.Tuple:
+        return all(_pure(e, injected) for e in node.elts)
+    return kind is gast.Call and type(node.func) is gast.Name and not node.keywords \
+        and getattr(node.func, HELPER, False) and injected.get(node.func.id, slice) is slice \
+        and all(_pure(a, injected) for a in node.args)
+
+
 def sites(funcs: list, injected: dict) -> list[gast.Call]:
     """The calls of helpers in :data:`FORMS`, each after the ones inside it, in a fixed
-    order: positional arguments only, those a cheaper form may leave out or move names
-    or constants (``_LOOSE``)."""
+    order: positional arguments only, those a cheaper form may leave out or move names,
+    constants or index paths (``forms.LOOSE``)."""
     out = []
     for func in funcs:
         for node in walk(func):
             if type(node) is gast.Call and type(node.func) is gast.Name \
                     and injected.get(node.func.id) in FORMS and not node.keywords \
                     and node.args and all(type(a) is not gast.Starred for a in node.args) \
-                    and all(type(node.args[k]) in _SIMPLE
+                    and all(_pure(node.args[k], injected)
                             for k in LOOSE[injected[node.func.id]] if k < len(node.args)):
                 out.append(node)
     return out[::-1]  # (the walk gives a call before the calls in its arguments)
