@@ -373,3 +373,18 @@ def test_threads_specialising_at_once_get_the_general_adjoints_bits() -> None:
         results = list(pool.map(lambda _: vg(*args), range(40)))
     assert all(same_bits(r, want) for r in results)
     assert vg.__ast_ad__._built[True][2].functions
+
+
+def test_views_and_memory_orders_share_a_signature_and_its_bits() -> None:
+    """A signature is shapes and dtypes: a transposed view, a Fortran-ordered copy or a
+    read-only array of the same shape runs the specialised adjoint, with the general
+    adjoint's bits."""
+    vg = ast_ad.value_and_grad(mlp, wrt=(0, 1))
+    W, b, X = _mlp_args(6)
+    for _ in range(3):
+        vg(W, b, X)
+    frozen = X.copy()
+    frozen.flags.writeable = False
+    for other in (np.asfortranarray(X), np.ascontiguousarray(X.T).T, frozen, X[::1]):
+        assert signature((W, b, other)) in vg.__ast_ad__._built[True][2].functions
+        assert same_bits(vg(W, b, other), ast_ad.value_and_grad(mlp, wrt=(0, 1))(W, b, other))
