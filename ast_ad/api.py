@@ -111,8 +111,8 @@ def _wrap(fn: Callable | None, wrt: Wrt, kind: str) -> Callable:
         if hit is None or not guards_hold(hit[0].guards):
             hit = adjoint._hit(args)  # the full checks (and the transformation, once)
         special = hit[2]
-        if special is not None and key is not None and (
-                not special.needs or needs_met(args, special.needs)):
+        needs = hit[0].needs
+        if special is not None and key is not None and (not needs or needs_met(args, needs)):
             function = special.functions.get(key)  # the adjoint for this signature
             if function is not None:
                 return function(*args)

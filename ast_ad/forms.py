@@ -20,9 +20,7 @@ def _plain_product(result, like, *factors) -> bool:
     """``lazy_product`` that made its product (small), and had nothing to reduce."""
     if type(result) is not np.ndarray:
         return False
-    product = factors[0]
-    for factor in factors[1:]:
-        product = product * factor
+    product = npruntime.product_of(factors)
     return type(product) is np.ndarray and (like is None or _same_float(product, like))
 
 
@@ -271,50 +269,45 @@ _COPY = lambda args, _: make(  # noqa: E731
     gast.Call, func=make(gast.Attribute, value=args[0], attr="copy", ctx=make(gast.Load)),
     args=[], keywords=[])
 
-# helper -> its cheaper forms, each (does it apply, given the result and the arguments?;
-# its tree from the argument trees). A site takes the first form that applied every time.
-# A form may drop arguments, and a matrix product's may evaluate its matrix first: those
-# must be names (see ``sites``).
+# helper -> its cheaper forms, each (does it apply, given the result and the arguments:
+# True or a detail, or None / False?; its tree from the argument trees and the detail). A
+# site takes the first form that applied every time.
 FORMS = {
-    npruntime.reduce_to: ((_is_value, _arg(0)),),
+    npruntime.reduce_to: ((_is_value, _arg(0)), (_summed, _sum_form), (_total, _total_form)),
+    npruntime.unbroadcast: ((_copied, _COPY), (_is_value, _arg(0)), (_summed, _sum_form),
+                            (_total, _total_form)),
     npruntime.shape_only: ((_is_value, _arg(0)),),
     runtime.like: ((_is_value, _arg(0)),),
-    npruntime.sum_expand: ((_is_value, _arg(0)),),
-    npruntime.unbroadcast: ((_copied, _COPY), (_is_value, _arg(0))),
-    npruntime.reduce_scaled: ((_product, _operator(gast.Mult)),),
+    runtime.seed_scalar: ((_seed_type, _seed_form),),
+    npruntime.sum_expand: ((_is_value, _arg(0)), (_expanded, _reshape_form)),
+    npruntime.sum_vjp: ((_filled, _fill_form),),
+    npruntime.mean_vjp: ((_mean_filled, _mean_form),),
+    npruntime.reduce_scaled: ((_product, _operator(gast.Mult)),
+                              (_scaled_summed, _scaled_sum_form)),
     npruntime.add_into: ((_not_in_place, _operator(gast.Add)),),
     npruntime.sub_into: ((_not_in_place, _operator(gast.Sub)),),
     npruntime.mul_into: ((_not_in_place, _operator(gast.Mult)),),
     npruntime.div_into: ((_not_in_place, _operator(gast.Div)),),
     runtime.add: ((_plain_sum, _operator(gast.Add)),),
+    runtime.add_at: ((_spread, _spread_form),),
     npruntime.lazy_product: ((_plain_product, lambda args, _: _chain(args[1:])),),
-    npruntime.reduce_product: ((_reduced_as_is,
-                                lambda args, _: _chain([args[0]] + args[2:])),),
-    npruntime.reduce_product_scaled: ((_made_product, lambda args, _: _chain(args[:2])),),
+    npruntime.reduce_product: ((_reduced_as_is, lambda args, _: _chain([args[0]] + args[2:])),
+                               (_product_summed, _product_sum_form)),
+    npruntime.reduce_product_scaled: ((_made_product, lambda args, _: _chain(args[:2])),
+                                      (_made_scaled_summed, _scaled_sum_form)),
     npruntime.matmul_vjp_a: ((_direct_a, lambda args, _: make(
         gast.BinOp, left=args[0], op=gast.MatMult(), right=_transposed(args[2]))),),
     npruntime.matmul_vjp_b: ((_direct_b, lambda args, _: make(
         gast.BinOp, left=_transposed(args[1]), op=gast.MatMult(), right=args[0])),),
-    npruntime.sum_vjp: ((_filled, _fill_form),),
-    npruntime.mean_vjp: ((_mean_filled, _mean_form),),
 }
-# forms that sum (reduce_to's and unbroadcast's other case) or reshape, after the above
-FORMS[npruntime.reduce_to] += ((_summed, _sum_form), (_total, _total_form))
-FORMS[npruntime.unbroadcast] += ((_summed, _sum_form), (_total, _total_form))
-FORMS[runtime.seed_scalar] = ((_seed_type, _seed_form),)
-FORMS[runtime.add_at] = ((_spread, _spread_form),)
-FORMS[npruntime.reduce_product] += ((_product_summed, _product_sum_form),)
-FORMS[npruntime.reduce_scaled] += ((_scaled_summed, _scaled_sum_form),)
-FORMS[npruntime.reduce_product_scaled] += ((_made_scaled_summed, _scaled_sum_form),)
-FORMS[npruntime.sum_expand] += ((_expanded, _reshape_form),)
-# helper -> positions of the arguments its cheaper forms leave out, or evaluate ahead of
-# an earlier one: those must be names or constants at a site
-LOOSE = {npruntime.reduce_to: {1}, npruntime.shape_only: set(), runtime.like: {1},
-          npruntime.sum_expand: {1, 2, 3}, npruntime.unbroadcast: {1},
-          npruntime.reduce_scaled: {2}, npruntime.add_into: set(), npruntime.sub_into: set(),
-          npruntime.mul_into: set(), npruntime.div_into: set(), runtime.add: set(),
-          npruntime.matmul_vjp_a: {1}, npruntime.matmul_vjp_b: {1, 2},
-          npruntime.lazy_product: {0}, npruntime.reduce_product: {1},
-          npruntime.reduce_product_scaled: {2}, npruntime.sum_vjp: {1, 2, 3},
-          npruntime.mean_vjp: {1, 2, 3}, runtime.seed_scalar: {0, 1},
-          runtime.add_at: {0, 1, 2}}
+# helper -> positions of the arguments its forms leave out, or evaluate ahead of an
+# earlier one: at a site, those must be names, constants or index paths (nothing that
+# evaluating, or not, could change)
+LOOSE = {npruntime.reduce_to: {1}, npruntime.unbroadcast: {1}, npruntime.shape_only: set(),
+         runtime.like: {1}, runtime.seed_scalar: {0, 1}, npruntime.sum_expand: {1, 2, 3},
+         npruntime.sum_vjp: {1, 2, 3}, npruntime.mean_vjp: {1, 2, 3},
+         npruntime.reduce_scaled: {2}, npruntime.add_into: set(), npruntime.sub_into: set(),
+         npruntime.mul_into: set(), npruntime.div_into: set(), runtime.add: set(),
+         runtime.add_at: {0, 1, 2}, npruntime.lazy_product: {0},
+         npruntime.reduce_product: {1}, npruntime.reduce_product_scaled: {2},
+         npruntime.matmul_vjp_a: {1}, npruntime.matmul_vjp_b: {1, 2}}

@@ -233,6 +233,17 @@ class _Product:
         self.factors = factors
 
 
+_NUMBER_TYPES = (float, int, np.float64)
+
+
+def product_of(factors) -> object:
+    """``f1 * f2 * ...``, in that order (the product the user's code makes)."""
+    product = factors[0]
+    for factor in factors[1:]:
+        product = product * factor
+    return product
+
+
 def lazy_product(like, *factors):
     """``f1 * f2 * ...``, or ``reduce_to(f1 * f2 * ..., like)`` (the same bits); or, when
     the product would be large (and of ``like``'s shape and dtype, if given) and its
@@ -250,13 +261,8 @@ def lazy_product(like, *factors):
                 and (like is None or type(like) is np.ndarray and like.shape == shape
                      and like.dtype == arrays[0].dtype):
             return _Product(factors)
-    product = factors[0]
-    for factor in factors[1:]:
-        product = product * factor
+    product = product_of(factors)
     return product if like is None else reduce_to(product, like)
-
-
-_NUMBER_TYPES = (float, int, np.float64)
 
 
 def reduce_product(x, like, factor=None):
@@ -268,7 +274,7 @@ def reduce_product(x, like, factor=None):
         total = _contracted(x.factors + more, like)
         if total is not None:
             return total
-        return reduce_to(_made(_Product(x.factors + more)), like)  # (made after all)
+        return reduce_to(_made(x.factors + more), like)  # (made after all)
     return reduce_to(x if factor is None else x * factor, like)
 
 
@@ -279,16 +285,13 @@ def reduce_product_scaled(x, factor, like):
         total = _contracted(x.factors + (factor,), like)
         if total is not None:
             return total
-        return reduce_scaled(_made(x), factor, like)
+        return reduce_scaled(_made(x.factors), factor, like)
     return reduce_scaled(x, factor, like)
 
 
-def _made(x):
-    """The product of a :class:`_Product`'s factors, in their order (the same bits as
-    ``f1 * f2 * ...``), multiplied into the first new array when the shapes allow."""
-    if type(x) is not _Product:
-        return x
-    factors = x.factors
+def _made(factors: tuple):
+    """:func:`product_of` the factors (the same bits), multiplied into the first new array
+    when the shapes allow."""
     product = factors[0] * factors[1]
     for factor in factors[2:]:
         if type(product) is np.ndarray and _fits(np.shape(factor), product.shape):

@@ -207,7 +207,7 @@ def _global_names(code: types.CodeType) -> set:
     return names
 
 
-PLAIN = frozenset((float, int, bool, str, type(None)))  # values that are never arrays
+_PLAIN = frozenset((float, int, bool, str, type(None)))  # values that are never arrays
 
 
 def has_arrays(values) -> bool:
@@ -216,15 +216,15 @@ def has_arrays(values) -> bool:
     container of plain numbers is passed over at C speed (``runtime.numbers_only``)."""
     for v in values:
         kind = type(v)
-        if kind in PLAIN:
+        if kind in _PLAIN:
             continue
         if (kind is list or kind is tuple) and (
-                runtime.numbers_only(v) or PLAIN.issuperset(map(type, v))):
+                runtime.numbers_only(v) or _PLAIN.issuperset(map(type, v))):
             continue  # a list of plain numbers (or strings, None), the common case, at C speed
         if isinstance(v, (numpy.ndarray, numpy.generic)):
             return True
         if kind is list or kind is tuple or isinstance(v, (list, tuple)):
-            if not PLAIN.issuperset(map(type, v)) and has_arrays(v):
+            if not _PLAIN.issuperset(map(type, v)) and has_arrays(v):
                 return True
         elif isinstance(v, dict) and has_arrays(v.values()):
             return True

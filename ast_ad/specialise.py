@@ -37,7 +37,6 @@ from .walk import blocks, name_nodes, walk
 MAX_SIGNATURES = 8  # per function: more signatures run the general adjoint
 RECORD_AT = 3  # the call with a signature that records (the earlier ones: general adjoint)
 STRICT = False  # raise when making a specialised adjoint fails (else: the general one)
-_F64 = np.dtype(np.float64)
 
 
 def call_key(args: tuple) -> tuple:
@@ -92,11 +91,9 @@ def signature(args: tuple, needs: dict | None = None) -> tuple | None:
     return key if key is not None and (not needs or needs_met(args, needs)) else None
 
 
-# --------------------------------------------------------- when a helper's outcome is fixed
+# ------------------------------------------------------------------ the sites and their forms
 
-_SEEN = "_seen"
-
-
+_SEEN = "_seen"  # the recording adjoint's name for its note-taking wrapper
 _SIMPLE = (gast.Name, gast.Constant)
 
 
@@ -134,7 +131,6 @@ class Specialiser:
 
     def __init__(self, transformation: Transformation, fn: types.FunctionType) -> None:
         self.t, self.fn = transformation, fn
-        self.needs = transformation.needs
         self.functions: dict = {}   # signature -> specialised adjoint (or the general one)
         self.calls: dict = {}       # signature -> calls so far, until it is specialised
         self._recording = None      # (trees with numbered sites, recording adjoint)
@@ -147,9 +143,12 @@ class Specialiser:
         and the last one is kept. Should making one fail (a bug of ours), the general
         adjoint answers and is kept for the signature; ``STRICT`` (the tests set it)
         raises instead."""
+        if len(self.functions) >= MAX_SIGNATURES:
+            return general(*args)  # (and no more counting: the table stays bounded)
         count = self.calls[key] = self.calls.get(key, 0) + 1
-        if count < RECORD_AT or len(self.functions) >= MAX_SIGNATURES:
+        if count < RECORD_AT:
             return general(*args)
+        self.calls.pop(key, None)  # (counted again if this call raises)
         try:
             trees, recording = self._recorder()
         except Exception:
@@ -242,10 +241,34 @@ def _drop_dead_tape(func: gast.FunctionDef) -> None:
     if split is None or not _plain_tape(func):
         return
     read = {n.id for s in func.body[split:] for n in name_nodes(s) if type(n.ctx) is gast.Load}
+    dropped, kept_tape = set(), set()
     for owner, field in list(blocks(func)):
-        kept = [s for s in getattr(owner, field) if _tape_variable(s) in read
-                or _tape_variable(s) is None]
+        kept = []
+        for s in getattr(owner, field):
+            variable = _tape_variable(s)
+            if variable is None or variable in read:
+                kept.append(s)
+                kept_tape.add(variable)
+            else:
+                dropped.add(variable)
         setattr(owner, field, kept or [make(gast.Pass)])
+    kept_tape.discard(None)
+    _drop_tape_set_up(func, dropped - kept_tape, tape_used=bool(kept_tape))
+
+
+def _drop_tape_set_up(func: gast.FunctionDef, gone: set, tape_used: bool) -> None:
+    """Before the forward sweep: the ``v = None`` starts of variables no longer pushed
+    (they were there for the first push), and the tape itself if nothing uses it."""
+    start = comment_at(func.body, "forward sweep")
+    if start is None:
+        return
+    setup = {"_tape", "_push", "_pop"}
+    head = [s for s in func.body[:start] if not (
+        type(s) is gast.Assign and len(s.targets) == 1 and type(s.targets[0]) is gast.Name
+        and (s.targets[0].id in gone and type(s.value) is gast.Constant
+             or not tape_used and s.targets[0].id in setup))
+        and not (not tape_used and is_comment(s) and s.value.args[0].value.startswith("tape:"))]
+    func.body[:start] = head
 
 
 def _plain_tape(func: gast.FunctionDef) -> bool:

@@ -15,7 +15,8 @@ or a function, a closure, builtin ``min``/``max`` (whose result's type may be ei
 argument's), a power that is not a constant whole number (a negative float to a
 fractional power is complex)) fails the check: the adjoint then keeps its run-time checks.
 
-Input: a normalised function, its resolved calls and its environment. Output: a bool.
+Input: a normalised function, its resolved calls and its environment. Output: None if it
+fails, else what it needs of the arguments (``shapes_fixed``).
 """
 from __future__ import annotations
 
@@ -66,11 +67,11 @@ def shapes_fixed(func: gast.FunctionDef, calls: dict, env) -> dict | None:
     Python int (its value is in the signature), or for an index an integer array."""
     if env.closure or func.args.vararg or func.args.kwarg:
         return None
-    check = _Check(calls, env)
     params = [a.id for a in func.args.args]
+    assigned = {n.id for n in walk(func) if type(n) is gast.Name
+                and type(n.ctx) in (gast.Store, gast.Del)}
+    check = _Check(calls, env, set(params) - assigned)
     check.data |= set(params) | {a.id for a in func.args.kwonlyargs}
-    check.params = set(params) - {n.id for n in walk(func) if type(n) is gast.Name
-                                  and type(n.ctx) in (gast.Store, gast.Del)}
     try:
         check.block(func.body)
     except _Refused:
@@ -89,12 +90,12 @@ class _Refused(Exception):
 
 
 class _Check:
-    def __init__(self, calls: dict, env) -> None:
+    def __init__(self, calls: dict, env, params: set) -> None:
         self.calls, self.env = calls, env
         self.data: set = set()    # names that may hold data
         self.local: set = set()   # names assigned in the function
         self.lists: set = set()   # local lists (``append`` is allowed on them)
-        self.params: set = set()  # positional parameters never assigned
+        self.params = params      # positional parameters never assigned
         self.needs: dict = {}     # parameter -> "int" or "index" (see shapes_fixed)
 
     def block(self, stmts: list) -> None:

@@ -70,13 +70,16 @@ def _product(stmt: gast.stmt) -> tuple | None:
 
 def _rewrite(block: list, k: int, like, factors: list, loads: dict) -> None:
     target = block[k].targets[0].id
+    reads = loads.get(target, 0)
     uses = []  # (statement position, the reduction node, its parent, field, index)
     for j in range(k + 1, len(block)):
+        if len(uses) == reads:
+            break  # every read found
         found = _reductions(block[j], target)
         if found is None:
             return
         uses += [(j, *f) for f in found]
-    if not uses or len(uses) != loads.get(target, 0):
+    if not uses or len(uses) != reads:
         return  # read in another form, or in another block
     if len(uses) > 1 and not all(_cheap(f) for f in factors):
         return
