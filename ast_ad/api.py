@@ -39,7 +39,7 @@ class Adjoint:
         hit = self._built.get(arrays)
         if hit is None or not guards_hold(hit[0].guards):
             t = _cached_transform(self.fn, self.wrt, self.kind, arrays)
-            special = Specialiser(t, self.fn) if t.trees is not None else None
+            special = Specialiser(t, self.fn) if t.specialisable is not None else None
             hit = self._built[arrays] = (t, t.instantiate(self.fn)[0], special)
         return hit
 
@@ -111,8 +111,8 @@ def _wrap(fn: Callable | None, wrt: Wrt, kind: str) -> Callable:
         if hit is None or not guards_hold(hit[0].guards):
             hit = adjoint._hit(args)  # the full checks (and the transformation, once)
         special = hit[2]
-        needs = hit[0].needs
-        if special is not None and key is not None and (not needs or needs_met(args, needs)):
+        if special is not None and key is not None and (
+                not special.info.needs or needs_met(args, special.info.needs)):
             function = special.functions.get(key)  # the adjoint for this signature
             if function is not None:
                 return function(*args)

@@ -178,7 +178,7 @@ def unbroadcast(value, like):
             summed = _summed_down(value, like.shape)
             if summed is not None:
                 return summed
-    elif kind is float or kind is np.float64:  # numbers: immutable, nothing to sum
+    elif kind is float or kind is np.float64:  # numbers: as in _reduced, without the call
         if type(value) is kind:
             return value
         if type(value) in _SCALARS:

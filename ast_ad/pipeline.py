@@ -66,6 +66,16 @@ SAVED = "_saved"
 # ---------------------------------------------------------------------- the pass list
 
 @dataclass
+class Specialisable:
+    """What ``ast_ad.specialise`` needs of an adjoint whose shapes follow from its arguments'
+    (``analysis.fixed``)."""
+
+    trees: list   # the generated functions, as compiled
+    needs: dict   # argument position -> "int" or "index": what the shapes need of it
+    temps: set    # the names simplify may forward (temporaries and their adjoints)
+
+
+@dataclass
 class Built:
     """A generated adjoint as trees (one function, or two for kind "split"), before compiling."""
 
@@ -76,8 +86,7 @@ class Built:
     injected: dict      # name in generated code -> object (modules, runtime helpers, cells)
     guards: list        # (globals dict, name, object it held) for each resolved call site
     array_mode: bool = False  # adjoints reduced to their variables' shapes (broadcasting)
-    fixed_shapes: dict | None = None  # its shapes follow from its arguments': what that
-    # needs of them (analysis.fixed); None if they may not
+    specialisable: Specialisable | None = None  # when its shapes follow from its arguments'
 
 
 def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | None = None,
@@ -147,7 +156,8 @@ def build(parsed: Parsed, env: Env, wrt: object, kind: str, linker: Linker | Non
     injected.update(helpers_used(funcs, user_names, reverse.local, env, namer))
     guards = _unique([(env.globals, n, obj) for n, obj in guards if obj is not MISSING]
                      + [g for g in inliner.guards if g[2] is not MISSING] + linker.guards)
-    return Built(funcs, parsed, wrt_names, kind, injected, guards, array_mode, fixed)
+    special = Specialisable(funcs, fixed, temps) if fixed is not None else None
+    return Built(funcs, parsed, wrt_names, kind, injected, guards, array_mode, special)
 
 
 def uses_arrays(parsed: Parsed, calls: dict, env: Env) -> bool:
@@ -356,8 +366,7 @@ class Transformation:
     injected: dict
     guards: list
     array_mode: bool = False
-    trees: list | None = None  # kept when the adjoint may be specialised (ast_ad.specialise)
-    needs: dict | None = None  # what specialising needs of the arguments (analysis.fixed)
+    specialisable: Specialisable | None = None  # (see ast_ad.specialise)
 
     def instantiate(self, fn: types.FunctionType) -> list:
         """Functions running this adjoint with ``fn``'s globals, closure cells and defaults."""
@@ -528,9 +537,8 @@ def compile_functions(built: Built, fn: types.FunctionType) -> Transformation:
         raise TransformError(f"internal error: generated code does not compile ({exc}); "
                              "please report this with the function's source") from exc
     used = {v: injected[v] for c in codes for v in c.co_freevars if v in injected}
-    fixed = built.fixed_shapes is not None
     return Transformation(codes, text, filename, used, built.guards, built.array_mode,
-                          funcs if fixed else None, built.fixed_shapes)
+                          built.specialisable)
 
 
 def compile_factory(text: str, names: list[str], injected: set, fn: types.FunctionType,

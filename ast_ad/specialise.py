@@ -16,7 +16,8 @@ their tape traffic, and the result is compiled: the *specialised* adjoint, which
 calls with that signature run. Its value and gradient are the general adjoint's, bit for
 bit: each cheaper form is what the helper itself returns in that case.
 
-Input: a :class:`~ast_ad.pipeline.Transformation` that keeps its trees. Output: functions.
+Input: a :class:`~ast_ad.pipeline.Transformation` with its ``specialisable`` part. Output:
+functions.
 """
 from __future__ import annotations
 
@@ -28,9 +29,11 @@ import numpy as np
 
 from .forms import EXTRA, FORMS, LOOSE
 from .nodes import make
+from .passes.simplify import forward_copies
 from .pipeline import Transformation, compile_factory
 from .runtime import numbers_only
 from .source import comment_at, is_comment, to_source
+from .tally import Tally
 from .templates import HELPER, clone, helper_call
 from .walk import blocks, name_nodes, walk
 
@@ -131,6 +134,7 @@ class Specialiser:
 
     def __init__(self, transformation: Transformation, fn: types.FunctionType) -> None:
         self.t, self.fn = transformation, fn
+        self.info = transformation.specialisable
         self.functions: dict = {}   # signature -> specialised adjoint (or the general one)
         self.calls: dict = {}       # signature -> calls so far, until it is specialised
         self._recording = None      # (trees with numbered sites, recording adjoint)
@@ -172,7 +176,7 @@ class Specialiser:
         """The trees with each site ``f(...)`` as ``_seen(k, f, ...)``, and their adjoint
         (made once: the same for every signature)."""
         if self._recording is None:
-            trees = clone(self.t.trees)
+            trees = clone(self.info.trees)
             for k, site in enumerate(sites(trees, self.t.injected)):
                 site.args = [make(gast.Constant, value=k, kind=None), site.func] + site.args
                 site.func = make(gast.Name, id=_SEEN, ctx=make(gast.Load), annotation=None,
@@ -201,6 +205,9 @@ class Specialiser:
         special = clone(trees, swap)
         for func in special:
             _drop_self_assignments(func)
+            tally = Tally()  # ``b_t6 = b_t7`` left by a form: b_t7 is read instead
+            loads, stores, _ = tally.counts([func])
+            forward_copies(func, loads, self.info.temps, stores, tally)
             _drop_dead_tape(func)
         return special
 

@@ -34,9 +34,10 @@ STEPS = ["A = A * v", "A = A / (1.5 + v ** 2)", "A = np.exp(0.1 * A)", "A = A **
          "A = np.sin(A) * s", "A = A - np.max(A, axis=1, keepdims=True)",
          "A = A / np.sum(np.exp(A), axis=1, keepdims=True)", "A = A - np.mean(A, axis=0)",
          "A = (A - v) * (A + 1.0)", "A = A @ U", "A = np.maximum(A, 0.1 * A)",
-         # a broadcast product only summed (contracted when large)
-         "A = A + np.sum((A - v) ** 2, axis=1, keepdims=True) * 0.1",
-         "A = A * np.sum(((A - v) / (1.0 + v * v)) ** 2, axis=0)",
+         # a broadcast product only summed (contracted when large); tanh keeps the
+         # magnitudes of A where a later exp does not overflow
+         "A = A + 0.1 * np.tanh(np.sum((A - v) ** 2, axis=1, keepdims=True))",
+         "A = A * np.tanh(np.sum(((A - v) / (1.0 + v * v)) ** 2, axis=0))",
          # log-sum-exps with a stabilising shift (which gets no adjoint)
          "m = np.max(A, axis=1, keepdims=True)\n    "
          "A = A - (np.log(np.sum(np.exp(A - m), axis=1)) + m[:, 0])[:, None]",

@@ -3,6 +3,8 @@ form is what its helper returns, and that the wrapper uses them per argument sig
 with the same bits as the general adjoint."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from fuzz_numpy import same_bits
@@ -108,7 +110,7 @@ def while_loop(W, X):
 
 
 def _fixed(fn) -> bool:
-    return transform(fn, (0,), "value_and_grad", array_mode=True).trees is not None
+    return transform(fn, (0,), "value_and_grad", array_mode=True).specialisable is not None
 
 
 @pytest.mark.parametrize("fn", [mlp, rnn, rows_and_lists, branch_on_a_shape,
@@ -131,7 +133,7 @@ def reassigned_count(W, X, n):
 @pytest.mark.parametrize("fn, needs", [(index_argument, {2: "index"}),
                                        (count_argument, {2: "int"})])
 def test_a_parameter_read_as_a_count_or_an_index_is_needed_as_one(fn, needs) -> None:
-    assert transform(fn, (0,), "value_and_grad", array_mode=True).needs == needs
+    assert transform(fn, (0,), "value_and_grad", array_mode=True).specialisable.needs == needs
     assert not _fixed(reassigned_count)
 
 
@@ -169,7 +171,7 @@ def test_closures_and_scalar_mode_are_not_specialised() -> None:
         return s
 
     assert not _fixed(closure)
-    assert transform(plain, (0,), "value_and_grad").trees is None  # plain Python: no checks
+    assert transform(plain, (0,), "value_and_grad").specialisable is None  # no checks there
 
 
 # ------------------------------------------------------------------ the cheaper forms
@@ -293,6 +295,8 @@ def test_the_third_call_records_and_later_calls_run_the_specialised_adjoint() ->
     text = "".join(__import__("linecache").getlines(
         special.functions[key].__code__.co_filename)).split("def value_and_grad_mlp")[1]
     assert "reduce_to(" not in text and "matmul_vjp_b(" not in text and "add_into" not in text
+    copies = re.findall(r"^ +(b?_t\d+) = ([A-Za-z_]\w*)$", text, re.M)
+    assert not copies, copies  # what a form left as a copy is forwarded (b_t1 = b_t2)
     for seed in range(3):  # other numbers of the same shapes
         other = _mlp_args(seed=seed + 1)
         assert same_bits(vg(*other), ast_ad.value_and_grad(mlp, wrt=(0, 1))(*other))

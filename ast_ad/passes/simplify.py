@@ -62,7 +62,7 @@ def simplify(func: gast.FunctionDef, temps: set, arrays: bool,
     zero_writes(func, arrays, tally)
     _drop_dead_resets(func, tally)
     loads, stores, _ = tally.counts([func])
-    if _forward_adjoints(func, loads, temps, stores, tally):
+    if forward_copies(func, loads, temps, stores, tally):
         _inline_by_sweep(func, temps, tally)  # forwarding leaves more single-use temporaries
     return func
 
@@ -313,8 +313,8 @@ def _is_load_of(node: object, name: str) -> bool:
 
 # ---------------------------------------------------------------------- adjoints
 
-def _forward_adjoints(func: gast.FunctionDef, counts: dict, temps: set, stores: dict,
-                      tally: Tally) -> bool:
+def forward_copies(func: gast.FunctionDef, counts: dict, temps: set, stores: dict,
+                   tally: Tally) -> bool:
     """``b_t = n`` then uses of ``b_t`` while ``n`` keeps that value (in the same block):
     use ``n`` and drop the copy; ``n = b_t`` in between changes nothing and goes too.
     True if anything changed."""
