@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GradientError
-from .pipeline import Transformation, guards_hold, has_arrays, split_adjoint, transform
+from .pipeline import Transformation, guard_check, guards_hold, has_arrays, split_adjoint, transform
 from .runtime import like
 from .specialise import Specialiser, call_key, needs_met
 
@@ -37,17 +37,19 @@ class Adjoint:
 
     def _get(self, arrays: bool) -> tuple:
         hit = self._built.get(arrays)
-        if hit is None or not guards_hold(hit[0].guards):
+        if hit is None or not hit[3]():
             t = _cached_transform(self.fn, self.wrt, self.kind, arrays)
             special = Specialiser(t, self.fn) if t.specialisable is not None else None
-            hit = self._built[arrays] = (t, t.instantiate(self.fn)[0], special)
+            hit = self._built[arrays] = (t, t.instantiate(self.fn)[0], special,
+                                         guard_check(t.guards))
         return hit
 
     def function(self, args: tuple = (), kwargs: dict | None = None) -> types.FunctionType:
         return self._hit(args, kwargs)[1]
 
     def _hit(self, args: tuple, kwargs: dict | None = None) -> tuple:
-        """``(transformation, function, specialiser)`` for this call, after the full checks."""
+        """``(transformation, function, specialiser, guard check)`` for this call, after the full
+        checks."""
         arrays = has_arrays(args) or (bool(kwargs) and has_arrays(kwargs.values()))
         if arrays:
             _refuse_integer_arrays(self.fn, args, self.wrt)
@@ -108,7 +110,7 @@ def _wrap(fn: Callable | None, wrt: Wrt, kind: str) -> Callable:
             return adjoint.function(args, kwargs)(*args, **kwargs)
         mode, key = call_key(args)
         hit = built.get(mode)
-        if hit is None or not guards_hold(hit[0].guards):
+        if hit is None or not hit[3]():
             hit = adjoint._hit(args)  # the full checks (and the transformation, once)
         special = hit[2]
         if special is not None and key is not None and (

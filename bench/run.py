@@ -56,7 +56,8 @@ PEER_MODULE = {"autograd": "autograd", "tangent": "tangent", "torch": "torch",
                "torch-vec": "torch", "jax": "jax", "jax-jit": "jax"}
 PEER_DIST = {"autograd": "autograd", "tangent": "tangent-ad", "torch": "torch",
              "jax": "jax", "jaxlib": "jaxlib"}
-INFORMATIONAL = {"torch-vec"}          # shown, but no target refers to them
+EXACT = "hand-exact"   # a workload's hand_exact: the hand-written adjoint keeping the primal's bits
+INFORMATIONAL = {"torch-vec", EXACT}   # shown, but no target refers to them
 FIXED = ["primal", "hand", "ast_ad"]
 
 # targets (reported, never asserted)
@@ -217,6 +218,8 @@ def time_interleaved(contenders: list, s: Settings) -> None:
 def build_contenders(w, args: tuple, peers: list) -> list:
     cs = [Contender("primal", lambda: w.primal(*args)),
           Contender("hand", lambda: w.hand(*args))]
+    if hasattr(w, "hand_exact"):
+        cs.append(Contender(EXACT, lambda: w.hand_exact(*args)))
     clear_ast_ad_caches()           # so that ast_ad's first call transforms, like a user's
     vg = ast_ad.value_and_grad(w.primal, wrt=w.WRT)
     cs.append(Contender("ast_ad", lambda: vg(*args)))
@@ -602,7 +605,8 @@ def table(headers: list, rows: list) -> str:
 
 def report(result: dict) -> str:
     env, cells = result["env"], result["cells"]
-    names = FIXED + [p for p in result["peers"]]
+    exact = [EXACT] if any(EXACT in c["contenders"] for c in cells) else []
+    names = FIXED + exact + [p for p in result["peers"]]
     ratio_names = [n for n in names if n != "hand"]
     out = ["# ast_ad benchmark", ""]
     out.append(f"python {env['python']} on {env['machine']}; numpy {env['numpy']}; "
@@ -649,7 +653,10 @@ def report(result: dict) -> str:
                "n/i = peer not installed (skipped), unsup = the peer cannot run this code, "
                "MISMATCH = wrong gradient (excluded), - = no version."
                + "".join(f" {p} is informational (no target uses it)."
-                         for p in result["peers"] if p in INFORMATIONAL))
+                         for p in result["peers"] if p in INFORMATIONAL)
+               + (f" {EXACT} = the hand-written adjoint computing the value with the primal's "
+                  "own operations (its value is the primal's bit for bit on every input, as "
+                  "ast_ad's is); informational." if exact else ""))
     out.append("")
     out.append("## median time per call (interquartile range / median, rounds)")
     out.append("")

@@ -75,6 +75,20 @@ def test_ast_ad_matches_hand_written_adjoint(w):
     assert ok, f"gradient: {why}"
 
 
+@pytest.mark.parametrize("w", [w for w in WORKLOADS if hasattr(w, "hand_exact")],
+                         ids=[n for n, w in zip(NAMES, WORKLOADS) if hasattr(w, "hand_exact")])
+def test_hand_exact_keeps_the_primal_value_bit_for_bit(w):
+    """The informational ``hand_exact`` adjoint returns exactly the primal's value (the
+    point of it) and the hand-written gradient; ``hand`` itself need not."""
+    rng = np.random.default_rng(5)
+    for args in (w.inputs("small"), w.inputs("large")) + tuple(
+            (rng.uniform(-1.5, 1.5, n).tolist(),) for n in (2, 3, 50)):
+        value, grads = w.hand_exact(*args)
+        assert value == w.primal(*args)
+        ok, why = close(grads, w.hand(*args)[1], rtol=1e-12, atol=1e-12)
+        assert ok, why
+
+
 def test_inputs_are_deterministic():
     for w in WORKLOADS:
         assert np.array_equal(flatten(w.inputs("small")), flatten(w.inputs("small")))

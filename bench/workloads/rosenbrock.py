@@ -49,6 +49,28 @@ def hand(x):
     return s, g
 
 
+def hand_exact(x):
+    """``hand`` with the primal's own ``** 2``, so that its value is the primal's bit for
+    bit on every input: C's ``pow(x, 2.0)`` and ``x * x`` differ in the last bit for about
+    one float in 1,100 (273 of 300,000 uniform in [-1.5, 1.5]). The floor for an adjoint
+    that must return the primal's value, as ast_ad's does."""
+    n = len(x)
+    g = [0.0] * n
+    s = 0.0
+    xi = x[0]
+    gi = 0.0
+    for i in range(1, n):
+        xn = x[i]
+        t = xn - xi ** 2
+        u = 1.0 - xi
+        s += 100.0 * t ** 2 + u ** 2
+        g[i - 1] = gi - 400.0 * t * xi - 2.0 * u
+        gi = 200.0 * t
+        xi = xn
+    g[n - 1] = gi
+    return s, g
+
+
 # ------------------------------------------------------------------------------ peers
 
 def autograd_peer(args):
