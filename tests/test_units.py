@@ -242,3 +242,30 @@ def test_fast_paths_agree_with_the_general_ones() -> None:
             got, want = R.sum_expand(g, y, None, False) * y, R.sum_vjp(g, y, None, False) * y
             assert got.dtype == want.dtype == y.dtype
             np.testing.assert_array_equal(got, want)
+
+
+def test_guard_check_agrees_with_guards_hold():
+    """The compiled guard check answers as the loop does: a module name rebound or deleted,
+    a builtin shadowed by a module name or replaced, a name with quotes in it."""
+    import builtins
+
+    from ast_ad.pipeline import guard_check, guards_hold
+    a, b = object(), object()
+    namespace = {"helper": a, "it's": b}
+    guards = [(namespace, "helper", a), (namespace, "len", len), (namespace, "it's", b)]
+    changes = [lambda: None, lambda: namespace.update(helper=b),
+               lambda: namespace.pop("helper"), lambda: namespace.update(len=abs),
+               lambda: namespace.update({"it's": a})]
+    for change in changes:
+        namespace.clear()
+        namespace.update({"helper": a, "it's": b})
+        change()
+        assert guard_check(guards)() is guards_hold(guards)
+    assert guard_check([])() is True
+    saved = builtins.len
+    try:
+        builtins.len = abs
+        assert guard_check(guards[1:2])() is guards_hold(guards[1:2]) is False
+    finally:
+        builtins.len = saved
+    assert guard_check(guards[1:2])() is True
