@@ -209,7 +209,7 @@ def add_at(adj: object, primal: object, path: tuple, g: object) -> object:
     """The adjoint of ``primal`` after ``primal[path]`` was read with adjoint ``g``."""
     np = _np()
     if is_zero(g):
-        return adj
+        return 0.0 if adj is None else adj  # None: a fresh zero start
     if is_zero(adj) and type(primal) is np.ndarray and len(path) == 1 and _basic(path[0]) \
             and not _new_axes(path[0]):
         out = np.zeros(primal.shape, dtype=_float_dtype(primal.dtype))

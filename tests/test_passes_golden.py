@@ -804,6 +804,36 @@ def test_zero_start_of_a_list_adjoint_passes_the_list_through() -> None:
     assert "bxs = 0.0" in out and "add(bxs, sequence_vjp" in out
 
 
+def test_zero_start_read_first_by_add_at_is_a_fresh_start() -> None:
+    """``bx = 0.0 ... bx = add_at(bx, x, path, g)`` is ``bx = add_at(None, x, path, g)``;
+    not when ``bx`` is also in ``g``, nor when a loop holds the first ``add_at``. An
+    ``add_at`` of a zero into a fresh start still gives a number, not None."""
+    import numpy
+
+    from ast_ad.passes.starts import dead_starts
+    from ast_ad.runtime import add_at
+    from ast_ad.templates import parse_generated
+    helpers = {"add_at"}
+    src = textwrap.dedent("""\
+        def f(x, g, n):
+            bx = 0.0
+            by = 0.0
+            bz = 0.0
+            by = add_at(by, x, (0,), g * by)
+            for i in range(n):
+                bz = add_at(bz, x, (i,), g)
+            bx = add_at(bx, x, (1,), g)
+            bx = add_at(bx, x, (0,), g)
+            return (bx, by, bz)
+        """)
+    out = to_source(dead_starts(parse_generated(src, helpers), {"bx", "by", "bz"}))
+    assert "bx = 0.0" not in out and "    bx = add_at(None, x, (1,), g)\n" in out
+    assert "    bx = add_at(bx, x, (0,), g)\n" in out
+    assert "by = 0.0" in out and "bz = 0.0" in out and out.count("add_at(None") == 1
+    assert add_at(None, numpy.ones(3), (0,), 0.0) == 0.0
+    assert add_at(None, [1.0, 2.0], (1,), 0.0) == 0.0
+
+
 def test_list_gradient_is_a_new_list_each_call() -> None:
     def fit(coeffs, xs):
         s = 0.0

@@ -6,6 +6,8 @@ where the reverse sweep starts, or before a fused loop) after which every way th
 function sets ``bx`` before reading it, or never reads it again, as in ``bW = 0.0`` ...
 ``bW = matmul_vjp_b(g, a, W)``. A loop may run no iteration, so what a loop sets does not
 count for the statements after it; an ``if`` counts when both of its branches set ``bx``.
+A start first read by a top-level ``bx = add_at(bx, x, path, g)`` goes too: that reads
+``add_at(None, ...)``, a zero start known to be fresh.
 
 >>> from ast_ad.source import to_source
 >>> from ast_ad.templates import parse_generated
@@ -55,7 +57,7 @@ def dead_starts(func: gast.FunctionDef, adjoints: set,
     for k in starts:
         ident = body[k].targets[0].id
         if _first_touch(body[k + 1:], ident, names) != _READ \
-                or _pass_through(body, k, adjoints, names):
+                or _pass_through(body, k, adjoints, names) or _fresh_add_at(body, k, names):
             dropped.add(k)
     if dropped:
         func.body = [stmt for k, stmt in enumerate(body) if k not in dropped]
@@ -133,6 +135,29 @@ def _pass_through(body: list, k: int, adjoints: set, names: _Names) -> bool:
             or not _only_new(body, held.id, names):
         return False
     stmt.value = e
+    names.forget(stmt)
+    return True
+
+
+def _fresh_add_at(body: list, k: int, names: _Names) -> bool:
+    """Is the first statement after ``body[k]`` (``bx = 0.0``) that mentions ``bx`` a
+    top-level ``bx = add_at(bx, x, path, g)`` with ``bx`` nowhere else in it? Then it
+    becomes ``bx = add_at(None, x, path, g)``: the same zero start, known to be fresh (as
+    a temporary's first write is), which the specialised adjoint can do without
+    ``add_at``."""
+    ident = body[k].targets[0].id
+    at = next((j for j in range(k + 1, len(body)) if ident in names.of(body[j])), None)
+    stmt = body[at] if at is not None else None
+    if type(stmt) is not gast.Assign or len(stmt.targets) != 1 \
+            or type(stmt.targets[0]) is not gast.Name or stmt.targets[0].id != ident \
+            or helper_call(stmt.value) != "add_at" or len(stmt.value.args) != 4 \
+            or stmt.value.keywords:
+        return False
+    first, *rest = stmt.value.args
+    if type(first) is not gast.Name or first.id != ident \
+            or any(ident in _names(arg) for arg in rest):
+        return False
+    stmt.value.args[0] = gast.Constant(value=None, kind=None)
     names.forget(stmt)
     return True
 
