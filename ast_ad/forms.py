@@ -163,6 +163,8 @@ def _spread(result, adj, primal, path, g):
 def _spread_form(args, _):
     shaped = make(gast.Call, func=_attribute(args[3], "reshape"),
                   args=[_attribute(args[1], "shape")], keywords=[])
+    if type(args[3]) in (gast.BinOp, gast.UnaryOp):
+        return shaped  # an operator on arrays made ``g`` new: nothing else holds it
     return make(gast.Call, func=_attribute(shaped, "copy"), args=[], keywords=[])
 
 

@@ -42,6 +42,9 @@ RECORD_AT = 3  # the call with a signature that records (the earlier ones: gener
 STRICT = False  # raise when making a specialised adjoint fails (else: the general one)
 
 
+_NDARRAY = np.ndarray
+
+
 def call_key(args: tuple) -> tuple:
     """``(mode, key)`` of a call's positional arguments, in one pass. ``mode``: array mode
     for floats, ints, float arrays and lists of plain numbers (the common calls), None for
@@ -51,15 +54,15 @@ def call_key(args: tuple) -> tuple:
     arrays, known, key = False, True, []
     for value in args:
         kind = type(value)
-        if kind is np.ndarray:
+        if kind is float:  # (the commonest arguments first: this runs on every call)
+            if key is not None:
+                key.append(float)
+        elif kind is _NDARRAY:
             dtype = value.dtype
             arrays = True
             known = known and dtype.kind == "f"
             if key is not None:
                 key += (value.shape, dtype)
-        elif kind is float:
-            if key is not None:
-                key.append(float)
         elif kind is int:
             if key is not None:
                 key.append(value)

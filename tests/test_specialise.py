@@ -269,6 +269,29 @@ def test_every_form_is_what_its_helper_returns() -> None:
             assert seen == {True, False}, f"{helper.__name__}: cases on one side only"
 
 
+def test_spread_of_a_new_array_is_not_copied_again() -> None:
+    """``add_at(None, x, ((None, :, :),), -g)``'s form: ``g`` an operator's result is
+    reshaped without a copy (nothing else holds it); a Name's value is copied."""
+    import gast
+
+    from ast_ad.forms import _spread_form
+    x, g = np.ones((3, 2)), np.arange(6.0).reshape(1, 3, 2)
+    path = ((None, slice(None), slice(None)),)
+    want = runtime.add_at(None, x, path, -g)
+    assert _spread_form is FORMS[runtime.add_at][0][1]
+
+    def load(ident):
+        return gast.Name(id=ident, ctx=gast.Load(), annotation=None, type_comment=None)
+    for arg, copies in ((gast.UnaryOp(op=gast.USub(), operand=load("g")), False),
+                        (load("g"), True)):
+        tree = _spread_form([load("adj"), load("x"), load("path"), arg], None)
+        text = to_source(gast.Module(body=[gast.Expr(value=tree)], type_ignores=[])).strip()
+        assert text.endswith(".copy()") is copies, text
+        got = eval(text, {}, {"adj": None, "x": x, "path": path, "g": g})  # noqa: S307
+        assert np.array_equal(got, want if not copies else g.reshape(x.shape))
+        assert not np.shares_memory(got, g) and got.shape == x.shape
+
+
 def test_a_form_that_keeps_the_value_is_that_value() -> None:
     m = np.ones((2, 3))
     for helper in (npruntime.reduce_to, npruntime.shape_only, runtime.like):
