@@ -97,7 +97,15 @@ def _product(result, a, b, like) -> bool:
 
 # names the forms use (np.full, np.add.reduce, float, a float64 one), given to their code
 _FULL, _REDUCE, _FLOAT, _ONE = "_ast_ad_full", "_ast_ad_reduce", "_ast_ad_float", "_ast_ad_one"
-EXTRA = {_FULL: np.full, _REDUCE: np.add.reduce, _FLOAT: float, _ONE: np.float64(1.0)}
+# NumPy's reductions of an ndarray (below): the ufunc's reduce, by name
+_REDUCERS = {np.sum: ("_ast_ad_add_reduce", np.add.reduce),
+             np.prod: ("_ast_ad_multiply_reduce", np.multiply.reduce),
+             np.max: ("_ast_ad_maximum_reduce", np.maximum.reduce),
+             np.amax: ("_ast_ad_maximum_reduce", np.maximum.reduce),
+             np.min: ("_ast_ad_minimum_reduce", np.minimum.reduce),
+             np.amin: ("_ast_ad_minimum_reduce", np.minimum.reduce)}
+EXTRA = {_FULL: np.full, _REDUCE: np.add.reduce, _FLOAT: float, _ONE: np.float64(1.0),
+         **dict(_REDUCERS.values())}
 
 
 def _total(result, value, like):
@@ -313,3 +321,38 @@ LOOSE = {npruntime.reduce_to: {1}, npruntime.unbroadcast: {1}, npruntime.shape_o
          runtime.add_at: {0, 1, 2}, npruntime.lazy_product: {0},
          npruntime.reduce_product: {1}, npruntime.reduce_product_scaled: {2},
          npruntime.matmul_vjp_a: {1}, npruntime.matmul_vjp_b: {1, 2}}
+
+
+# ------------------------------------------------------------ NumPy's own calls in the code
+# The user's ``np.sum(a, axis, keepdims=...)`` (``np.prod``, ``np.max``, ``np.min``, ``np.amax``,
+# ``np.amin``) of an ndarray is, in NumPy, ``ufunc.reduce(a, axis, None, None, **given)``
+# (``numpy._core.fromnumeric._wrapreduction``): the same C call, without the dispatch
+# around it, which costs about a microsecond per call on small arrays.
+
+_REDUCTION_KEYWORDS = frozenset({"axis", "keepdims"})
+
+
+def _reduction(result, a, *rest, **keywords):
+    """A reduction of an ndarray (not a subclass) with at most ``axis`` and ``keepdims``."""
+    if type(a) is not np.ndarray or len(rest) > 1 or not keywords.keys() <= _REDUCTION_KEYWORDS \
+            or rest and "axis" in keywords:
+        return None
+    return True
+
+
+def _reduction_form(func: object):
+    reducer = _REDUCERS[func][0]
+
+    def build(args: list, keywords: list, _) -> gast.expr:
+        given = len(args) > 1 or any(k.arg == "axis" for k in keywords)
+        return make(gast.Call, func=make(gast.Name, id=reducer, ctx=make(gast.Load),
+                                         annotation=None, type_comment=None),
+                    args=args if given else args + [_constant(None)], keywords=keywords)
+    return build
+
+
+# a NumPy function -> its cheaper forms: (test of the result, arguments and keywords;
+# the tree from the argument trees, the keyword trees and the detail)
+CALLS = {func: ((_reduction, _reduction_form(func)),) for func in _REDUCERS}
+# the names a call of one of them may have (``np.sum``, ``sum`` imported from numpy)
+CALL_NAMES = frozenset(func.__name__ for func in CALLS)

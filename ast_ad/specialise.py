@@ -11,10 +11,12 @@ So the third call with a signature (a function called once or twice pays nothing
 *recording* copy of the adjoint, in which each helper call ``f(...)`` is
 ``_seen(k, f, ...)``: the same call, and a note of which of its cheaper forms applied at
 site ``k`` (every time, in a loop). Then the sites where one did are rewritten (the forms
-are in :mod:`ast_ad.forms`), the variables the reverse sweep then no longer reads lose
-their tape traffic, and the result is compiled: the *specialised* adjoint, which the later
-calls with that signature run. Its value and gradient are the general adjoint's, bit for
-bit: each cheaper form is what the helper itself returns in that case.
+are in :mod:`ast_ad.forms`; the function's own ``np.sum`` / ``np.max`` ... calls are
+sites too, ``_seen_call(k, np.sum, ...)``), the variables the reverse sweep then no
+longer reads lose their tape traffic, and the result is compiled: the *specialised*
+adjoint, which the later calls with that signature run. Its value and gradient are the
+general adjoint's, bit for bit: each cheaper form is what the helper itself returns in
+that case.
 
 Input: a :class:`~ast_ad.pipeline.Transformation` with its ``specialisable`` part. Output:
 functions.
@@ -27,7 +29,7 @@ import types
 import gast
 import numpy as np
 
-from .forms import EXTRA, FORMS, LOOSE
+from .forms import CALL_NAMES, CALLS, EXTRA, FORMS, LOOSE
 from .nodes import make
 from .passes.simplify import forward_copies
 from .pipeline import Transformation, compile_factory
@@ -100,6 +102,7 @@ def signature(args: tuple, needs: dict | None = None) -> tuple | None:
 # ------------------------------------------------------------------ the sites and their forms
 
 _SEEN = "_seen"  # the recording adjoint's name for its note-taking wrapper
+_SEEN_CALL = "_seen_call"  # the same for a call of NumPy's (``forms.CALLS``)
 _SIMPLE = (gast.Name, gast.Constant)
 
 
@@ -130,6 +133,24 @@ def sites(funcs: list, injected: dict) -> list[gast.Call]:
                             for k in LOOSE[injected[node.func.id]] if k < len(node.args)):
                 out.append(node)
     return out[::-1]  # (the walk gives a call before the calls in its arguments)
+
+
+def call_sites(funcs: list, injected: dict) -> list[gast.Call]:
+    """The calls that may be of a function in :data:`forms.CALLS` (``np.sum(...)``,
+    ``sum(...)``: by the name called; the recording looks at the function itself), not
+    of a helper, without ``*`` or ``**`` arguments."""
+    out = []
+    for func in funcs:
+        for node in walk(func):
+            if type(node) is not gast.Call:
+                continue
+            callee = node.func
+            called = callee.attr if type(callee) is gast.Attribute else \
+                callee.id if type(callee) is gast.Name and callee.id not in injected else None
+            if called in CALL_NAMES and all(type(a) is not gast.Starred for a in node.args) \
+                    and all(k.arg is not None for k in node.keywords):
+                out.append(node)
+    return out
 
 
 class Specialiser:
@@ -180,11 +201,14 @@ class Specialiser:
         (made once: the same for every signature)."""
         if self._recording is None:
             trees = clone(self.info.trees)
-            for k, site in enumerate(sites(trees, self.t.injected)):
+            helpers = sites(trees, self.t.injected)
+            calls = call_sites(trees, self.t.injected)
+            for k, site in enumerate(helpers + calls):
                 site.args = [make(gast.Constant, value=k, kind=None), site.func] + site.args
-                site.func = make(gast.Name, id=_SEEN, ctx=make(gast.Load), annotation=None,
-                                 type_comment=None)
-            self._recording = trees, self._compile(trees, {_SEEN: _recorder(self._facts)})
+                site.func = make(gast.Name, id=_SEEN if k < len(helpers) else _SEEN_CALL,
+                                 ctx=make(gast.Load), annotation=None, type_comment=None)
+            seen, seen_call = _recorders(self._facts)
+            self._recording = trees, self._compile(trees, {_SEEN: seen, _SEEN_CALL: seen_call})
         return self._recording
 
     def _specialised(self, trees: list, facts: dict) -> list | None:
@@ -196,14 +220,18 @@ class Specialiser:
 
         def swap(node, copy):
             if not (type(node) is gast.Call and type(node.func) is gast.Name
-                    and node.func.id == _SEEN):
+                    and node.func.id in (_SEEN, _SEEN_CALL)):
                 return None
             k, helper, args = node.args[0].value, node.args[1], copy(node.args[2:])
+            keywords = copy(node.keywords)
             held = facts.get(k)
             if held:
                 first = min(held)
+                if node.func.id == _SEEN_CALL:
+                    called, detail = held[first]
+                    return CALLS[called][first][1](args, keywords, detail)
                 return FORMS[injected[helper.id]][first][1](args, held[first])
-            return make(gast.Call, func=copy(helper), args=args, keywords=[])
+            return make(gast.Call, func=copy(helper), args=args, keywords=keywords)
 
         special = clone(trees, swap)
         for func in special:
@@ -223,6 +251,28 @@ class Specialiser:
         used = {v: injected[v] for c in codes for v in c.co_freevars if v in injected}
         done = Transformation(codes, text, filename, used, self.t.guards, True)
         return done.instantiate(self.fn)[0]
+
+
+def _recorders(local: threading.local) -> tuple:
+    """The recording adjoint's ``_seen(k, helper, ...)`` and ``_seen_call(k, f, ...)``: the
+    call, and a note in ``local.facts[k]`` of the forms that applied every time so far
+    (for ``_seen_call``, each with the function called: the same every time)."""
+    def _seen_call(k, f, /, *args, **keywords):
+        result = f(*args, **keywords)
+        facts = local.facts
+        held = facts.get(k)
+        if held is None or held:
+            called = next((c for c in CALLS if c is f), None)  # (f may not be hashable)
+            now = {}
+            for i, (applies, _) in enumerate(CALLS[called] if called is not None else ()):
+                if held is None or i in held:
+                    detail = applies(result, *args, **keywords)
+                    if detail is not None and detail is not False \
+                            and (held is None or held[i] == (called, detail)):
+                        now[i] = called, detail
+            facts[k] = now
+        return result
+    return _recorder(local), _seen_call
 
 
 def _recorder(local: threading.local):

@@ -269,6 +269,84 @@ def test_every_form_is_what_its_helper_returns() -> None:
             assert seen == {True, False}, f"{helper.__name__}: cases on one side only"
 
 
+class _Sub(np.ndarray):
+    """An ndarray subclass with its own reductions, which NumPy's functions call."""
+
+    def sum(self, *args, **keywords):
+        return np.asarray(self).sum(*args, **keywords) + 1.0
+
+    max = min = prod = sum
+
+
+def _call_cases():
+    """(args, keywords) for NumPy's reductions: ndarrays of several dtypes, shapes and axes
+    (where the form applies), and a list, a subclass, a number and other keywords (where
+    it does not)."""
+    r = np.random.default_rng(3)
+    a = r.normal(size=(3, 4, 2))
+    arrays = [a, a.astype(np.float32), (a * 10).astype(np.int64), a[:, 1, :].T,
+              np.asarray(2.5), r.normal(size=5) > 0]
+    out = []
+    for x in arrays:
+        out += [((x,), {}), ((x,), {"keepdims": True})]
+        for axis in (0, -1, (0, 1))[:x.ndim]:
+            out += [((x, axis), {}), ((x,), {"axis": axis}),
+                    ((x,), {"axis": axis, "keepdims": True})]
+    return out + [(([1.0, 3.0],), {}), ((a.view(_Sub),), {"axis": 1}), ((2.0,), {}),
+                  ((a,), {"initial": 0.0}), ((a, 1), {"initial": 9.0, "where": a > 0})]
+
+
+def test_every_numpy_call_form_is_the_call() -> None:
+    """For every NumPy function in ``forms.CALLS``: where its test says the form applies,
+    the form (built from Names, with ``axis`` written or not) gives the call's result, the
+    same type, dtype, shape and bits; cases on both sides."""
+    import gast
+
+    from ast_ad.forms import CALLS
+
+    def load(ident):
+        return gast.Name(id=ident, ctx=gast.Load(), annotation=None, type_comment=None)
+    for func, forms in CALLS.items():
+        for applies, form in forms:
+            seen = set()
+            for args, keywords in _call_cases():
+                result = func(*args, **keywords)
+                detail = applies(result, *args, **keywords)
+                ok = detail is not None and detail is not False
+                seen.add(ok)
+                if not ok:
+                    continue
+                names = [f"a{k}" for k in range(len(args))]
+                tree = form([load(n) for n in names],
+                            [gast.keyword(arg=k, value=load(k)) for k in keywords], detail)
+                text = to_source(gast.Module(body=[gast.Expr(value=tree)],
+                                             type_ignores=[])).strip()
+                assert "_ast_ad_" in text and "np." not in text, text
+                got = eval(text, dict(EXTRA), dict(zip(names, args), **keywords))  # noqa: S307
+                assert type(got) is type(result) and got.dtype == result.dtype, text
+                assert np.shape(got) == np.shape(result), text
+                assert same_bits(got, result), (func.__name__, text)
+            assert seen == {True, False}, f"{func.__name__}: cases on one side only"
+
+
+def test_numpy_reductions_in_the_code_become_the_ufuncs_reduce() -> None:
+    """In the specialised adjoint, the function's ``np.sum`` / ``np.max`` calls are the
+    ufuncs' ``reduce`` (and nothing is left of NumPy's dispatch); the result stays the
+    general adjoint's, bit for bit."""
+    vg = ast_ad.value_and_grad(mlp, wrt=(0, 1))
+    args = _mlp_args()
+    want = [vg(*args) for _ in range(3)][-1]
+    special = vg.__ast_ad__._built[True][2]
+    function = next(iter(special.functions.values()))
+    text = "".join(line for line in __import__("linecache").getlines(
+        function.__code__.co_filename) if not line.lstrip().startswith("#"))
+    assert "np.sum" not in text and "np.max" not in text, text
+    assert "_ast_ad_maximum_reduce(h, axis=1, keepdims=True)" in text, text
+    assert same_bits(vg(*args), want)
+    other = _mlp_args(seed=4)
+    assert same_bits(vg(*other), ast_ad.value_and_grad(mlp, wrt=(0, 1))(*other))
+
+
 def test_spread_of_a_new_array_is_not_copied_again() -> None:
     """``add_at(None, x, ((None, :, :),), -g)``'s form: ``g`` an operator's result is
     reshaped without a copy (nothing else holds it); a Name's value is copied."""
