@@ -327,7 +327,7 @@ LOOSE = {npruntime.reduce_to: {1}, npruntime.unbroadcast: {1}, npruntime.shape_o
 # The user's ``np.sum(a, axis, keepdims=...)`` (``np.prod``, ``np.max``, ``np.min``, ``np.amax``,
 # ``np.amin``) of an ndarray is, in NumPy, ``ufunc.reduce(a, axis, None, None, **given)``
 # (``numpy._core.fromnumeric._wrapreduction``): the same C call, without the dispatch
-# around it, which costs about a microsecond per call on small arrays.
+# around it, which costs about a microsecond per call on small arrays (``np.mean``, two).
 
 _REDUCTION_KEYWORDS = frozenset({"axis", "keepdims"})
 
@@ -351,8 +351,29 @@ def _reduction_form(func: object):
     return build
 
 
+def _mean(result, a, *rest, **keywords):
+    """``np.mean`` of a non-empty float64 ndarray (NumPy's ``_methods._mean``: the sum, then
+    divided by the count, a float64 division either way): the detail is the count."""
+    if _reduction(result, a, *rest, **keywords) is None or a.dtype != np.float64 \
+            or a.size == 0:
+        return None
+    axis = rest[0] if rest else keywords.get("axis")
+    if axis is None:
+        return a.size
+    count = 1
+    for ax in axis if type(axis) is tuple else (axis,):
+        count *= a.shape[ax]
+    return count
+
+
+def _mean_form(args: list, keywords: list, count: int) -> gast.expr:
+    return make(gast.BinOp, left=_reduction_form(np.sum)(args, keywords, None), op=gast.Div(),
+                right=_constant(count))
+
+
 # a NumPy function -> its cheaper forms: (test of the result, arguments and keywords;
 # the tree from the argument trees, the keyword trees and the detail)
-CALLS = {func: ((_reduction, _reduction_form(func)),) for func in _REDUCERS}
+CALLS = {np.mean: ((_mean, _mean_form),),
+         **{func: ((_reduction, _reduction_form(func)),) for func in _REDUCERS}}
 # the names a call of one of them may have (``np.sum``, ``sum`` imported from numpy)
 CALL_NAMES = frozenset(func.__name__ for func in CALLS)

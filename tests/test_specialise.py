@@ -4,6 +4,7 @@ with the same bits as the general adjoint."""
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -285,7 +286,8 @@ def _call_cases():
     r = np.random.default_rng(3)
     a = r.normal(size=(3, 4, 2))
     arrays = [a, a.astype(np.float32), (a * 10).astype(np.int64), a[:, 1, :].T,
-              np.asarray(2.5), r.normal(size=5) > 0]
+              np.asarray(2.5), r.normal(size=5) > 0, np.ones((0, 3)),
+              np.array([2 ** 62, 2 ** 62, 3]), r.normal(size=(40, 3)).astype(np.float16)]
     out = []
     for x in arrays:
         out += [((x,), {}), ((x,), {"keepdims": True})]
@@ -310,7 +312,12 @@ def test_every_numpy_call_form_is_the_call() -> None:
         for applies, form in forms:
             seen = set()
             for args, keywords in _call_cases():
-                result = func(*args, **keywords)
+                try:
+                    with np.errstate(all="ignore"), warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        result = func(*args, **keywords)
+                except (ValueError, TypeError):  # (the maximum of nothing; mean(initial=))
+                    continue
                 detail = applies(result, *args, **keywords)
                 ok = detail is not None and detail is not False
                 seen.add(ok)
