@@ -44,7 +44,7 @@ RECORD_AT = 3  # the call with a signature that records (the earlier ones: gener
 STRICT = False  # raise when making a specialised adjoint fails (else: the general one)
 
 
-_NDARRAY = np.ndarray
+_NDARRAY, _FLOAT64 = np.ndarray, np.float64  # (module constants: read on every call)
 
 
 def call_key(args: tuple) -> tuple:
@@ -68,7 +68,7 @@ def call_key(args: tuple) -> tuple:
         elif kind is int:
             if key is not None:
                 key.append(value)
-        elif kind is bool or kind is np.float64:
+        elif kind is bool or kind is _FLOAT64:
             known = False
             if key is not None:
                 key.append((kind, value) if kind is bool else kind)
