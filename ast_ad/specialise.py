@@ -255,42 +255,35 @@ class Specialiser:
 
 def _recorders(local: threading.local) -> tuple:
     """The recording adjoint's ``_seen(k, helper, ...)`` and ``_seen_call(k, f, ...)``: the
-    call, and a note in ``local.facts[k]`` of the forms that applied every time so far
-    (for ``_seen_call``, each with the function called: the same every time)."""
-    def _seen_call(k, f, /, *args, **keywords):
-        result = f(*args, **keywords)
-        facts = local.facts
-        held = facts.get(k)
-        if held is None or held:
-            called = next((c for c in CALLS if c is f), None)  # (f may not be hashable)
-            now = {}
-            for i, (applies, _) in enumerate(CALLS[called] if called is not None else ()):
-                if held is None or i in held:
-                    detail = applies(result, *args, **keywords)
-                    if detail is not None and detail is not False \
-                            and (held is None or held[i] == (called, detail)):
-                        now[i] = called, detail
-            facts[k] = now
-        return result
-    return _recorder(local), _seen_call
-
-
-def _recorder(local: threading.local):
+    call, and a note of the forms that applied (:func:`_note`)."""
     def _seen(k, helper, *args):
         result = helper(*args)
-        facts = local.facts
-        held = facts.get(k)
-        if held is None or held:  # the forms that applied every time so far, with details
-            now = {}
-            for i, (applies, _) in enumerate(FORMS[helper]):
-                if held is None or i in held:
-                    detail = applies(result, *args)
-                    if detail is not None and detail is not False \
-                            and (held is None or held[i] == detail):
-                        now[i] = detail
-            facts[k] = now
+        _note(local.facts, k, FORMS[helper], result, args, {}, None)
         return result
-    return _seen
+
+    def _seen_call(k, f, /, *args, **keywords):
+        result = f(*args, **keywords)
+        called = next((c for c in CALLS if c is f), None)  # (f may not be hashable)
+        _note(local.facts, k, CALLS.get(called, ()), result, args, keywords, called)
+        return result
+    return _seen, _seen_call
+
+
+def _note(facts: dict, k: int, forms: tuple, result, args: tuple, keywords: dict,
+          called: object) -> None:
+    """``facts[k]``: the forms of site ``k`` that applied every time so far, each with its
+    detail (and, for a NumPy call, the function called: the same every time)."""
+    held = facts.get(k)
+    if held is None or held:
+        now = {}
+        for i, (applies, _) in enumerate(forms):
+            if held is None or i in held:
+                detail = applies(result, *args, **keywords)
+                noted = detail if called is None else (called, detail)
+                if detail is not None and detail is not False \
+                        and (held is None or held[i] == noted):
+                    now[i] = noted
+        facts[k] = now
 
 
 def _drop_dead_tape(func: gast.FunctionDef) -> None:
