@@ -298,41 +298,53 @@ def _call_cases():
                   ((a,), {"initial": 0.0}), ((a, 1), {"initial": 9.0, "where": a > 0})]
 
 
+def _quiet_call(f, args, keywords):
+    """``f(*args, **keywords)``, or None where NumPy refuses (the maximum of nothing,
+    ``mean(initial=...)``)."""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return f(*args, **keywords)
+    except (ValueError, TypeError):
+        return None
+
+
+def _check_call_form(form, args, keywords, detail, result, what) -> None:
+    """The call form (built from Names) evaluated on ``args``: ``result``'s type, dtype,
+    shape and bits."""
+    import gast
+
+    def load(ident):
+        return gast.Name(id=ident, ctx=gast.Load(), annotation=None, type_comment=None)
+    names = [f"a{k}" for k in range(len(args))]
+    tree = form([load(n) for n in names],
+                [gast.keyword(arg=k, value=load(k)) for k in keywords], detail)
+    text = to_source(gast.Module(body=[gast.Expr(value=tree)], type_ignores=[])).strip()
+    assert "_ast_ad_" in text and "np." not in text, text
+    got = eval(text, dict(EXTRA), dict(zip(names, args), **keywords))  # noqa: S307 - ours
+    assert type(got) is type(result) and got.dtype == result.dtype, (what, text)
+    assert np.shape(got) == np.shape(result), (what, text)
+    assert same_bits(got, result), (what, text)
+
+
 def test_every_numpy_call_form_is_the_call() -> None:
     """For every NumPy function in ``forms.CALLS``: where its test says the form applies,
     the form (built from Names, with ``axis`` written or not) gives the call's result, the
     same type, dtype, shape and bits; cases on both sides."""
-    import gast
-
     from ast_ad.forms import CALLS
 
-    def load(ident):
-        return gast.Name(id=ident, ctx=gast.Load(), annotation=None, type_comment=None)
     for func, forms in CALLS.items():
         for applies, form in forms:
             seen = set()
             for args, keywords in _call_cases():
-                try:
-                    with np.errstate(all="ignore"), warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        result = func(*args, **keywords)
-                except (ValueError, TypeError):  # (the maximum of nothing; mean(initial=))
+                result = _quiet_call(func, args, keywords)
+                if result is None:
                     continue
                 detail = applies(result, *args, **keywords)
                 ok = detail is not None and detail is not False
                 seen.add(ok)
-                if not ok:
-                    continue
-                names = [f"a{k}" for k in range(len(args))]
-                tree = form([load(n) for n in names],
-                            [gast.keyword(arg=k, value=load(k)) for k in keywords], detail)
-                text = to_source(gast.Module(body=[gast.Expr(value=tree)],
-                                             type_ignores=[])).strip()
-                assert "_ast_ad_" in text and "np." not in text, text
-                got = eval(text, dict(EXTRA), dict(zip(names, args), **keywords))  # noqa: S307
-                assert type(got) is type(result) and got.dtype == result.dtype, text
-                assert np.shape(got) == np.shape(result), text
-                assert same_bits(got, result), (func.__name__, text)
+                if ok:
+                    _check_call_form(form, args, keywords, detail, result, func.__name__)
             assert seen == {True, False}, f"{func.__name__}: cases on one side only"
 
 
@@ -352,6 +364,29 @@ def test_numpy_reductions_in_the_code_become_the_ufuncs_reduce() -> None:
     assert same_bits(vg(*args), want)
     other = _mlp_args(seed=4)
     assert same_bits(vg(*other), ast_ad.value_and_grad(mlp, wrt=(0, 1))(*other))
+
+
+def _methods_mlp(W, X):
+    h = np.tanh(X @ W)
+    m = h.max(axis=1, keepdims=True)
+    return (np.log(np.exp(h - m).sum(axis=1)) + m[:, 0]).mean() + h.sum() * 0.1
+
+
+def test_ndarray_methods_in_the_code_become_the_ufuncs_reduce() -> None:
+    """``h.max(...)``, ``e.sum(...)``, ``.mean()``: normalisation made them NumPy's
+    functions (passes/methods.py), so they are sites like ``np.sum``."""
+    vg = ast_ad.value_and_grad(_methods_mlp, wrt=0)
+    r = np.random.default_rng(2)
+    args = r.normal(size=(3, 4)), r.normal(size=(5, 3))
+    want = [vg(*args) for _ in range(3)][-1]
+    function = next(iter(vg.__ast_ad__._built[True][2].functions.values()))
+    text = "".join(line for line in __import__("linecache").getlines(
+        function.__code__.co_filename) if not line.lstrip().startswith("#"))
+    assert ".sum(" not in text and ".max(" not in text and ".mean(" not in text, text
+    assert "_ast_ad_maximum_reduce(h, axis=1, keepdims=True)" in text, text
+    assert same_bits(vg(*args), want)
+    other = r.normal(size=(3, 4)), r.normal(size=(5, 3))
+    assert same_bits(vg(*other), ast_ad.value_and_grad(_methods_mlp, wrt=0)(*other))
 
 
 def test_spread_of_a_new_array_is_not_copied_again() -> None:
