@@ -29,7 +29,8 @@ def stop_gradient(x: object) -> object:
 
 
 def _indexable(iterable: object) -> bool:
-    return isinstance(iterable, (list, tuple, range, str)) or hasattr(iterable, "__array__")
+    return type(iterable) is list or isinstance(iterable, (list, tuple, range, str)) \
+        or hasattr(iterable, "__array__")  # (a list, the common case, first)
 
 
 def sequence(iterable: object) -> object:
