@@ -30,7 +30,7 @@ class Adjoint:
         self.fn = fn
         self.wrt = wrt
         self.kind = kind
-        self._built: dict = {}           # array mode -> (transformation, function)
+        self._built: dict = {}  # array mode -> (transformation, function, specialiser, check)
 
     def transformation(self, arrays: bool = False) -> Transformation:
         return self._get(arrays)[0]
