@@ -244,7 +244,9 @@ class Specialiser:
 
     def _compile(self, trees: list, extra: dict | None = None):
         text = "\n\n".join(to_source(f).rstrip("\n") for f in trees) + "\n"
-        injected = dict(self.t.injected, **(extra or {}))
+        named = {n.id for f in trees for n in name_nodes(f)}  # (the factory takes only those)
+        injected = {k: v for k, v in dict(self.t.injected, **(extra or {})).items()
+                    if k in named}
         filename = self.t.filename.replace("<ast_ad ", "<ast_ad specialised ", 1)
         codes = compile_factory(text, [f.name for f in trees], set(injected), self.fn,
                                 filename)
