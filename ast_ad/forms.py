@@ -158,7 +158,8 @@ def _made_scaled_summed(result, x, factor, like):
 
 def _spread(result, adj, primal, path, g):
     """``add_at(None, x, ((None, :, :),), g)``: the adjoint of a read that only adds axes
-    (``runtime._new_axes_only``) is ``g.reshape(x.shape).copy()``."""
+    (``runtime._new_axes_only``) is ``g.reshape(x.shape).copy()`` (without ``.copy()``
+    when an operator made ``g``)."""
     index = path[0] if type(path) is tuple and len(path) == 1 else None
     if adj is None and type(primal) is np.ndarray and type(g) is np.ndarray \
             and type(index) is tuple and any(item is None for item in index) \
@@ -345,13 +346,13 @@ def _reduction_form(func: object):
 
     def build(args: list, keywords: list, _) -> gast.expr:
         given = len(args) > 1 or any(k.arg == "axis" for k in keywords)
-        return make(gast.Call, func=make(gast.Name, id=reducer, ctx=make(gast.Load),
-                                         annotation=None, type_comment=None),
-                    args=args if given else args + [_constant(None)], keywords=keywords)
+        call = _call(reducer, *args) if given else _call(reducer, *args, _constant(None))
+        call.keywords = keywords
+        return call
     return build
 
 
-def _mean(result, a, *rest, **keywords):
+def _np_mean(result, a, *rest, **keywords):
     """``np.mean`` of a non-empty float64 ndarray (NumPy's ``_methods._mean``: the sum, then
     divided by the count, a float64 division either way): the detail is the count."""
     if _reduction(result, a, *rest, **keywords) is None or a.dtype != np.float64 \
@@ -366,14 +367,14 @@ def _mean(result, a, *rest, **keywords):
     return count
 
 
-def _mean_form(args: list, keywords: list, count: int) -> gast.expr:
+def _np_mean_form(args: list, keywords: list, count: int) -> gast.expr:
     return make(gast.BinOp, left=_reduction_form(np.sum)(args, keywords, None), op=gast.Div(),
                 right=_constant(count))
 
 
 # a NumPy function -> its cheaper forms: (test of the result, arguments and keywords;
 # the tree from the argument trees, the keyword trees and the detail)
-CALLS = {np.mean: ((_mean, _mean_form),),
+CALLS = {np.mean: ((_np_mean, _np_mean_form),),
          **{func: ((_reduction, _reduction_form(func)),) for func in _REDUCERS}}
 # the names a call of one of them may have (``np.sum``, ``sum`` imported from numpy)
 CALL_NAMES = frozenset(func.__name__ for func in CALLS)

@@ -13,6 +13,7 @@ import math
 import textwrap
 
 import golden_functions as golden
+import numpy as np
 import pytest
 
 import ast_ad
@@ -808,8 +809,6 @@ def test_zero_start_read_first_by_add_at_is_a_fresh_start() -> None:
     """``bx = 0.0 ... bx = add_at(bx, x, path, g)`` is ``bx = add_at(None, x, path, g)``;
     not when ``bx`` is also in ``g``, nor when a loop holds the first ``add_at``. An
     ``add_at`` of a zero into a fresh start still gives a number, not None."""
-    import numpy
-
     from ast_ad.passes.starts import dead_starts
     from ast_ad.runtime import add_at
     from ast_ad.templates import parse_generated
@@ -830,8 +829,29 @@ def test_zero_start_read_first_by_add_at_is_a_fresh_start() -> None:
     assert "bx = 0.0" not in out and "    bx = add_at(None, x, (1,), g)\n" in out
     assert "    bx = add_at(bx, x, (0,), g)\n" in out
     assert "by = 0.0" in out and "bz = 0.0" in out and out.count("add_at(None") == 1
-    assert add_at(None, numpy.ones(3), (0,), 0.0) == 0.0
+    assert add_at(None, np.ones(3), (0,), 0.0) == 0.0
     assert add_at(None, [1.0, 2.0], (1,), 0.0) == 0.0
+
+
+def _spread_means(means, X):
+    diff = X[:, None, :] - means[None, :, :]
+    return np.sum(diff ** 2 * 0.5)
+
+
+def test_gradient_through_a_fresh_add_at_start() -> None:
+    """A wrt argument's adjoint started fresh by ``add_at(None, ...)`` (above): against
+    finite differences and the formula sum_n (means_k - x_n), in the general adjoint and
+    the specialised one (fourth call)."""
+    from ast_ad.testing import check_grad
+    r = np.random.default_rng(7)
+    means, X = r.normal(size=(3, 2)), r.normal(size=(5, 2))
+    source = ast_ad.source(_spread_means, wrt=0, arrays=True)
+    assert "bmeans = add_at(None, means," in source and "bmeans = 0.0" not in source, source
+    want = X.shape[0] * means - X.sum(axis=0)
+    check_grad(_spread_means, (means, X))
+    g = ast_ad.grad(_spread_means)
+    for _ in range(4):
+        assert np.allclose(g(means, X), want, rtol=1e-12, atol=1e-12)
 
 
 def test_list_gradient_is_a_new_list_each_call() -> None:

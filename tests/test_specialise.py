@@ -361,6 +361,9 @@ def test_numpy_reductions_in_the_code_become_the_ufuncs_reduce() -> None:
         function.__code__.co_filename) if not line.lstrip().startswith("#"))
     assert "np.sum" not in text and "np.max" not in text, text
     assert "_ast_ad_maximum_reduce(h, axis=1, keepdims=True)" in text, text
+    header, body = text.split("\n", 1)  # the factory takes the names its code uses, only
+    params = header[header.index("(") + 1:header.index(")")].split(", ")
+    assert params and all(re.search(rf"\b{p}\b", body) for p in params), header
     assert same_bits(vg(*args), want)
     other = _mlp_args(seed=4)
     assert same_bits(vg(*other), ast_ad.value_and_grad(mlp, wrt=(0, 1))(*other))

@@ -113,22 +113,34 @@ def _zero_start(stmt: gast.stmt, adjoints: set) -> bool:
         and stmt.value.value == 0
 
 
+def _first_update(body: list, k: int, helper: str, arity: int, names: _Names) -> int | None:
+    """The position of the first statement after ``body[k]`` (``bx = 0.0``) that mentions
+    ``bx``, if it is a top-level ``bx = helper(bx, ...)`` (``arity`` positional arguments)
+    with ``bx`` nowhere else in it; else None."""
+    ident = body[k].targets[0].id
+    at = next((j for j in range(k + 1, len(body)) if ident in names.of(body[j])), None)
+    stmt = body[at] if at is not None else None
+    if type(stmt) is not gast.Assign or len(stmt.targets) != 1 \
+            or type(stmt.targets[0]) is not gast.Name or stmt.targets[0].id != ident \
+            or helper_call(stmt.value) != helper or len(stmt.value.args) != arity \
+            or stmt.value.keywords:
+        return None
+    first, *rest = stmt.value.args
+    if type(first) is not gast.Name or first.id != ident \
+            or any(ident in _names(arg) for arg in rest):
+        return None
+    return at
+
+
 def _pass_through(body: list, k: int, adjoints: set, names: _Names) -> bool:
     """Is the first statement after ``body[k]`` (``bx = 0.0``) that mentions ``bx`` a
     top-level ``bx = add(bx, e)`` for an unshared list ``e`` of ours? Then it becomes
     ``bx = e``."""
-    ident = body[k].targets[0].id
-    at = next((j for j in range(k + 1, len(body)) if ident in names.of(body[j])), None)
+    at = _first_update(body, k, "add", 2, names)
     if at is None:
         return False
     stmt = body[at]
-    if type(stmt) is not gast.Assign or len(stmt.targets) != 1 \
-            or type(stmt.targets[0]) is not gast.Name or stmt.targets[0].id != ident \
-            or helper_call(stmt.value) != "add" or len(stmt.value.args) != 2:
-        return False
-    first, e = stmt.value.args
-    if type(first) is not gast.Name or first.id != ident or ident in _names(e):
-        return False
+    e = stmt.value.args[1]
     held = e.args[0] if helper_call(e) == "sequence_vjp" and e.args else e
     if type(held) is not gast.Name or held.id not in adjoints \
             or any(held.id in names.of(s) for s in body[at + 1:]) \
@@ -141,24 +153,14 @@ def _pass_through(body: list, k: int, adjoints: set, names: _Names) -> bool:
 
 def _fresh_add_at(body: list, k: int, names: _Names) -> bool:
     """Is the first statement after ``body[k]`` (``bx = 0.0``) that mentions ``bx`` a
-    top-level ``bx = add_at(bx, x, path, g)`` with ``bx`` nowhere else in it? Then it
-    becomes ``bx = add_at(None, x, path, g)``: the same zero start, known to be fresh (as
-    a temporary's first write is), which the specialised adjoint can do without
-    ``add_at``."""
-    ident = body[k].targets[0].id
-    at = next((j for j in range(k + 1, len(body)) if ident in names.of(body[j])), None)
-    stmt = body[at] if at is not None else None
-    if type(stmt) is not gast.Assign or len(stmt.targets) != 1 \
-            or type(stmt.targets[0]) is not gast.Name or stmt.targets[0].id != ident \
-            or helper_call(stmt.value) != "add_at" or len(stmt.value.args) != 4 \
-            or stmt.value.keywords:
+    top-level ``bx = add_at(bx, x, path, g)``? Then it becomes ``bx = add_at(None, x,
+    path, g)``: the same zero start, known to be fresh (as a temporary's first write is),
+    which the specialised adjoint can do without ``add_at``."""
+    at = _first_update(body, k, "add_at", 4, names)
+    if at is None:
         return False
-    first, *rest = stmt.value.args
-    if type(first) is not gast.Name or first.id != ident \
-            or any(ident in _names(arg) for arg in rest):
-        return False
-    stmt.value.args[0] = gast.Constant(value=None, kind=None)
-    names.forget(stmt)
+    body[at].value.args[0] = gast.Constant(value=None, kind=None)
+    names.forget(body[at])
     return True
 
 
