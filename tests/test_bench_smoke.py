@@ -89,6 +89,20 @@ def test_hand_exact_keeps_the_primal_value_bit_for_bit(w):
         assert ok, why
 
 
+def test_ratio_is_paired_by_round():
+    """A slow spell that spans a round cancels in that round's ratio: the median of the
+    rounds' ratios is 1.1 where the ratio of the medians is 5.5; with fewer than three
+    rounds that have both times, the ratio of the medians."""
+    from bench.run import paired_ratio
+    hand = [1.0, 1.0, 1.0, 5.0, 5.0]
+    ast = [1.1, 1.1, 5.5, 5.5, 5.5]
+    assert paired_ratio(ast, hand) == pytest.approx(1.1)
+    assert np.median(ast) / np.median(hand) == pytest.approx(5.5)
+    assert paired_ratio([2.0, 9.0, 9.0], hand) == pytest.approx(9.0)  # slow rounds 1 and 2
+    assert paired_ratio([3.0, 6.0], [1.0, 4.0]) == pytest.approx(4.5 / 2.5)
+    assert paired_ratio([], hand) is None
+
+
 def test_inputs_are_deterministic():
     for w in WORKLOADS:
         assert np.array_equal(flatten(w.inputs("small")), flatten(w.inputs("small")))
