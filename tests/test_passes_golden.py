@@ -9,6 +9,7 @@ the generated comments: do not reorder that file.
 """
 from __future__ import annotations
 
+import linecache
 import math
 import textwrap
 
@@ -852,6 +853,11 @@ def test_gradient_through_a_fresh_add_at_start() -> None:
     g = ast_ad.grad(_spread_means)
     for _ in range(4):
         assert np.allclose(g(means, X), want, rtol=1e-12, atol=1e-12)
+    general, special = g.__ast_ad__._built[True][1:3]
+    function = next(iter(special.functions.values()))  # the one the fourth call ran
+    assert function is not general, "the fourth call ran the general adjoint"
+    text = "".join(linecache.getlines(function.__code__.co_filename))
+    assert "bmeans = (-bdiff).reshape(means.shape)" in text and "add_at" not in text, text
 
 
 def test_list_gradient_is_a_new_list_each_call() -> None:
