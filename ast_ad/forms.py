@@ -104,8 +104,36 @@ _REDUCERS = {np.sum: ("_ast_ad_add_reduce", np.add.reduce),
              np.amax: ("_ast_ad_maximum_reduce", np.maximum.reduce),
              np.min: ("_ast_ad_minimum_reduce", np.minimum.reduce),
              np.amin: ("_ast_ad_minimum_reduce", np.minimum.reduce)}
+_STACK = "_ast_ad_stack"
 EXTRA = {_FULL: np.full, _REDUCE: np.add.reduce, _FLOAT: float, _ONE: np.float64(1.0),
-         **dict(_REDUCERS.values())}
+         _STACK: np.stack, **dict(_REDUCERS.values())}
+
+
+def _stacked(result, gs, others, like) -> bool:
+    """A ``*_many`` helper that took ``_batched``'s first way (every ``g`` and every other
+    operand a vector of ``like``'s dtype, each list's of one length, ``like`` a 2-D float
+    ndarray) and returned its product as it is (a new array of ``like``'s shape)."""
+    if type(like) is not np.ndarray or like.ndim != 2 or like.dtype.kind != "f" or not gs \
+            or len(gs) != len(others) or type(result) is not np.ndarray \
+            or result.shape != like.shape or result.dtype != like.dtype:
+        return False
+    for values in (gs, others):
+        first = values[0]
+        if type(first) is not np.ndarray or first.ndim != 1 or not all(
+                type(v) is np.ndarray and v.dtype == like.dtype and v.shape == first.shape
+                for v in values):
+            return False
+    return True
+
+
+def _stacked_form(which: int):
+    """``stack(gs).T @ stack(others)`` for operand 0 (``stack(others).T @ stack(gs)`` for
+    operand 1): ``_batched``'s product."""
+    def build(args: list, _) -> gast.expr:
+        first, second = (args[0], args[1]) if which == 0 else (args[1], args[0])
+        return make(gast.BinOp, left=_transposed(_call(_STACK, first)), op=gast.MatMult(),
+                    right=_call(_STACK, second))
+    return build
 
 
 def _total(result, value, like):
@@ -310,6 +338,10 @@ FORMS = {
         gast.BinOp, left=args[0], op=gast.MatMult(), right=_transposed(args[2]))),),
     npruntime.matmul_vjp_b: ((_direct_b, lambda args, _: make(
         gast.BinOp, left=_transposed(args[1]), op=gast.MatMult(), right=args[0])),),
+    npruntime.matmul_vjp_a_many: ((_stacked, _stacked_form(0)),),
+    npruntime.matmul_vjp_b_many: ((_stacked, _stacked_form(1)),),
+    npruntime.dot_vjp_a_many: ((_stacked, _stacked_form(0)),),
+    npruntime.dot_vjp_b_many: ((_stacked, _stacked_form(1)),),
 }
 # helper -> positions of the arguments its forms leave out, or evaluate ahead of an
 # earlier one: at a site, those must be names, constants or index paths (nothing that
@@ -321,7 +353,9 @@ LOOSE = {npruntime.reduce_to: {1}, npruntime.unbroadcast: {1}, npruntime.shape_o
          npruntime.mul_into: set(), npruntime.div_into: set(), runtime.add: set(),
          runtime.add_at: {0, 1, 2}, npruntime.lazy_product: {0},
          npruntime.reduce_product: {1}, npruntime.reduce_product_scaled: {2},
-         npruntime.matmul_vjp_a: {1}, npruntime.matmul_vjp_b: {1, 2}}
+         npruntime.matmul_vjp_a: {1}, npruntime.matmul_vjp_b: {1, 2},
+         npruntime.matmul_vjp_a_many: {2}, npruntime.matmul_vjp_b_many: {2},
+         npruntime.dot_vjp_a_many: {2}, npruntime.dot_vjp_b_many: {2}}
 
 
 # ------------------------------------------------------------ NumPy's own calls in the code

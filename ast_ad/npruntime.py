@@ -824,23 +824,19 @@ def matmul_vjp_b(g, a, b):
     return to_like(_matmul_grad(g, a, b, 1), b, fresh=True)
 
 
-def _batched(pairs: list, like, which: int):
+def _batched(gs: list, others: list, like, which: int):
     """``sum_t`` of the matrix-product adjoint for ``like`` (the 2-D operand ``which``) over
-    ``pairs`` of (g_t, other operand_t), as one matrix product; None if the pairs are not
-    all vectors or matrices of ``like``'s float dtype that fit it."""
-    if type(like) is not np.ndarray or like.ndim != 2 or like.dtype.kind != "f" \
-            or not pairs:
+    the pairs (``gs[t]``, the other operand ``others[t]``), as one matrix product; None if
+    they are not all vectors or matrices of ``like``'s float dtype that fit it."""
+    if type(like) is not np.ndarray or like.ndim != 2 or like.dtype.kind != "f" or not gs:
         return None
     dtype, (m, n) = like.dtype, like.shape
-    gs, others = [], []
-    for g, other in pairs:
+    for g, other in zip(gs, others):
         if type(g) is not np.ndarray or type(other) is not np.ndarray or g.dtype != dtype \
                 or other.dtype != dtype or g.ndim != other.ndim or g.ndim not in (1, 2):
             return None
-        gs.append(g)
-        others.append(other)
     try:
-        if gs[0].ndim == 1 and all(g.ndim == 1 for g in gs):  # vectors: rows of one matrix
+        if all(g.ndim == 1 for g in gs):  # vectors: rows of one matrix (forms._stacked)
             G, rows = np.stack(gs), np.stack(others)
             return G.T @ rows if which == 0 else rows.T @ G
         if which == 0:  # like @ other: d like = sum_t g_t @ other_t.T, columns side by side
@@ -854,36 +850,38 @@ def _batched(pairs: list, like, which: int):
         return None
 
 
-def matmul_vjp_a_many(pairs: list, a):
-    """``sum`` of ``matmul_vjp_a(g, a, b)`` over ``pairs`` of ``(g, b)`` (zero if none)."""
-    return _many(pairs, a, 0, matmul_vjp_a)
+def matmul_vjp_a_many(gs: list, others: list, a):
+    """``sum`` of ``matmul_vjp_a(g, a, b)`` over the pairs of ``gs`` and ``others`` (the
+    ``b``s) (zero if none)."""
+    return _many(gs, others, a, 0, matmul_vjp_a)
 
 
-def matmul_vjp_b_many(pairs: list, b):
-    """``sum`` of ``matmul_vjp_b(g, a, b)`` over ``pairs`` of ``(g, a)``."""
-    return _many(pairs, b, 1, matmul_vjp_b)
+def matmul_vjp_b_many(gs: list, others: list, b):
+    """``sum`` of ``matmul_vjp_b(g, a, b)`` over the pairs of ``gs`` and ``others`` (the
+    ``a``s)."""
+    return _many(gs, others, b, 1, matmul_vjp_b)
 
 
-def dot_vjp_a_many(pairs: list, a):
-    """``sum`` of ``dot_vjp_a(g, a, b)`` over ``pairs`` of ``(g, b)`` (for 2-D ``a`` and
-    1-D or 2-D ``b``, ``np.dot`` is a matrix product)."""
-    return _many(pairs, a, 0, dot_vjp_a)
+def dot_vjp_a_many(gs: list, others: list, a):
+    """``sum`` of ``dot_vjp_a(g, a, b)`` over the pairs of ``gs`` and ``others`` (for 2-D
+    ``a`` and 1-D or 2-D ``b``, ``np.dot`` is a matrix product)."""
+    return _many(gs, others, a, 0, dot_vjp_a)
 
 
-def dot_vjp_b_many(pairs: list, b):
-    """``sum`` of ``dot_vjp_b(g, a, b)`` over ``pairs`` of ``(g, a)``."""
-    return _many(pairs, b, 1, dot_vjp_b)
+def dot_vjp_b_many(gs: list, others: list, b):
+    """``sum`` of ``dot_vjp_b(g, a, b)`` over the pairs of ``gs`` and ``others``."""
+    return _many(gs, others, b, 1, dot_vjp_b)
 
 
-def _many(pairs: list, like, which: int, single):
-    """One matrix product for all ``pairs`` if they allow it, else ``single`` of each summed
-    (``like`` is operand ``which`` of ``single``; the pair holds ``g`` and the other)."""
-    total = _batched(pairs, like, which)
+def _many(gs: list, others: list, like, which: int, single):
+    """One matrix product for all the pairs if they allow it, else ``single`` of each
+    summed (``like`` is operand ``which`` of ``single``; ``gs[t]`` its ``g``)."""
+    total = _batched(gs, others, like, which)
     if total is not None:
         return to_like(total, like, fresh=True)
     if which == 0:
-        return _sum_each(single(g, like, other) for g, other in pairs)
-    return _sum_each(single(g, other, like) for g, other in pairs)
+        return _sum_each(single(g, like, other) for g, other in zip(gs, others))
+    return _sum_each(single(g, other, like) for g, other in zip(gs, others))
 
 
 def _sum_each(terms):

@@ -51,10 +51,10 @@ def test_golden_two_products_in_one_loop() -> None:
         for t in range(3):
             g = unbroadcast(gs[t], hs[t])
             h = hs[t]
-            _acc1.append((g, h))
-            _acc2.append((g, h))
-        bW = add(bW, matmul_vjp_a_many(_acc1, W))
-        bV = add(bV, dot_vjp_b_many(_acc2, V))
+            _acc1.append(g)
+            _acc2.append(h)
+        bW = add(bW, matmul_vjp_a_many(_acc1, _acc2, W))
+        bV = add(bV, dot_vjp_b_many(_acc1, _acc2, V))
         return bW
     """)
 
@@ -75,13 +75,14 @@ def test_a_batched_sum_after_its_zero_start_is_assigned() -> None:
         return (bW, bV, z)
     """
     out = _batch(before)
-    assert "bW = 0.0" not in out and "    bW = matmul_vjp_a_many(_acc1, W)\n" in out
-    assert "    bV = 0.0\n" in out and "    bV = add(bV, matmul_vjp_a_many(_acc2, W))\n" in out
+    assert "bW = 0.0" not in out and "    bW = matmul_vjp_a_many(_acc1, _acc2, W)\n" in out
+    assert "    bV = 0.0\n" in out  # (and the same g and h: the same lists)
+    assert "    bV = add(bV, matmul_vjp_a_many(_acc1, _acc2, W))\n" in out
     rng = np.random.default_rng(2)
     W, hs, gs = rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), rng.normal(size=(3, 3))
     for pairs in ([(gs[t], hs[t]) for t in range(3)], []):
-        got = matmul_vjp_a_many(pairs, W)
-        want = add(0.0, matmul_vjp_a_many(pairs, W))
+        got = matmul_vjp_a_many(*_lists(pairs), W)
+        want = add(0.0, matmul_vjp_a_many(*_lists(pairs), W))
         assert type(got) is type(want) and np.array_equal(got, want)
 
 
@@ -107,6 +108,11 @@ def test_left_alone(line: str) -> None:
         return bW
     """
     assert "_acc" not in _batch(src), line
+
+
+def _lists(pairs: list) -> tuple[list, list]:
+    """The ``g``s and the other operands of ``(g, other)`` pairs, as batch keeps them."""
+    return [g for g, _ in pairs], [other for _, other in pairs]
 
 
 def _pairs(kind: str, which: int, shape_like, n: int, dtype=np.float64):
@@ -138,7 +144,7 @@ def test_many_equals_the_sum_of_single_adjoints(kind: str, dtype) -> None:
             expected = sum(single(g, like, b) for g, b in pairs)
         else:
             expected = sum(single(g, a, like) for g, a in pairs)
-        got = many(pairs, like)
+        got = many(*_lists(pairs), like)
         assert got.dtype == dtype and got.shape == like.shape
         np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
 
@@ -146,12 +152,12 @@ def test_many_equals_the_sum_of_single_adjoints(kind: str, dtype) -> None:
 def test_many_falls_back_and_handles_empty() -> None:
     like = np.ones((3, 2))
     mixed = [(np.ones(3), np.arange(2.0)), (np.ones((3, 4)), np.ones((2, 4)))]
-    np.testing.assert_allclose(matmul_vjp_a_many(mixed, like),
+    np.testing.assert_allclose(matmul_vjp_a_many(*_lists(mixed), like),
                                sum(matmul_vjp_a(g, like, b) for g, b in mixed))
     batched = [(np.ones((5, 3)), np.ones((5, 2, 2)))]  # a stack of matrices: no batching
-    np.testing.assert_allclose(matmul_vjp_b_many([(np.ones(2), np.ones(3))], like),
+    np.testing.assert_allclose(matmul_vjp_b_many([np.ones(2)], [np.ones(3)], like),
                                matmul_vjp_b(np.ones(2), np.ones(3), like))
-    assert matmul_vjp_a_many([], like) == 0.0
+    assert matmul_vjp_a_many([], [], like) == 0.0
     assert batched  # the 3-D case is covered end to end below
 
 

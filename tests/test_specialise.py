@@ -230,7 +230,25 @@ def _cases():
         npruntime.matmul_vjp_b: [(w, m, v), (r.normal(size=(3, 5)), m, r.normal(size=(4, 5))),
                                  (r.normal(size=(2, 3, 5)), m, r.normal(size=(2, 4, 5))),
                                  (w.astype(np.float32), m, v)],
+        **{many: _many_cases(r, m, which) for many, which in (
+            (npruntime.matmul_vjp_a_many, 0), (npruntime.dot_vjp_a_many, 0),
+            (npruntime.matmul_vjp_b_many, 1), (npruntime.dot_vjp_b_many, 1))},
     }
+
+
+def _many_cases(r, like, which: int) -> list:
+    """(gs, others, like) for a ``*_many`` helper: vectors (stacked), and matrices, mixed
+    dtypes, a lone pair and no pairs (not)."""
+    m, n = like.shape
+    g_size, other_size = (m, n) if which == 0 else (n, m)
+
+    def vectors(size, count=4, dtype=np.float64):
+        return [r.normal(size=size).astype(dtype) for _ in range(count)]
+    return [(vectors(g_size), vectors(other_size), like),
+            (vectors(g_size, 1), vectors(other_size, 1), like),
+            ([r.normal(size=(g_size, 2))], [r.normal(size=(other_size, 2))], like),
+            (vectors(g_size, 2, np.float32), vectors(other_size, 2), like),
+            ([], [], like)]
 
 
 def _evaluate(form, args, detail):
@@ -367,6 +385,37 @@ def test_numpy_reductions_in_the_code_become_the_ufuncs_reduce() -> None:
     assert same_bits(vg(*args), want)
     other = _mlp_args(seed=4)
     assert same_bits(vg(*other), ast_ad.value_and_grad(mlp, wrt=(0, 1))(*other))
+
+
+def _readout_rnn(W, U, V, xs):
+    h = np.zeros(W.shape[0])
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + np.dot(U, xs[t]))
+        loss = loss + np.sum((V @ h) ** 2)
+    return loss
+
+
+def test_batched_products_of_vectors_are_stacked_in_the_specialised_adjoint() -> None:
+    """A loop's ``matmul_vjp_a_many`` / ``dot_vjp_a_many`` of vectors is, in the specialised
+    adjoint, the stacked product itself (``_batched``'s first way, without its checks of
+    every pair), bit for bit."""
+    vg = ast_ad.value_and_grad(_readout_rnn, wrt=(0, 1, 2))
+    r = np.random.default_rng(5)
+    args = r.normal(size=(4, 4)) * 0.5, r.normal(size=(4, 3)), r.normal(size=(2, 4)), \
+        r.normal(size=(6, 3))
+    want = [vg(*args) for _ in range(3)][-1]
+    general, special = vg.__ast_ad__._built[True][1:3]
+    function = next(iter(special.functions.values()))
+    assert function is not general
+    text = "".join(line for line in __import__("linecache").getlines(
+        function.__code__.co_filename) if not line.lstrip().startswith("#"))
+    assert "_many(" not in text and text.count("_ast_ad_stack(") == 6, text
+    assert same_bits(vg(*args), want)
+    other = tuple(a * 0.9 for a in args)
+    assert same_bits(vg(*other), ast_ad.value_and_grad(_readout_rnn, wrt=(0, 1, 2))(*other))
+    from ast_ad.testing import check_grad
+    check_grad(_readout_rnn, args, wrt=(0, 1, 2))
 
 
 def _methods_mlp(W, X):

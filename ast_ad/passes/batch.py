@@ -5,9 +5,9 @@ Input: an array-mode adjoint. Output: the same function where a loop statement
     bW = add(bW, matmul_vjp_a(g, W, h))
 
 (the adjoint of a matrix ``W`` that the loop does not change, and that nothing else in
-the loop reads or writes) keeps ``(g, h)`` in a list instead, and after the loop one
-call adds them all: ``bW = add(bW, matmul_vjp_a_many(_acc1, W))``, which stacks the
-vectors and does one matrix product (``sum_t outer(g_t, h_t) = G.T @ H``), the way a
+the loop reads or writes) keeps ``g`` and ``h`` in two lists instead, and after the loop
+one call adds them all: ``bW = add(bW, matmul_vjp_a_many(_acc1, _acc2, W))``, which
+stacks the vectors and does one matrix product (``sum_t outer(g_t, h_t) = G.T @ H``), the way a
 hand-written backpropagation through time does. ``matmul_vjp_b``, ``dot_vjp_a`` and
 ``dot_vjp_b`` likewise. The values kept must not change after they are kept, so a pair
 is batched only if no name that may share its array is changed in place in the loop
@@ -27,11 +27,13 @@ is the same up to rounding (it is added in another order).
 >>> print(to_source(batch(func, Namer(set()))), end="")
 def f(W, hs, gs, bW):
     _acc1 = []
+    _acc2 = []
     for t in range(3):
         g = gs[t] * 2.0
         h = hs[t]
-        _acc1.append((g, h))
-    bW = add(bW, matmul_vjp_a_many(_acc1, W))
+        _acc1.append(g)
+        _acc2.append(h)
+    bW = add(bW, matmul_vjp_a_many(_acc1, _acc2, W))
     return bW
 """
 from __future__ import annotations
@@ -101,7 +103,13 @@ def _batch_loop(loop: gast.stmt, namer: Namer) -> tuple[list, list]:
     stored = {n.id for s in loop.body for n in fast_walk(s)
               if type(n) is gast.Name and not isinstance(n.ctx, gast.Load)}
     unsafe = None
-    for k, stmt in enumerate(loop.body):
+    body: list = []
+    lists: dict = {}  # name -> the list that keeps its value (not written since)
+    for stmt in loop.body:
+        body.append(stmt)
+        for node in fast_walk(stmt):
+            if type(node) is gast.Name and not isinstance(node.ctx, gast.Load):
+                lists.pop(node.id, None)
         match = _match(stmt)
         if match is None:
             continue
@@ -115,16 +123,26 @@ def _batch_loop(loop: gast.stmt, namer: Namer) -> tuple[list, list]:
         unsafe = unsafe_names(loop.body) if unsafe is None else unsafe
         if any(a.id in unsafe for a in kept):
             continue
-        acc = namer.fresh("_acc")
-        before.append(assign(acc, gast.List(elts=[], ctx=gast.Load())))
-        pair = gast.Tuple(elts=[name(a.id) for a in kept], ctx=gast.Load())
-        append = gast.Attribute(value=name(acc), attr="append", ctx=gast.Load())
-        setattr(append, KEEPS, True)  # only keeps the pair: see analysis.sharing
-        loop.body[k] = gast.copy_location(gast.Expr(value=gast.Call(
-            func=append, args=[pair], keywords=[])), stmt)
+        body.pop()
+        accs = []  # (g's list, then the other's)
+        for a in kept:
+            if a.id not in lists:
+                lists[a.id] = namer.fresh("_acc")
+                before.append(assign(lists[a.id], gast.List(elts=[], ctx=gast.Load())))
+                body.append(_keep(lists[a.id], a.id, stmt))
+            accs.append(lists[a.id])
         after.append(assign(target, call("add", name(target),
-                                         call(many, name(acc), name(invariant.id)))))
+                                         call(many, *map(name, accs), name(invariant.id)))))
+    loop.body = body
     return before, after
+
+
+def _keep(acc: str, value: str, where: gast.stmt) -> gast.Expr:
+    """``acc.append(value)``, marked as only keeping it (see analysis.sharing)."""
+    append = gast.Attribute(value=name(acc), attr="append", ctx=gast.Load())
+    setattr(append, KEEPS, True)
+    return gast.copy_location(gast.Expr(value=gast.Call(
+        func=append, args=[name(value)], keywords=[])), where)
 
 
 def _match(stmt: gast.stmt) -> tuple[str, str, list] | None:
