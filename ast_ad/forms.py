@@ -104,9 +104,9 @@ _REDUCERS = {np.sum: ("_ast_ad_add_reduce", np.add.reduce),
              np.amax: ("_ast_ad_maximum_reduce", np.maximum.reduce),
              np.min: ("_ast_ad_minimum_reduce", np.minimum.reduce),
              np.amin: ("_ast_ad_minimum_reduce", np.minimum.reduce)}
-_STACK = "_ast_ad_stack"
+STACK = "_ast_ad_rows"  # np.array of a list of vectors of one shape: np.stack's result
 EXTRA = {_FULL: np.full, _REDUCE: np.add.reduce, _FLOAT: float, _ONE: np.float64(1.0),
-         _STACK: np.stack, **dict(_REDUCERS.values())}
+         STACK: np.array, **dict(_REDUCERS.values())}
 
 
 def _stacked(result, gs, others, like) -> bool:
@@ -127,12 +127,12 @@ def _stacked(result, gs, others, like) -> bool:
 
 
 def _stacked_form(which: int):
-    """``stack(gs).T @ stack(others)`` for operand 0 (``stack(others).T @ stack(gs)`` for
-    operand 1): ``_batched``'s product."""
+    """``rows(gs).T @ rows(others)`` for operand 0 (``rows(others).T @ rows(gs)`` for
+    operand 1), ``rows`` being ``np.array``: ``_batched``'s product."""
     def build(args: list, _) -> gast.expr:
         first, second = (args[0], args[1]) if which == 0 else (args[1], args[0])
-        return make(gast.BinOp, left=_transposed(_call(_STACK, first)), op=gast.MatMult(),
-                    right=_call(_STACK, second))
+        return make(gast.BinOp, left=_transposed(_call(STACK, first)), op=gast.MatMult(),
+                    right=_call(STACK, second))
     return build
 
 

@@ -831,13 +831,20 @@ def _batched(gs: list, others: list, like, which: int):
     if type(like) is not np.ndarray or like.ndim != 2 or like.dtype.kind != "f" or not gs:
         return None
     dtype, (m, n) = like.dtype, like.shape
+    g_shape = other_shape = None
+    same = True  # (every g of one shape, every other operand too)
     for g, other in zip(gs, others):
         if type(g) is not np.ndarray or type(other) is not np.ndarray or g.dtype != dtype \
                 or other.dtype != dtype or g.ndim != other.ndim or g.ndim not in (1, 2):
             return None
+        if g_shape is None:
+            g_shape, other_shape = g.shape, other.shape
+        same = same and g.shape == g_shape and other.shape == other_shape
     try:
         if all(g.ndim == 1 for g in gs):  # vectors: rows of one matrix (forms._stacked)
-            G, rows = np.stack(gs), np.stack(others)
+            if not same:
+                return None
+            G, rows = np.array(gs), np.array(others)  # (np.stack's result, 3x faster)
             return G.T @ rows if which == 0 else rows.T @ G
         if which == 0:  # like @ other: d like = sum_t g_t @ other_t.T, columns side by side
             G = np.concatenate([g.reshape(m, -1) for g in gs], axis=1)

@@ -29,8 +29,9 @@ import types
 import gast
 import numpy as np
 
-from .forms import CALL_NAMES, CALLS, EXTRA, FORMS, LOOSE
+from .forms import CALL_NAMES, CALLS, EXTRA, FORMS, LOOSE, STACK
 from .nodes import make
+from .passes.batch import share_rows
 from .passes.simplify import forward_copies
 from .pipeline import Transformation, compile_factory
 from .runtime import numbers_only
@@ -239,6 +240,7 @@ class Specialiser:
             tally = Tally()  # ``b_t6 = b_t7`` left by a form: b_t7 is read instead
             loads, stores, _ = tally.counts([func])
             forward_copies(func, loads, self.info.temps, stores, tally)
+            share_rows(func, STACK)  # (lists that forwarding made one)
             _drop_dead_tape(func)
         return special
 

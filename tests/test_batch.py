@@ -2,6 +2,7 @@
 loop form of first writes: golden before/after, what must be left alone, and values."""
 from __future__ import annotations
 
+import re
 import textwrap
 
 import gast
@@ -279,3 +280,118 @@ def test_dead_resets_keep_gradients_right() -> None:
     check_grad(first_write_in_loop, (0.7, 4))
     check_grad(carried, (0.7, 5))
     assert ast_ad.grad(carried)(0.5, 3) == pytest.approx(1 + 2 * 0.5 + 3 * 0.25, rel=1e-12)
+
+
+# ------------------------------------------------- share_rows (specialised adjoints' lists)
+
+def _share(src: str) -> str:
+    from ast_ad.passes.batch import share_rows
+    func = parse_generated(textwrap.dedent(src), {"rows", "matmul_vjp_a_many"})
+    return to_source(share_rows(func, "rows"))
+
+
+def test_golden_a_value_kept_twice_is_kept_and_stacked_once() -> None:
+    before = """
+    def f(W, U, gs, hs, xs):
+        _acc1 = []
+        _acc2 = []
+        _acc3 = []
+        _acc4 = []
+        for t in range(3):
+            g = gs[t] * 2.0
+            h = hs[t]
+            _acc1.append(g)
+            _acc2.append(h)
+            x = xs[t]
+            _acc3.append(g)
+            _acc4.append(x)
+        bW = rows(_acc1).T @ rows(_acc2)
+        bU = rows(_acc3).T @ rows(_acc4)
+        return (bW, bU)
+    """
+    assert _share(before) == textwrap.dedent("""\
+    def f(W, U, gs, hs, xs):
+        _acc1 = []
+        _acc2 = []
+        _acc4 = []
+        for t in range(3):
+            g = gs[t] * 2.0
+            h = hs[t]
+            _acc1.append(g)
+            _acc2.append(h)
+            x = xs[t]
+            _acc4.append(x)
+        _acc1 = rows(_acc1)
+        bW = _acc1.T @ rows(_acc2)
+        bU = _acc1.T @ rows(_acc4)
+        return (bW, bU)
+    """)
+
+
+@pytest.mark.parametrize("change", [
+    ("x = xs[t]", "g = xs[t]"),                       # the value is written between
+    ("    _acc3 = []\n", ""),                        # a list without its start ...
+    ("return (bW, bU)", "return (bW, bU, len(_acc3))"),  # ... or read otherwise
+    ("    _acc3 = []\n    _acc4 = []\n    for t in range(3):\n",
+     "    _acc4 = []\n    for t in range(3):\n        _acc3 = []\n"),  # started elsewhere
+])
+def test_lists_that_may_differ_are_left_alone(change) -> None:
+    src = """
+    def f(W, U, gs, hs, xs):
+        _acc1 = []
+        _acc2 = []
+        _acc3 = []
+        _acc4 = []
+        for t in range(3):
+            g = gs[t] * 2.0
+            h = hs[t]
+            _acc1.append(g)
+            _acc2.append(h)
+            x = xs[t]
+            _acc3.append(g)
+            _acc4.append(x)
+        bW = rows(_acc1).T @ rows(_acc2)
+        bU = matmul_vjp_a_many(_acc3, _acc4, U)
+        return (bW, bU)
+    """
+    src = textwrap.dedent(src)
+    assert change[0] in src
+    src = src.replace(*change)
+    out = _share(src)
+    assert "_acc3.append(g)" in out and "rows(_acc1).T @ rows(_acc2)" in out, out
+    assert not re.search(r"_acc\d = rows\(", out), out
+
+
+def test_rows_of_a_list_used_once_or_filled_again_stay_where_they_are() -> None:
+    src = """
+    def f(gs, hs):
+        _acc1 = []
+        _acc2 = []
+        for t in range(3):
+            g = gs[t]
+            _acc1.append(g)
+            _acc2.append(g)
+        bW = rows(_acc1).T @ rows(_acc1)
+        for t in range(3):
+            h = hs[t]
+            _acc1.append(h)
+        return (bW, rows(_acc2))
+    """
+    out = _share(src)
+    assert not re.search(r"_acc\d = rows\(", out) and out.count("rows(_acc1)") == 2, out
+    assert "rows(_acc2)" in out, out  # (_acc1 is appended twice: no list to share)
+
+
+def test_rows_are_not_made_inside_a_loop_that_fills_the_list_again() -> None:
+    src = """
+    def f(gs):
+        _acc1 = []
+        for s in range(2):
+            for t in range(3):
+                g = gs[t]
+                _acc1.append(g)
+            bW = rows(_acc1).T @ rows(_acc1)
+        return bW
+    """
+    out = _share(src)
+    assert "_acc1 = rows(" not in out and out.count("rows(_acc1)") == 2, out

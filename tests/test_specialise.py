@@ -399,7 +399,8 @@ def _readout_rnn(W, U, V, xs):
 def test_batched_products_of_vectors_are_stacked_in_the_specialised_adjoint() -> None:
     """A loop's ``matmul_vjp_a_many`` / ``dot_vjp_a_many`` of vectors is, in the specialised
     adjoint, the stacked product itself (``_batched``'s first way, without its checks of
-    every pair), bit for bit."""
+    every pair), bit for bit; the ``g``s that two products keep (two names in the general
+    adjoint, one once its forms forwarded a copy) are kept, and stacked, once."""
     vg = ast_ad.value_and_grad(_readout_rnn, wrt=(0, 1, 2))
     r = np.random.default_rng(5)
     args = r.normal(size=(4, 4)) * 0.5, r.normal(size=(4, 3)), r.normal(size=(2, 4)), \
@@ -410,7 +411,10 @@ def test_batched_products_of_vectors_are_stacked_in_the_specialised_adjoint() ->
     assert function is not general
     text = "".join(line for line in __import__("linecache").getlines(
         function.__code__.co_filename) if not line.lstrip().startswith("#"))
-    assert "_many(" not in text and text.count("_ast_ad_stack(") == 6, text
+    assert "_many(" not in text and text.count("_ast_ad_rows(") == 5, text
+    assert len(re.findall(r"_acc\d+ = \[\]", text)) == 5, text
+    shared = re.search(r"(_acc\d+) = _ast_ad_rows\(\1\)", text)
+    assert shared and text.count(f"= {shared[1]}.T @ _ast_ad_rows(") == 2, text
     assert same_bits(vg(*args), want)
     other = tuple(a * 0.9 for a in args)
     assert same_bits(vg(*other), ast_ad.value_and_grad(_readout_rnn, wrt=(0, 1, 2))(*other))

@@ -44,6 +44,7 @@ from ..analysis.sharing import KEEPS, unsafe_names
 from ..naming import Namer
 from ..source import is_comment
 from ..templates import assign, call, helper_call, name
+from ..walk import blocks
 from ..walk import walk as fast_walk
 
 # helper -> (position of the operand whose adjoint it is, the batched helper)
@@ -168,3 +169,135 @@ def _mention_counts(body: list) -> dict:
             if type(node) is gast.Name:
                 counts[node.id] = counts.get(node.id, 0) + 1
     return counts
+
+
+# ------------------------------------------------------- the specialised adjoint's lists
+
+def share_rows(func: gast.FunctionDef, rows: str) -> gast.FunctionDef:
+    """Input: a specialised adjoint, whose batched products may read their lists as
+    ``rows(L)`` (``np.array``: forms._stacked). Output: the same function (changed in
+    place) where
+
+    - a list appended with the very value another list was appended with earlier in
+      the same loop step (not written between: a forwarded copy, ``b_t5 = b_t3``, made
+      them one name) is that other list: its start and its append go;
+    - a list read only as ``rows(L)``, more than once, becomes its rows once, after the
+      loop that fills it, and is read as they are.
+
+    Only lists with one start ``L = []`` and one ``L.append(v)``, read nowhere else but
+    as the argument of ``rows`` or of a ``*_many`` helper, are touched."""
+    lists = _kept_lists(func, rows)
+    for owner, field in list(blocks(func)):
+        _merge_in_block(func, getattr(owner, field), lists)
+    for owner, field in list(blocks(func)):
+        _rows_once(getattr(owner, field), lists, rows)
+    return func
+
+
+def _kept_lists(func: gast.FunctionDef, rows: str) -> dict:
+    """name -> [its start statement, its append statement] for the lists described in
+    :func:`share_rows`."""
+    starts: dict = {}
+    appends: dict = {}
+    allowed: set = set()  # ids of the Name nodes of those uses
+    bad: set = set()
+    readers = {rows} | {many for _, many in BATCHABLE.values()}
+    for node in fast_walk(func):
+        if type(node) is gast.Assign and len(node.targets) == 1 \
+                and type(node.targets[0]) is gast.Name and type(node.value) is gast.List \
+                and not node.value.elts:
+            target = node.targets[0].id
+            (bad.add(target) if target in starts else starts.__setitem__(target, node))
+            allowed.add(id(node.targets[0]))
+        elif type(node) is gast.Expr and _appended(node) is not None:
+            owner = node.value.func.value.id
+            (bad.add(owner) if owner in appends else appends.__setitem__(owner, node))
+            allowed.add(id(node.value.func.value))
+        elif type(node) is gast.Call and type(node.func) is gast.Name \
+                and node.func.id in readers:
+            allowed.update(id(a) for a in node.args if type(a) is gast.Name)
+    for node in fast_walk(func):
+        if type(node) is gast.Name and id(node) not in allowed:
+            bad.add(node.id)
+    return {k: [starts[k], appends[k]] for k in starts.keys() & appends.keys() - bad}
+
+
+def _appended(stmt: gast.Expr) -> str | None:
+    """``v`` of a statement ``L.append(v)`` (``L`` and ``v`` names), else None."""
+    value = stmt.value
+    if type(value) is gast.Call and type(value.func) is gast.Attribute \
+            and value.func.attr == "append" and type(value.func.value) is gast.Name \
+            and len(value.args) == 1 and type(value.args[0]) is gast.Name \
+            and not value.keywords:
+        return value.args[0].id
+    return None
+
+
+def _merge_in_block(func: gast.FunctionDef, block: list, lists: dict) -> None:
+    kept: dict = {}  # value -> the list its append in this block went to (not written since)
+    for stmt in list(block):
+        if type(stmt) is gast.Expr and _appended(stmt) is not None \
+                and stmt.value.func.value.id in lists:
+            value, owner = _appended(stmt), stmt.value.func.value.id
+            first = kept.get(value)
+            if first is None:
+                kept[value] = owner
+            elif _starts_together(func, lists[first][0], lists[owner][0]):
+                _rename(func, lists.pop(owner), owner, first)
+                block.remove(stmt)
+            continue
+        for node in fast_walk(stmt):
+            if type(node) is gast.Name and not isinstance(node.ctx, gast.Load):
+                kept.pop(node.id, None)
+
+
+def _starts_together(func: gast.FunctionDef, one: gast.stmt, other: gast.stmt) -> bool:
+    """Are the two starts in one statement list (so that they start over together)?"""
+    return any(one in block and other in block
+               for block in (getattr(o, f) for o, f in blocks(func)))
+
+
+def _rename(func: gast.FunctionDef, statements: list, old: str, new: str) -> None:
+    """``old``'s start goes (its append is gone already), and it is read as ``new``."""
+    for owner, field in list(blocks(func)):
+        block = getattr(owner, field)
+        if statements[0] in block:
+            block.remove(statements[0])
+    for node in fast_walk(func):
+        if type(node) is gast.Name and node.id == old:
+            node.id = new
+
+
+def _rows_once(block: list, lists: dict, rows: str) -> None:
+    for stmt in list(block):
+        for owner, (start, append) in list(lists.items()):
+            if stmt is append or start not in block[:block.index(stmt)] \
+                    or not any(s is append for s in fast_walk(stmt)):
+                continue
+            later = block[block.index(stmt) + 1:]
+            reads = _RowsRead(owner, rows)
+            if reads.count(later) < 2 or reads.count(later) != sum(
+                    1 for s in later for n in fast_walk(s)
+                    if type(n) is gast.Name and n.id == owner):
+                continue
+            for s in later:
+                reads.visit(s)
+            block.insert(block.index(stmt) + 1, assign(owner, call(rows, name(owner))))
+
+
+class _RowsRead(gast.NodeTransformer):
+    """``rows(owner)`` calls: counted, or replaced by ``owner`` itself."""
+
+    def __init__(self, owner: str, rows: str) -> None:
+        self.owner, self.rows = owner, rows
+
+    def _is_read(self, node: gast.AST) -> bool:
+        return type(node) is gast.Call and type(node.func) is gast.Name \
+            and node.func.id == self.rows and len(node.args) == 1 and not node.keywords \
+            and type(node.args[0]) is gast.Name and node.args[0].id == self.owner
+
+    def count(self, stmts: list) -> int:
+        return sum(1 for s in stmts for n in fast_walk(s) if self._is_read(n))
+
+    def visit_Call(self, node: gast.Call) -> gast.AST:
+        return name(self.owner) if self._is_read(node) else self.generic_visit(node)
