@@ -246,6 +246,8 @@ def _many_cases(r, like, which: int) -> list:
         return [r.normal(size=size).astype(dtype) for _ in range(count)]
     return [(vectors(g_size), vectors(other_size), like),
             (vectors(g_size, 1), vectors(other_size, 1), like),
+            (vectors(g_size, 3, np.float32), vectors(other_size, 3, np.float32),
+             like.astype(np.float32)),
             ([r.normal(size=(g_size, 2))], [r.normal(size=(other_size, 2))], like),
             (vectors(g_size, 2, np.float32), vectors(other_size, 2), like),
             ([], [], like)]
