@@ -43,7 +43,9 @@ def _made_product(result, x, factor, like) -> bool:
     return type(x) is np.ndarray and _product(result, x, factor, like)
 
 
-def _is_value(result, value, *_):
+def is_value(result, value, *_):
+    """The helper returned its first argument itself (the form: that argument). The one
+    form that cannot raise, whatever the arguments: see specialise._last_unread."""
     return result is value
 
 
@@ -312,13 +314,13 @@ _COPY = lambda args, _: make(  # noqa: E731
 # True or a detail, or None / False?; its tree from the argument trees and the detail). A
 # site takes the first form that applied every time.
 FORMS = {
-    npruntime.reduce_to: ((_is_value, _arg(0)), (_summed, _sum_form), (_total, _total_form)),
-    npruntime.unbroadcast: ((_copied, _COPY), (_is_value, _arg(0)), (_summed, _sum_form),
+    npruntime.reduce_to: ((is_value, _arg(0)), (_summed, _sum_form), (_total, _total_form)),
+    npruntime.unbroadcast: ((_copied, _COPY), (is_value, _arg(0)), (_summed, _sum_form),
                             (_total, _total_form)),
-    npruntime.shape_only: ((_is_value, _arg(0)),),
-    runtime.like: ((_is_value, _arg(0)),),
+    npruntime.shape_only: ((is_value, _arg(0)),),
+    runtime.like: ((is_value, _arg(0)),),
     runtime.seed_scalar: ((_seed_type, _seed_form),),
-    npruntime.sum_expand: ((_is_value, _arg(0)), (_expanded, _reshape_form)),
+    npruntime.sum_expand: ((is_value, _arg(0)), (_expanded, _reshape_form)),
     npruntime.sum_vjp: ((_filled, _fill_form),),
     npruntime.mean_vjp: ((_mean_filled, _mean_form),),
     npruntime.reduce_scaled: ((_product, _operator(gast.Mult)),

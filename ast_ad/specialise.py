@@ -29,7 +29,7 @@ import types
 import gast
 import numpy as np
 
-from .forms import CALL_NAMES, CALLS, EXTRA, FORMS, LOOSE, STACK
+from .forms import CALL_NAMES, CALLS, EXTRA, FORMS, LOOSE, STACK, is_value
 from .nodes import make
 from .passes.batch import share_rows
 from .passes.simplify import forward_copies
@@ -186,9 +186,10 @@ class Specialiser:
             self.functions[key] = general
             return general(*args)
         facts = self._facts.facts = {}
+        before_last = self._facts.before_last = {}
         result = recording(*args)  # (an error of the user's code is raised as usual)
         try:
-            special = self._specialised(trees, facts)
+            special = self._specialised(trees, facts, before_last)
             self.functions[key] = self._compile(special, EXTRA) if special is not None \
                 else general
         except Exception:
@@ -212,12 +213,21 @@ class Specialiser:
             self._recording = trees, self._compile(trees, {_SEEN: seen, _SEEN_CALL: seen_call})
         return self._recording
 
-    def _specialised(self, trees: list, facts: dict) -> list | None:
+    def _specialised(self, trees: list, facts: dict, before_last: dict) -> list | None:
         """A copy of the recording trees with each site whose cheaper form held every time
-        rewritten, and the others back as they were; None if there is none."""
+        rewritten, and the others back as they were; None if there is none. A site whose
+        last result is never read (:func:`_last_unread`) needs its form to have held every
+        time but the last (``before_last``): a loss summed in a loop from ``0.0``, whose
+        adjoint is a float64 but for the unread last one, a float."""
+        injected = self.t.injected
+        facts = dict(facts)
+        for k, helper in _last_unread(trees).items():
+            forms = FORMS[injected[helper]]
+            if not facts.get(k):  # (only the form that keeps the value: it cannot raise)
+                facts[k] = {i: detail for i, detail in (before_last.get(k) or {}).items()
+                            if forms[i][0] is is_value}
         if not any(facts.values()):
             return None
-        injected = self.t.injected
 
         def swap(node, copy):
             if not (type(node) is gast.Call and type(node.func) is gast.Name
@@ -262,6 +272,7 @@ def _recorders(local: threading.local) -> tuple:
     call, and a note of the forms that applied (:func:`_note`)."""
     def _seen(k, helper, *args):
         result = helper(*args)
+        local.before_last[k] = local.facts.get(k)
         _note(local.facts, k, FORMS[helper], result, args, {}, None)
         return result
 
@@ -288,6 +299,35 @@ def _note(facts: dict, k: int, forms: tuple, result, args: tuple, keywords: dict
                         and (held is None or held[i] == noted):
                     now[i] = noted
         facts[k] = now
+
+
+def _last_unread(trees: list) -> dict:
+    """The helper sites ``v = _seen(k, f, ...)`` whose last result is never read (k -> the
+    name of ``f``): a statement
+    of the body of a loop at the top of its function (no ``else``, no ``break``,
+    ``continue`` or ``return`` in it: the site's last run is in the loop's last step),
+    and ``v`` read neither by the statements after it in the body nor after the loop."""
+    out = {}
+    for func in trees:
+        for at, loop in enumerate(func.body):
+            if type(loop) is not gast.For or loop.orelse or any(
+                    type(n) in (gast.Break, gast.Continue, gast.Return) for n in walk(loop)):
+                continue
+            after = func.body[at + 1:]
+            for j, stmt in enumerate(loop.body):
+                if type(stmt) is gast.Assign and len(stmt.targets) == 1 \
+                        and type(stmt.targets[0]) is gast.Name \
+                        and type(stmt.value) is gast.Call \
+                        and type(stmt.value.func) is gast.Name \
+                        and stmt.value.func.id == _SEEN \
+                        and not _reads(loop.body[j + 1:] + after, stmt.targets[0].id):
+                    out[stmt.value.args[0].value] = stmt.value.args[1].id
+    return out
+
+
+def _reads(stmts: list, ident: str) -> bool:
+    return any(type(n) is gast.Name and n.id == ident and type(n.ctx) is gast.Load
+               for s in stmts for n in walk(s))
 
 
 def _drop_dead_tape(func: gast.FunctionDef) -> None:

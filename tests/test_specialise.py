@@ -424,6 +424,73 @@ def test_batched_products_of_vectors_are_stacked_in_the_specialised_adjoint() ->
     check_grad(_readout_rnn, args, wrt=(0, 1, 2))
 
 
+def _loss_from(W, xs, start):
+    h = np.zeros(W.shape[0])
+    loss = start
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        loss = loss + np.sum(h ** 2)
+    return loss
+
+
+def _loss_from_zero(W, xs):
+    return _loss_from(W, xs, 0.0)
+
+
+def _special_text(vg, args) -> str:
+    """The specialised adjoint's text after the third call (the general one's results
+    are returned for comparison)."""
+    [vg(*args) for _ in range(3)]
+    general, special = vg.__ast_ad__._built[True][1:3]
+    function = next(iter(special.functions.values()))
+    assert function is not general
+    return "".join(line for line in __import__("linecache").getlines(
+        function.__code__.co_filename) if not line.lstrip().startswith("#"))
+
+
+def test_a_loss_summed_from_zero_in_a_loop_needs_no_tape_in_the_specialised_adjoint() -> None:
+    """``loss = 0.0`` then ``loss = loss + np.sum(...)`` in a loop: the loss's adjoint is
+    ``unbroadcast(b, loss)``, a float64 at every step but the last, where ``loss`` is the
+    float 0.0 and the result, a float, is never read. The specialised adjoint keeps the
+    value (``unbroadcast``'s form) and drops the loss's tape; the same bits. Where the
+    start is an argument we differentiate, the last result is read: left alone."""
+    r = np.random.default_rng(8)
+    args = r.normal(size=(4, 4)) * 0.5, r.normal(size=(5, 4))
+    vg = ast_ad.value_and_grad(_loss_from_zero, wrt=0)
+    want = ast_ad.value_and_grad(_loss_from_zero, wrt=0)(*args)
+    text = _special_text(vg, args)
+    assert "unbroadcast(" not in text and "_push(loss)" not in text, text
+    assert same_bits(vg(*args), want)
+    other = tuple(a * 0.8 for a in args)
+    assert same_bits(vg(*other), ast_ad.value_and_grad(_loss_from_zero, wrt=0)(*other))
+    vg = ast_ad.value_and_grad(_loss_from, wrt=(0, 2))
+    args = (*args, 0.5)
+    want = ast_ad.value_and_grad(_loss_from, wrt=(0, 2))(*args)
+    text = _special_text(vg, args)
+    assert "unbroadcast(" in text and "_push(loss)" in text, text
+    got = vg(*args)
+    assert same_bits(got, want) and type(got[1][1]) is float
+    from ast_ad.testing import check_grad
+    check_grad(_loss_from, args, wrt=(0, 2))
+
+
+@pytest.mark.parametrize("case", ["plain", "read after", "read later", "break", "nested",
+                                  "else"])
+def test_a_site_whose_last_result_may_be_read_is_not_unread(case) -> None:
+    import gast
+
+    from ast_ad.specialise import _last_unread
+    loop = {"plain": "for t in range(3):\n    a = b\n    v = _seen(0, f, a)\n",
+            "read after": "for t in range(3):\n    v = _seen(0, f, a)\n    a = v\n",
+            "read later": "for t in range(3):\n    v = _seen(0, f, a)\nz = v\n",
+            "break": "for t in range(3):\n    v = _seen(0, f, a)\n    if a:\n        break\n",
+            "nested": "for s in range(2):\n    for t in range(3):\n        v = _seen(0, f, a)\n",
+            "else": "for t in range(3):\n    v = _seen(0, f, a)\nelse:\n    pass\n"}[case]
+    src = "def g(a, b, f):\n" + "".join(f"    {line}\n" for line in loop.splitlines())
+    found = _last_unread([gast.parse(src).body[0]])
+    assert found == ({0: "f"} if case == "plain" else {}), (case, found)
+
+
 def _methods_mlp(W, X):
     h = np.tanh(X @ W)
     m = h.max(axis=1, keepdims=True)
