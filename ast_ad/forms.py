@@ -107,34 +107,57 @@ _REDUCERS = {np.sum: ("_ast_ad_add_reduce", np.add.reduce),
              np.min: ("_ast_ad_minimum_reduce", np.minimum.reduce),
              np.amin: ("_ast_ad_minimum_reduce", np.minimum.reduce)}
 STACK = "_ast_ad_rows"  # np.array of a list of vectors of one shape: np.stack's result
+JOIN = "_ast_ad_join"  # np.concatenate
 EXTRA = {_FULL: np.full, _REDUCE: np.add.reduce, _FLOAT: float, _ONE: np.float64(1.0),
-         STACK: np.array, **dict(_REDUCERS.values())}
+         STACK: np.array, JOIN: np.concatenate, **dict(_REDUCERS.values())}
 
 
-def _stacked(result, gs, others, like) -> bool:
-    """A ``*_many`` helper that took ``_batched``'s first way (every ``g`` and every other
-    operand a vector of ``like``'s dtype, each list's of one length, ``like`` a 2-D float
-    ndarray) and returned its product as it is (a new array of ``like``'s shape)."""
-    if type(like) is not np.ndarray or like.ndim != 2 or like.dtype.kind != "f" or not gs \
-            or len(gs) != len(others) or type(result) is not np.ndarray \
-            or result.shape != like.shape or result.dtype != like.dtype:
-        return False
-    for values in (gs, others):
-        first = values[0]
-        if type(first) is not np.ndarray or first.ndim != 1 or not all(
-                type(v) is np.ndarray and v.dtype == like.dtype and v.shape == first.shape
-                for v in values):
-            return False
-    return True
+def _stacked(which: int):
+    """Did a ``*_many`` helper (for operand ``which``) stack its pairs (``_batched``: every
+    ``g`` and every other operand a vector, or every one a matrix whose rows (operand 0)
+    or columns (operand 1) are ``like``'s, so that its reshapes change nothing; all of
+    ``like``'s dtype, each list's of one shape, ``like`` a 2-D float ndarray) and return
+    the product as it is (a new array of ``like``'s shape)? The detail: 1 for vectors, 2
+    for matrices."""
+    def applies(result, gs, others, like) -> int | None:
+        if type(like) is not np.ndarray or like.ndim != 2 or like.dtype.kind != "f" \
+                or not gs or len(gs) != len(others) or type(result) is not np.ndarray \
+                or result.shape != like.shape or result.dtype != like.dtype \
+                or type(gs[0]) is not np.ndarray or gs[0].ndim not in (1, 2):
+            return None
+        ndim = gs[0].ndim
+        for values in (gs, others):
+            first = values[0]
+            if type(first) is not np.ndarray or first.ndim != ndim or not all(
+                    type(v) is np.ndarray and v.dtype == like.dtype and v.shape == first.shape
+                    for v in values):
+                return None
+        if ndim == 2 and not ((gs[0].shape[0], others[0].shape[0]) == like.shape if which == 0
+                              else (others[0].shape[1], gs[0].shape[1]) == like.shape):
+            return None
+        return ndim
+    return applies
 
 
 def _stacked_form(which: int):
-    """``rows(gs).T @ rows(others)`` for operand 0 (``rows(others).T @ rows(gs)`` for
-    operand 1), ``rows`` being ``np.array``: ``_batched``'s product."""
-    def build(args: list, _) -> gast.expr:
-        first, second = (args[0], args[1]) if which == 0 else (args[1], args[0])
-        return make(gast.BinOp, left=_transposed(_call(STACK, first)), op=gast.MatMult(),
-                    right=_call(STACK, second))
+    """``_batched``'s product. Vectors: ``rows(gs).T @ rows(others)`` for operand 0
+    (``rows(others).T @ rows(gs)`` for operand 1), ``rows`` being ``np.array``. Matrices:
+    side by side, ``join(gs, axis=1) @ join(others, axis=1).T`` for operand 0, one above
+    the other, ``join(others, axis=0).T @ join(gs, axis=0)`` for operand 1, ``join`` being
+    ``np.concatenate`` (``_batched``'s reshapes of them change nothing)."""
+    def build(args: list, ndim: int) -> gast.expr:
+        g, other = args[0], args[1]
+        if ndim == 1:
+            first, second = (g, other) if which == 0 else (other, g)
+            return make(gast.BinOp, left=_transposed(_call(STACK, first)), op=gast.MatMult(),
+                        right=_call(STACK, second))
+        axis = 1 - which
+        joined = [_call(JOIN, a) for a in (g, other)]
+        for call in joined:
+            call.keywords = [make(gast.keyword, arg="axis", value=_constant(axis))]
+        left, right = (joined[0], _transposed(joined[1])) if which == 0 else \
+            (_transposed(joined[1]), joined[0])
+        return make(gast.BinOp, left=left, op=gast.MatMult(), right=right)
     return build
 
 
@@ -340,10 +363,10 @@ FORMS = {
         gast.BinOp, left=args[0], op=gast.MatMult(), right=_transposed(args[2]))),),
     npruntime.matmul_vjp_b: ((_direct_b, lambda args, _: make(
         gast.BinOp, left=_transposed(args[1]), op=gast.MatMult(), right=args[0])),),
-    npruntime.matmul_vjp_a_many: ((_stacked, _stacked_form(0)),),
-    npruntime.matmul_vjp_b_many: ((_stacked, _stacked_form(1)),),
-    npruntime.dot_vjp_a_many: ((_stacked, _stacked_form(0)),),
-    npruntime.dot_vjp_b_many: ((_stacked, _stacked_form(1)),),
+    npruntime.matmul_vjp_a_many: ((_stacked(0), _stacked_form(0)),),
+    npruntime.matmul_vjp_b_many: ((_stacked(1), _stacked_form(1)),),
+    npruntime.dot_vjp_a_many: ((_stacked(0), _stacked_form(0)),),
+    npruntime.dot_vjp_b_many: ((_stacked(1), _stacked_form(1)),),
 }
 # helper -> positions of the arguments its forms leave out, or evaluate ahead of an
 # earlier one: at a site, those must be names, constants or index paths (nothing that

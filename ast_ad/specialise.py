@@ -29,7 +29,7 @@ import types
 import gast
 import numpy as np
 
-from .forms import CALL_NAMES, CALLS, EXTRA, FORMS, LOOSE, STACK, is_value
+from .forms import CALL_NAMES, CALLS, EXTRA, FORMS, JOIN, LOOSE, STACK, is_value
 from .nodes import make
 from .passes.batch import share_rows
 from .passes.simplify import forward_copies
@@ -105,6 +105,7 @@ def signature(args: tuple, needs: dict | None = None) -> tuple | None:
 _SEEN = "_seen"  # the recording adjoint's name for its note-taking wrapper
 _SEEN_CALL = "_seen_call"  # the same for a call of NumPy's (``forms.CALLS``)
 _SIMPLE = (gast.Name, gast.Constant)
+MAKERS = frozenset({STACK, JOIN})  # the forms' calls that make one array of a list
 
 
 def _pure(node: gast.expr, injected: dict) -> bool:
@@ -250,7 +251,7 @@ class Specialiser:
             tally = Tally()  # ``b_t6 = b_t7`` left by a form: b_t7 is read instead
             loads, stores, _ = tally.counts([func])
             forward_copies(func, loads, self.info.temps, stores, tally)
-            share_rows(func, STACK)  # (lists that forwarding made one)
+            share_rows(func, MAKERS)  # (lists that forwarding made one)
             _drop_dead_tape(func)
         return special
 

@@ -286,8 +286,8 @@ def test_dead_resets_keep_gradients_right() -> None:
 
 def _share(src: str) -> str:
     from ast_ad.passes.batch import share_rows
-    func = parse_generated(textwrap.dedent(src), {"rows", "matmul_vjp_a_many"})
-    return to_source(share_rows(func, "rows"))
+    func = parse_generated(textwrap.dedent(src), {"rows", "join", "matmul_vjp_a_many"})
+    return to_source(share_rows(func, frozenset({"rows", "join"})))
 
 
 def test_golden_a_value_kept_twice_is_kept_and_stacked_once() -> None:
@@ -380,6 +380,20 @@ def test_rows_of_a_list_used_once_or_filled_again_stay_where_they_are() -> None:
     out = _share(src)
     assert not re.search(r"_acc\d = rows\(", out) and out.count("rows(_acc1)") == 2, out
     assert "rows(_acc2)" in out, out  # (_acc1 is appended twice: no list to share)
+
+
+def test_a_list_made_into_arrays_two_ways_is_left_as_it_is() -> None:
+    src = """
+    def f(gs):
+        _acc1 = []
+        for t in range(3):
+            g = gs[t]
+            _acc1.append(g)
+        return join(_acc1, axis=0) @ join(_acc1, axis=1)
+    """
+    out = _share(src)
+    assert "_acc1 = join(" not in out and out.count("join(_acc1, axis=") == 2, out
+    assert "_acc1 = join(_acc1, axis=0)" in _share(src.replace("axis=1", "axis=0"))
 
 
 def test_rows_are_not_made_inside_a_loop_that_fills_the_list_again() -> None:

@@ -237,18 +237,25 @@ def _cases():
 
 
 def _many_cases(r, like, which: int) -> list:
-    """(gs, others, like) for a ``*_many`` helper: vectors (stacked), and matrices, mixed
-    dtypes, a lone pair and no pairs (not)."""
+    """(gs, others, like) for a ``*_many`` helper: vectors and matrices (stacked), and
+    matrices that its reshapes would change, vectors and matrices mixed, mixed dtypes and no
+    pairs (not)."""
     m, n = like.shape
     g_size, other_size = (m, n) if which == 0 else (n, m)
 
     def vectors(size, count=4, dtype=np.float64):
         return [r.normal(size=size).astype(dtype) for _ in range(count)]
+
+    def matrices(size, count):  # (size, 2) for like @ other, (2, size) for other @ like
+        return [r.normal(size=(size, 2) if which == 0 else (2, size)) for _ in range(count)]
     return [(vectors(g_size), vectors(other_size), like),
             (vectors(g_size, 1), vectors(other_size, 1), like),
             (vectors(g_size, 3, np.float32), vectors(other_size, 3, np.float32),
              like.astype(np.float32)),
             ([r.normal(size=(g_size, 2))], [r.normal(size=(other_size, 2))], like),
+            (matrices(g_size, 3), matrices(other_size, 3), like),
+            (matrices(g_size, 2) + vectors(g_size, 1), matrices(other_size, 2)
+             + vectors(other_size, 1), like),
             (vectors(g_size, 2, np.float32), vectors(other_size, 2), like),
             ([], [], like)]
 
@@ -422,6 +429,33 @@ def test_batched_products_of_vectors_are_stacked_in_the_specialised_adjoint() ->
     assert same_bits(vg(*other), ast_ad.value_and_grad(_readout_rnn, wrt=(0, 1, 2))(*other))
     from ast_ad.testing import check_grad
     check_grad(_readout_rnn, args, wrt=(0, 1, 2))
+
+
+def _batched_rnn(W, U, xs):
+    h = np.zeros((xs.shape[1], W.shape[0]))
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(h @ W + xs[t] @ U)
+        loss = loss + np.sum(h * h)
+    return loss
+
+
+def test_batched_products_of_matrices_are_joined_in_the_specialised_adjoint() -> None:
+    """A minibatch RNN (``h @ W`` of a batch of rows): its ``matmul_vjp_b_many`` of
+    matrices is, in the specialised adjoint, the joined product (np.concatenate), bit for
+    bit; the ``g``s both products keep are kept, and joined, once."""
+    r = np.random.default_rng(9)
+    args = r.normal(size=(4, 4)) * 0.5, r.normal(size=(3, 4)), r.normal(size=(5, 2, 3))
+    vg = ast_ad.value_and_grad(_batched_rnn, wrt=(0, 1))
+    want = ast_ad.value_and_grad(_batched_rnn, wrt=(0, 1))(*args)
+    text = _special_text(vg, args)
+    assert "_many(" not in text and text.count("_ast_ad_join(") == 3, text
+    assert re.search(r"(_acc\d+) = _ast_ad_join\(\1, axis=0\)", text), text
+    assert same_bits(vg(*args), want)
+    other = tuple(a * 0.7 for a in args)
+    assert same_bits(vg(*other), ast_ad.value_and_grad(_batched_rnn, wrt=(0, 1))(*other))
+    from ast_ad.testing import check_grad
+    check_grad(_batched_rnn, args, wrt=(0, 1))
 
 
 def _loss_from(W, xs, start):

@@ -173,35 +173,35 @@ def _mention_counts(body: list) -> dict:
 
 # ------------------------------------------------------- the specialised adjoint's lists
 
-def share_rows(func: gast.FunctionDef, rows: str) -> gast.FunctionDef:
+def share_rows(func: gast.FunctionDef, makers: frozenset) -> gast.FunctionDef:
     """Input: a specialised adjoint, whose batched products may read their lists as
-    ``rows(L)`` (``np.array``: forms._stacked). Output: the same function (changed in
-    place) where
+    ``make(L, ...)``, ``make`` one of ``makers`` (``np.array`` or ``np.concatenate``:
+    forms._stacked). Output: the same function (changed in place) where
 
     - a list appended with the very value another list was appended with earlier in
       the same loop step (not written between: a forwarded copy, ``b_t5 = b_t3``, made
       them one name) is that other list: its start and its append go;
-    - a list read only as ``rows(L)``, more than once, becomes its rows once, after the
-      loop that fills it, and is read as they are.
+    - a list read only as one ``make(L, ...)`` (the same call each time), more than once,
+      becomes that array once, after the loop that fills it, and is read as it is.
 
     Only lists with one start ``L = []`` and one ``L.append(v)``, read nowhere else but
-    as the argument of ``rows`` or of a ``*_many`` helper, are touched."""
-    lists = _kept_lists(func, rows)
+    as the argument of one of ``makers`` or of a ``*_many`` helper, are touched."""
+    lists = _kept_lists(func, makers)
     for owner, field in list(blocks(func)):
         _merge_in_block(func, getattr(owner, field), lists)
     for owner, field in list(blocks(func)):
-        _rows_once(getattr(owner, field), lists, rows)
+        _made_once(getattr(owner, field), lists, makers)
     return func
 
 
-def _kept_lists(func: gast.FunctionDef, rows: str) -> dict:
+def _kept_lists(func: gast.FunctionDef, makers: frozenset) -> dict:
     """name -> [its start statement, its append statement] for the lists described in
     :func:`share_rows`."""
     starts: dict = {}
     appends: dict = {}
     allowed: set = set()  # ids of the Name nodes of those uses
     bad: set = set()
-    readers = {rows} | {many for _, many in BATCHABLE.values()}
+    readers = makers | {many for _, many in BATCHABLE.values()}
     for node in fast_walk(func):
         if type(node) is gast.Assign and len(node.targets) == 1 \
                 and type(node.targets[0]) is gast.Name and type(node.value) is gast.List \
@@ -268,36 +268,36 @@ def _rename(func: gast.FunctionDef, statements: list, old: str, new: str) -> Non
             node.id = new
 
 
-def _rows_once(block: list, lists: dict, rows: str) -> None:
+def _made_once(block: list, lists: dict, makers: frozenset) -> None:
     for stmt in list(block):
         for owner, (start, append) in list(lists.items()):
             if stmt is append or start not in block[:block.index(stmt)] \
                     or not any(s is append for s in fast_walk(stmt)):
                 continue
             later = block[block.index(stmt) + 1:]
-            reads = _RowsRead(owner, rows)
-            if reads.count(later) < 2 or reads.count(later) != sum(
-                    1 for s in later for n in fast_walk(s)
-                    if type(n) is gast.Name and n.id == owner):
+            made = [n for s in later for n in fast_walk(s) if _made_of(n, owner, makers)]
+            uses = sum(1 for s in later for n in fast_walk(s)
+                       if type(n) is gast.Name and n.id == owner)
+            if len(made) < 2 or len(made) != uses \
+                    or len({gast.dump(n) for n in made}) != 1:
                 continue
-            for s in later:
-                reads.visit(s)
-            block.insert(block.index(stmt) + 1, assign(owner, call(rows, name(owner))))
+            _Made(owner, makers).visit(gast.Module(body=later, type_ignores=[]))
+            block.insert(block.index(stmt) + 1, assign(owner, made[0]))
 
 
-class _RowsRead(gast.NodeTransformer):
-    """``rows(owner)`` calls: counted, or replaced by ``owner`` itself."""
+def _made_of(node: gast.AST, owner: str, makers: frozenset) -> bool:
+    """Is ``node`` a call ``make(owner, ...)`` of one of ``makers``?"""
+    return type(node) is gast.Call and type(node.func) is gast.Name \
+        and node.func.id in makers and len(node.args) == 1 \
+        and type(node.args[0]) is gast.Name and node.args[0].id == owner
 
-    def __init__(self, owner: str, rows: str) -> None:
-        self.owner, self.rows = owner, rows
 
-    def _is_read(self, node: gast.AST) -> bool:
-        return type(node) is gast.Call and type(node.func) is gast.Name \
-            and node.func.id == self.rows and len(node.args) == 1 and not node.keywords \
-            and type(node.args[0]) is gast.Name and node.args[0].id == self.owner
+class _Made(gast.NodeTransformer):
+    """Each ``make(owner, ...)`` becomes ``owner`` itself."""
 
-    def count(self, stmts: list) -> int:
-        return sum(1 for s in stmts for n in fast_walk(s) if self._is_read(n))
+    def __init__(self, owner: str, makers: frozenset) -> None:
+        self.owner, self.makers = owner, makers
 
     def visit_Call(self, node: gast.Call) -> gast.AST:
-        return name(self.owner) if self._is_read(node) else self.generic_visit(node)
+        return name(self.owner) if _made_of(node, self.owner, self.makers) \
+            else self.generic_visit(node)
