@@ -76,8 +76,11 @@ def _direct_b(result, g, a, b) -> bool:
 
 
 def _plain_sum(result, a, b) -> bool:
+    """``add(a, b)`` that is ``a + b``: two floats, two arrays, or a float and a float array
+    (a zero start, 0.0, among them)."""
     kind = type(a)
-    return kind is type(b) and (kind is float or kind is np.ndarray)
+    return kind is type(b) and (kind is float or kind is np.ndarray) or kind is float \
+        and type(b) is np.ndarray and b.ndim > 0 and b.dtype.kind == "f"
 
 
 def _operator(op: type):

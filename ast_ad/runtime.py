@@ -160,6 +160,9 @@ def add(a: object, b: object) -> object:
     kind = type(a)
     if kind is type(b) and (kind is float or kind is _ARRAY):
         return a + b  # the common cases first: two numbers, two arrays (the end result too)
+    if kind is float and type(b) is _ARRAY and b.ndim and b.dtype.kind == "f":
+        return a + b  # (a zero start too: a new array, a -0.0 in it made 0.0, as in a loop
+        # whose carried adjoint starts at 0.0, so that its specialised form is a + b)
     if is_zero(b):
         return a if a is not None else b
     if is_zero(a):

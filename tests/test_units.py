@@ -203,6 +203,22 @@ def test_adding_a_list_to_zero_copies_it() -> None:
     assert copy[0] is not nested[0] and copy[1] is not nested[1]
 
 
+def test_adding_a_float_array_to_a_zero_start_is_the_plain_sum() -> None:
+    """``add(0.0, g)`` of a float array is ``0.0 + g``: a new array (so that the caller may
+    add into it), of g's dtype, with a -0.0 in g made 0.0 (the specialised form of a loop's
+    ``add(bh, g)``, ``bh + g``, is then right at the first step too); a 0-d array and an
+    integer array are copied as they are."""
+    from ast_ad.runtime import add
+    for g in (np.array([-0.0, 1.5, -2.0]), np.array([[-0.0, 1.0]], dtype=np.float32)):
+        out = add(0.0, g)
+        assert out is not g and out.dtype == g.dtype and np.array_equal(out, g)
+        assert not np.signbit(out.flat[0]) and np.signbit(g.flat[0])
+    for g in (np.array(-0.0), np.array([1, 2])):
+        out = add(0.0, g)
+        assert type(out) is np.ndarray and out.dtype == g.dtype and out is not g
+        assert np.array_equal(out, g) and np.signbit(out.flat[0]) == np.signbit(g.flat[0])
+
+
 def test_like_passes_a_fitting_adjoint_through() -> None:
     from ast_ad.runtime import like
     g = np.ones(3)
