@@ -100,6 +100,18 @@ def _product(result, a, b, like) -> bool:
         and result.dtype == product.dtype and result.shape == product.shape
 
 
+_empty = np.empty
+
+
+def _filled(shape, value, dtype):
+    """``np.full(shape, value, dtype)``: NumPy's is an empty array and an unsafe copy of
+    ``value`` into it, as an assignment is; the same array without its Python-level call
+    (0.3 us against 1 us for a small one)."""
+    out = _empty(shape, dtype)
+    out[...] = value
+    return out
+
+
 # names the forms use (np.full, np.add.reduce, float, a float64 one), given to their code
 _FULL, _REDUCE, _FLOAT, _ONE = "_ast_ad_full", "_ast_ad_reduce", "_ast_ad_float", "_ast_ad_one"
 # NumPy's reductions of an ndarray (below): the ufunc's reduce, by name
@@ -111,7 +123,7 @@ _REDUCERS = {np.sum: ("_ast_ad_add_reduce", np.add.reduce),
              np.amin: ("_ast_ad_minimum_reduce", np.minimum.reduce)}
 STACK = "_ast_ad_rows"  # np.array of a list of vectors of one shape: np.stack's result
 JOIN = "_ast_ad_join"  # np.concatenate
-EXTRA = {_FULL: np.full, _REDUCE: np.add.reduce, _FLOAT: float, _ONE: np.float64(1.0),
+EXTRA = {_FULL: _filled, _REDUCE: np.add.reduce, _FLOAT: float, _ONE: np.float64(1.0),
          STACK: np.array, JOIN: np.concatenate, **dict(_REDUCERS.values())}
 
 

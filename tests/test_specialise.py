@@ -572,6 +572,19 @@ def test_spread_of_a_new_array_is_not_copied_again() -> None:
         assert not np.shares_memory(got, g) and got.shape == x.shape
 
 
+def test_the_forms_full_is_numpys() -> None:
+    """The forms' ``_ast_ad_full``: np.full's array, bit for bit, for numbers and arrays
+    broadcast, float64 and float32, a float64 value rounded into a float32 array."""
+    fill = EXTRA["_ast_ad_full"]
+    r = np.random.default_rng(4)
+    for shape, value in (((3, 4), 0.1), ((3, 4), np.float64(1.0) / 3.0), ((2, 3), 7),
+                         ((4, 3), r.normal(size=(4, 1))), ((5,), r.normal(size=5)), ((), 2.5)):
+        for dtype in (np.dtype(np.float64), np.dtype(np.float32)):
+            got, want = fill(shape, value, dtype), np.full(shape, value, dtype)
+            assert type(got) is type(want) and got.dtype == want.dtype
+            assert got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
 def test_a_form_that_keeps_the_value_is_that_value() -> None:
     m = np.ones((2, 3))
     for helper in (npruntime.reduce_to, npruntime.shape_only, runtime.like):
