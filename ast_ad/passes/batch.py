@@ -206,12 +206,10 @@ def _kept_lists(func: gast.FunctionDef, makers: frozenset) -> dict:
         if type(node) is gast.Assign and len(node.targets) == 1 \
                 and type(node.targets[0]) is gast.Name and type(node.value) is gast.List \
                 and not node.value.elts:
-            target = node.targets[0].id
-            (bad.add(target) if target in starts else starts.__setitem__(target, node))
+            _once(starts, node.targets[0].id, node, bad)
             allowed.add(id(node.targets[0]))
         elif type(node) is gast.Expr and _appended(node) is not None:
-            owner = node.value.func.value.id
-            (bad.add(owner) if owner in appends else appends.__setitem__(owner, node))
+            _once(appends, node.value.func.value.id, node, bad)
             allowed.add(id(node.value.func.value))
         elif type(node) is gast.Call and type(node.func) is gast.Name \
                 and node.func.id in readers:
@@ -220,6 +218,13 @@ def _kept_lists(func: gast.FunctionDef, makers: frozenset) -> dict:
         if type(node) is gast.Name and id(node) not in allowed:
             bad.add(node.id)
     return {k: [starts[k], appends[k]] for k in starts.keys() & appends.keys() - bad}
+
+
+def _once(seen: dict, key: str, stmt: gast.stmt, bad: set) -> None:
+    """``seen[key] = stmt``, or ``key`` is bad if it was seen before."""
+    if key in seen:
+        bad.add(key)
+    seen[key] = stmt
 
 
 def _appended(stmt: gast.Expr) -> str | None:
