@@ -12,7 +12,7 @@ from collections import Counter
 
 import gast
 
-from .walk import node_fields
+from .walk import _NODE_FIELDS, node_fields
 
 COMPOUND = (gast.For, gast.While, gast.If, gast.FunctionDef)
 _BLOCKS = ("body", "orelse")
@@ -74,24 +74,31 @@ def _names_under(roots: list) -> tuple[list, list, list]:
     uses: list = []
     writes: list = []
     todo = [v for root in roots for v in (root if isinstance(root, list) else (root,))
-            if isinstance(v, gast.AST)]
+            if isinstance(v, _AST)]
+    pop, push, extend = todo.pop, todo.append, todo.extend
     while todo:
-        node = todo.pop()
-        if type(node) is gast.Name:
+        node = pop()
+        kind = type(node)
+        if kind is _NAME:
             ctx = type(node.ctx)
-            if ctx is gast.Load:
+            if ctx is _LOAD:
                 loads.append(node.id)
             else:
                 uses.append(node.id)
-                if ctx is gast.Store:
+                if ctx is _STORE:
                     writes.append(node.id)
             if getattr(node, "annotation", None) is not None:
-                todo.append(node.annotation)
+                push(node.annotation)
             continue
-        for field in node_fields(type(node)):
+        fields = _NODE_FIELDS.get(kind)
+        for field in node_fields(kind) if fields is None else fields:
             value = getattr(node, field, None)
-            if isinstance(value, list):
-                todo.extend([v for v in value if isinstance(v, gast.AST)])
-            elif isinstance(value, gast.AST):
-                todo.append(value)
+            if type(value) is list:
+                if value:
+                    extend([v for v in value if isinstance(v, _AST)])
+            elif isinstance(value, _AST):
+                push(value)
     return loads, uses, writes
+
+
+_AST, _NAME, _LOAD, _STORE = gast.AST, gast.Name, gast.Load, gast.Store

@@ -133,8 +133,9 @@ def _walk(root: gast.AST, local: bool = False):
             fields = _node_fields(kind)
         for field in fields:
             value = getattr(node, field, None)
-            if isinstance(value, list):
-                extend([v for v in value if isinstance(v, _AST)])
+            if type(value) is list:
+                if value:  # (keywords, orelse...: mostly empty)
+                    extend([v for v in value if isinstance(v, _AST)])
             elif isinstance(value, _AST):
                 push(value)
 
@@ -151,7 +152,7 @@ def rewrite(node: gast.AST, rules: dict) -> gast.AST:
     its place. Lists are changed in place."""
     for field in node_fields(type(node)):
         value = getattr(node, field, None)
-        if isinstance(value, list):
+        if type(value) is list:
             for k, item in enumerate(value):
                 if isinstance(item, _AST) and (type(item) in rules or _rewritable(item, rules)):
                     new = rewrite(item, rules)
@@ -223,7 +224,7 @@ def _name_nodes(root: gast.AST, local: bool):
         if kind is _NAME:
             yield node
             annotation = getattr(node, "annotation", None)
-            if isinstance(annotation, _AST):
+            if annotation is not None and isinstance(annotation, _AST):
                 push(annotation)
             continue  # (its context has no fields: nothing under it but the annotation)
         if local and node is not root and isinstance(node, NESTED):
@@ -234,8 +235,9 @@ def _name_nodes(root: gast.AST, local: bool):
             fields = _node_fields(kind)
         for field in fields:
             value = getattr(node, field, None)
-            if isinstance(value, list):
-                extend([v for v in value if isinstance(v, _AST)])
+            if type(value) is list:
+                if value:  # (keywords, orelse...: mostly empty)
+                    extend([v for v in value if isinstance(v, _AST)])
             elif isinstance(value, _AST):
                 push(value)
 
@@ -271,7 +273,7 @@ def statements(root: gast.AST, nested: bool = True):
     statements; with ``nested=False``, as ``walk_local(root)`` does (a nested function's
     ``def`` is yielded, its body is not entered)."""
     todo = [root]
-    fields_of = _NODE_FIELDS.get
+    fields_of = _BLOCK_FIELDS.get
     while todo:
         node = todo.pop()
         if isinstance(node, gast.stmt):
@@ -280,11 +282,21 @@ def statements(root: gast.AST, nested: bool = True):
                 continue
         fields = fields_of(type(node))
         if fields is None:
-            fields = _node_fields(type(node))
+            fields = _block_fields(type(node))
         for field in fields:
             value = getattr(node, field, None)
-            if isinstance(value, list):
+            if type(value) is list and value:
                 todo.extend([v for v in value if isinstance(v, _IN_BLOCKS)])
+
+
+# the fields that may hold statement lists (or handlers, or cases): no other holds statements
+_BLOCKS = frozenset(("body", "orelse", "finalbody", "handlers", "cases"))
+_BLOCK_FIELDS: dict = {}  # node class -> its fields in _BLOCKS, in _fields order
+
+
+def _block_fields(kind: type) -> tuple:
+    fields = _BLOCK_FIELDS[kind] = tuple(f for f in node_fields(kind) if f in _BLOCKS)
+    return fields
 
 
 def parameters(func: gast.FunctionDef) -> list[gast.Name]:
