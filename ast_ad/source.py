@@ -186,8 +186,8 @@ def comment(text: str) -> gast.Expr:
 
 
 def is_comment(stmt: gast.stmt) -> bool:
-    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
-            and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == COMMENT_CALL)
+    return (type(stmt) is gast.Expr and type(stmt.value) is gast.Call
+            and type(stmt.value.func) is gast.Name and stmt.value.func.id == COMMENT_CALL)
 
 
 def comment_at(body: list, text: str) -> int | None:

@@ -38,22 +38,30 @@ class Tally:
         return hit[1], hit[2], hit[3]
 
     def _compound(self, stmt: gast.stmt) -> tuple[list, list, list]:
-        header = [getattr(stmt, f, None) for f in node_fields(type(stmt)) if f not in _BLOCKS]
-        loads, uses, writes = _names_under(header)
+        loads, uses, writes = _names_under(_header(stmt))
         for field in _BLOCKS:
             self._add(getattr(stmt, field, ()), loads, uses, writes)
         return loads, uses, writes
 
     def _add(self, stmts, loads: list, uses: list, writes: list) -> None:
-        """Add the Names of each of ``stmts`` to the three lists (``names`` without a call
-        for a simple statement already listed)."""
+        """Add the Names of each of ``stmts`` to the three lists, in order (a compound
+        statement's header's, then its blocks')."""
         memo = self._memo
         for stmt in stmts:
             hit = memo.get(id(stmt))
-            more = hit[1:] if hit is not None and hit[0] is stmt else self.names(stmt)
-            loads += more[0]
-            uses += more[1]
-            writes += more[2]
+            if hit is None or hit[0] is not stmt:
+                if type(stmt) in _COMPOUND:
+                    more = _names_under(_header(stmt))
+                    loads += more[0]
+                    uses += more[1]
+                    writes += more[2]
+                    for field in _BLOCKS:
+                        self._add(getattr(stmt, field, ()), loads, uses, writes)
+                    continue
+                hit = self._memo[id(stmt)] = (stmt, *_names_under([stmt]))
+            loads += hit[1]
+            uses += hit[2]
+            writes += hit[3]
 
     def counts(self, stmts: list) -> tuple[Counter, Counter, Counter]:
         """How often each name is read, used otherwise, and written in ``stmts``."""
@@ -66,6 +74,14 @@ class Tally:
     def forget(self, stmt: gast.AST) -> None:
         """``stmt`` changed in place: list its Names again when asked."""
         self._memo.pop(id(stmt), None)
+
+
+_COMPOUND = frozenset(COMPOUND)
+
+
+def _header(stmt: gast.stmt) -> list:
+    """What a compound statement holds besides its blocks (a loop's target and iterable...)."""
+    return [getattr(stmt, f, None) for f in node_fields(type(stmt)) if f not in _BLOCKS]
 
 
 def _names_under(roots: list) -> tuple[list, list, list]:

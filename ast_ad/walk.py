@@ -202,33 +202,36 @@ def names(root: gast.AST) -> set:
     return {n.id for n in name_nodes(root)}
 
 
-def name_nodes(root: gast.AST, local: bool = False):
+def name_nodes(root: gast.AST, local: bool = False) -> list:
     """The Name nodes that ``walk(root)`` yields, in the same order, without visiting their
-    contexts (a third of the nodes of most trees). With ``local``, those and the nested
-    functions' nodes that ``walk_local(root)`` yields."""
+    contexts (a third of the nodes of most trees), as a list (made before any is looked
+    at). With ``local``, those and the nested functions' nodes that ``walk_local(root)``
+    yields."""
     nodes = (_cached(root, 2, _walk_local) if local else _cached(root, 1, _walk)) \
         if _FROZEN else None
     if nodes is not None:
-        return (n for n in nodes if type(n) is _NAME or local and n is not root
-                and isinstance(n, NESTED))
+        if not local:
+            return [n for n in nodes if type(n) is _NAME]
+        return [n for n in nodes if type(n) is _NAME or n is not root and isinstance(n, NESTED)]
     return _name_nodes(root, local)
 
 
-def _name_nodes(root: gast.AST, local: bool):
+def _name_nodes(root: gast.AST, local: bool) -> list:
+    found: list = []
     stack = [root]
-    pop, push, extend = stack.pop, stack.append, stack.extend
+    pop, push, extend, add = stack.pop, stack.append, stack.extend, found.append
     fields_of = _NODE_FIELDS.get
     while stack:
         node = pop()
         kind = type(node)
         if kind is _NAME:
-            yield node
+            add(node)
             annotation = getattr(node, "annotation", None)
             if annotation is not None and isinstance(annotation, _AST):
                 push(annotation)
             continue  # (its context has no fields: nothing under it but the annotation)
         if local and node is not root and isinstance(node, NESTED):
-            yield node
+            add(node)
             continue
         fields = fields_of(kind)
         if fields is None:
@@ -236,10 +239,11 @@ def _name_nodes(root: gast.AST, local: bool):
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
-                if value:  # (keywords, orelse...: mostly empty)
+                if value:
                     extend([v for v in value if isinstance(v, _AST)])
             elif isinstance(value, _AST):
                 push(value)
+    return found
 
 
 def walk_local(root: gast.AST):

@@ -155,12 +155,13 @@ class Aliasing:
             return hit[1]
         kept: list = []
         for node in walk_local(stmt):
-            if isinstance(node, (gast.List, gast.Tuple, gast.Dict)):
+            kind = type(node)
+            if kind in _HOLDERS:
                 kept += [(elt, _SKIP) for elt in (
-                    node.values if isinstance(node, gast.Dict) else node.elts)]
-            elif isinstance(node, gast.Call) and is_method(node, MUTATING):
+                    node.values if kind is gast.Dict else node.elts)]
+            elif kind is gast.Call and is_method(node, MUTATING):
                 kept += [(arg, node.func.value.id) for arg in node.args]  # stored into the list
-            elif isinstance(node, gast.Call) and not self._consumes(node):
+            elif kind is gast.Call and not self._consumes(node):
                 kept += [(arg, None) for arg in list(node.args) + [k.value for k in node.keywords]]
         kept = [(v, h) for v, h in kept if isinstance(v, gast.Name) and v.id not in self.numeric]
         self._walks[id(stmt)] = (stmt, kept)
@@ -208,6 +209,7 @@ class Aliasing:
 
 
 _SKIP = object()
+_HOLDERS = frozenset((gast.List, gast.Tuple, gast.Dict))
 
 
 def check_aliasing(parsed, norm, calls: dict, array_mode: bool) -> None:

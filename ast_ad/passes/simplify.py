@@ -140,8 +140,8 @@ def _evaluate(node: gast.expr):
 
 
 def _single_assign(stmt: gast.stmt) -> tuple[str, gast.expr] | None:
-    if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-            and isinstance(stmt.targets[0], gast.Name):
+    if type(stmt) is gast.Assign and len(stmt.targets) == 1 \
+            and type(stmt.targets[0]) is gast.Name:
         return stmt.targets[0].id, stmt.value
     return None
 
@@ -183,7 +183,7 @@ def _inline_temporaries(func: gast.AST, counts: dict, temps: set, tally: Tally,
 def _absorb(out: list, counts: dict, stores: dict, temps: set, tally: Tally) -> None:
     """Inline into ``out[-1]`` the temporaries defined just before it that it alone uses."""
     stmt = out[-1]
-    if isinstance(stmt, (gast.For, gast.While, gast.If)) or is_comment(stmt):
+    if type(stmt) in _BRANCHES or is_comment(stmt):
         return
     while len(out) > 1:
         at, popped = _before_pops(out)
@@ -206,17 +206,27 @@ def _absorb(out: list, counts: dict, stores: dict, temps: set, tally: Tally) -> 
 def _before_pops(out: list) -> tuple[int, set]:
     """The position of the statement before ``out[-1]`` and the tape pops just before it
     (``_t4 = _pop()``: they only set their variable), and the variables those pops set."""
-    at, popped = len(out) - 2, set()
+    at = len(out) - 2
+    if at < 0 or not _is_pop(out[at]):
+        return at, _NO_POPS  # (the common case)
+    popped = set()
     while at >= 0 and _is_pop(out[at]):
         popped.add(out[at].targets[0].id)
         at -= 1
     return at, popped
 
 
+_NO_POPS: frozenset = frozenset()
+_BRANCHES = frozenset((gast.For, gast.While, gast.If))
+
+
 def _is_pop(stmt: gast.stmt) -> bool:
-    return type(stmt) is gast.Assign and len(stmt.targets) == 1 \
-        and type(stmt.targets[0]) is gast.Name and helper_call(stmt.value) == "_pop" \
-        and not stmt.value.args
+    if type(stmt) is not gast.Assign:
+        return False
+    value = stmt.value
+    return type(value) is gast.Call and type(value.func) is gast.Name \
+        and value.func.id == "_pop" and not value.args and len(stmt.targets) == 1 \
+        and type(stmt.targets[0]) is gast.Name and helper_call(value) == "_pop"
 
 
 PURE_MODULES = {"math", "np"}

@@ -21,6 +21,7 @@ import gast
 
 from ..errors import TransformError  # noqa: F401 (doctest)
 from ..source import Parsed
+from ..walk import node_fields
 from ..walk import walk as fast_walk
 from .methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from .resolve import local_names
@@ -299,7 +300,12 @@ def _walk_skipping(expr: gast.expr, allowed: set):
             todo.extend(node.elts)
             continue
         yield node
-        todo.extend(gast.iter_child_nodes(node))
+        for field in node_fields(type(node)):  # gast.iter_child_nodes, without its generators
+            value = getattr(node, field, None)
+            if type(value) is list:
+                todo.extend([v for v in value if isinstance(v, gast.AST)])
+            elif isinstance(value, gast.AST):
+                todo.append(value)
 
 
 def _describe(target: gast.expr) -> str:
