@@ -207,13 +207,15 @@ def name_nodes(root: gast.AST, local: bool = False) -> list:
     contexts (a third of the nodes of most trees), as a list (made before any is looked
     at). With ``local``, those and the nested functions' nodes that ``walk_local(root)``
     yields."""
-    nodes = (_cached(root, 2, _walk_local) if local else _cached(root, 1, _walk)) \
-        if _FROZEN else None
-    if nodes is not None:
+    entry = _FROZEN.get(id(root)) if _FROZEN else None
+    if entry is not None and entry[0] is root:  # from the walk's nodes sorted by class
         if not local:
-            return [n for n in nodes if type(n) is _NAME]
-        return [n for n in nodes if type(n) is _NAME or n is not root and isinstance(n, NESTED)]
+            return nodes_of(root, (_NAME,))
+        return [n for n in nodes_of(root, _NAME_OR_NESTED, local=True) if n is not root]
     return _name_nodes(root, local)
+
+
+_NAME_OR_NESTED = (_NAME, *NESTED)
 
 
 def _name_nodes(root: gast.AST, local: bool) -> list:
