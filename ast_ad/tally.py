@@ -12,7 +12,7 @@ from collections import Counter
 
 import gast
 
-from .walk import _NODE_FIELDS, node_fields
+from .walk import _NAME_FIELDS, name_fields, node_fields
 
 COMPOUND = (gast.For, gast.While, gast.If, gast.FunctionDef)
 _BLOCKS = ("body", "orelse")
@@ -106,8 +106,8 @@ def _names_under(roots: list) -> tuple[list, list, list]:
             if getattr(node, "annotation", None) is not None:
                 push(node.annotation)
             continue
-        fields = _NODE_FIELDS.get(kind)
-        for field in node_fields(kind) if fields is None else fields:
+        fields = _NAME_FIELDS.get(kind)
+        for field in name_fields(kind) if fields is None else fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 if value:
