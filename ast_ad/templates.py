@@ -16,7 +16,7 @@ def clone(node, swap=None):
     """A deep copy of a gast tree (faster than ``copy.deepcopy``: no memo, fields only).
     With ``swap``, a node for which ``swap(node, copy)`` returns a tree is replaced by it
     (``copy`` copies a subtree the same way)."""
-    if isinstance(node, list):
+    if type(node) is list:
         return [clone(n, swap) for n in node]
     if not isinstance(node, gast.AST):
         return node
@@ -24,7 +24,12 @@ def clone(node, swap=None):
         swapped = swap(node, lambda sub: clone(sub, swap))
         if swapped is not None:
             return swapped
-    return _marked(node, {f: clone(getattr(node, f, None), swap) for f in node._fields})
+    fields = {}
+    for f in node._fields:
+        value = getattr(node, f, None)
+        fields[f] = clone(value, swap) if type(value) is list or isinstance(value, gast.AST) \
+            else value  # (identifiers and constants are shared, as copying them would)
+    return _marked(node, fields)
 
 
 def _marked(node: gast.AST, fields: dict) -> gast.AST:
@@ -65,7 +70,7 @@ def fill(text: str, holes: dict[str, gast.expr], namespace: dict | None = None) 
 
 def _filled(node, holes: dict, namespace: dict):
     """A copy of the template ``node`` (or list of nodes) with its holes filled."""
-    if isinstance(node, list):
+    if type(node) is list:
         return [_filled(n, holes, namespace) for n in node]
     if not isinstance(node, gast.AST):
         return node
@@ -77,8 +82,12 @@ def _filled(node, holes: dict, namespace: dict):
         if node.id in namespace:
             setattr(new, OBJECT, namespace[node.id])
         return new
-    return _marked(node, {f: _filled(getattr(node, f, None), holes, namespace)
-                          for f in node._fields})
+    fields = {}
+    for f in node._fields:
+        value = getattr(node, f, None)
+        fields[f] = _filled(value, holes, namespace) \
+            if type(value) is list or isinstance(value, gast.AST) else value
+    return _marked(node, fields)
 
 
 def load(node: gast.expr) -> gast.expr:

@@ -76,6 +76,7 @@ class Reverse(CallAdjoints, ContainerAdjoints, LoopAdjoints):
         self.all_defs = _count_defs(norm.func)
         self.out = Generated(func=None)
         self.returned: gast.expr | None = None
+        self._made_names: dict = {}  # id(statement made here) -> (statement, its Names)
 
     # ------------------------------------------------------------------ function
     def run(self) -> Generated:

@@ -113,7 +113,7 @@ class LoopAdjoints:
                        type_comment=None)
         rev: list = []
         if body_r:
-            reads_var = any(n.id == var for s in body_r for n in name_nodes(s))
+            reads_var = any(n.id == var for s in body_r for n in self.names_made(s))
             rng = _load_copy(stmt.iter)
             if trip is not None:  # the loop may have left early: replay the first _trip values
                 rng = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=name(trip),
@@ -145,7 +145,7 @@ class LoopAdjoints:
                 available.add(target)
                 steps.append((target, stmt))
         pops = {id(pop) for _, pop in pairs.values()}
-        read = {n.id for s in body_r if id(s) not in pops for n in name_nodes(s)
+        read = {n.id for s in body_r if id(s) not in pops for n in self.names_made(s)
                 if isinstance(n.ctx, gast.Load)}
         needed = read & set(pairs) & {t for t, _ in steps}
         for target, stmt in reversed(steps):  # what a needed recomputation reads is needed
@@ -190,7 +190,8 @@ class LoopAdjoints:
                 continue
             redo.append((at, t, stmt))
         pops = {id(taped[t][0][1]) for _, t, _ in redo}  # a temporary's pop is no read
-        names_r = [set() if id(s) in pops else _names(s) for s in body_r]
+        names_r = [set() if id(s) in pops else {n.id for n in self.names_made(s)}
+                   for s in body_r]
         first = _first_uses(redo, names_r)
         redo = _in_order(redo, first, len(body_r))
         if not redo:
@@ -199,6 +200,14 @@ class LoopAdjoints:
         self.out.pairs = [p for p in self.out.pairs if id(p[1]) not in drop]
         body_f = [s for s in body_f if id(s) not in drop]
         return body_f, _insert_before_readers(body_r, first, redo, drop)
+
+    def names_made(self, stmt: gast.stmt) -> list:
+        """The Name nodes under a reverse statement, listed once: the statements this pass
+        makes do not change in it (loops read their reverse bodies' names again)."""
+        hit = self._made_names.get(id(stmt))
+        if hit is None or hit[0] is not stmt:
+            hit = self._made_names[id(stmt)] = (stmt, name_nodes(stmt))
+        return hit[1]
 
     def pure(self, value: gast.expr) -> bool:
         op = classify(value, self.calls)
