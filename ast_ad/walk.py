@@ -29,6 +29,12 @@ def frozen(root: gast.AST):
                 memo.clear()
 
 
+def is_frozen(root: gast.AST) -> bool:
+    """Is the tree under ``root`` frozen (its walks computed once)?"""
+    entry = _FROZEN.get(id(root)) if _FROZEN else None
+    return entry is not None and entry[0] is root
+
+
 def changed(root: gast.AST) -> None:
     """The tree under the frozen ``root`` was changed after all (by a pass that rarely
     changes it): forget what was computed of it."""

@@ -22,7 +22,7 @@ import gast
 
 from .. import rules
 from ..source import Parsed
-from ..walk import frozen_fact, name_nodes
+from ..walk import frozen_fact, is_frozen, name_nodes, nodes_of
 from ..walk import walk as fast_walk
 
 _MISSING = object()
@@ -78,12 +78,17 @@ def local_names(func: gast.FunctionDef) -> set[str]:
 
 def _local_names(func: gast.FunctionDef) -> set[str]:
     found = set()
-    for node in name_nodes(func, local=True):  # and the nested functions
+    if is_frozen(func):  # its Names and defs from the walk's nodes sorted by class
+        nodes = nodes_of(func, (gast.Name,), local=True) \
+            + nodes_of(func, (gast.FunctionDef,), local=True)
+    else:
+        nodes = name_nodes(func, local=True)  # and the nested functions
+    for node in nodes:
         kind = type(node)
         if kind is gast.Name:
             if isinstance(node.ctx, (gast.Store, gast.Param)):
                 found.add(node.id)
-        elif kind is gast.FunctionDef:
+        elif kind is gast.FunctionDef and node is not func:
             found.add(node.name)
     for arg in func.args.args + func.args.posonlyargs + func.args.kwonlyargs:
         found.add(arg.id)

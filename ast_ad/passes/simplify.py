@@ -389,6 +389,7 @@ def zero_writes(func: gast.FunctionDef, arrays: bool, tally: Tally | None = None
                 loop_first_writes(owner.body, arrays, tally)
     finally:
         _JUMPS.clear()
+        _STORED.clear()
 
 
 def _drop_dead_resets(func: gast.FunctionDef, tally: Tally) -> None:
@@ -525,8 +526,18 @@ def _zero_add(stmt: gast.stmt, known: set) -> gast.expr | None:
 
 
 def _stored_names(stmt: gast.AST, tally: Tally) -> set:
-    """The names ``stmt`` writes (or deletes, or binds as parameters)."""
-    return set(tally.names(stmt)[1])
+    """The names ``stmt`` writes (or deletes, or binds as parameters); not to be changed. A
+    loop's or branch's are found once in ``loop_first_writes``: its rewrites (``bx += e`` as
+    ``bx = e``, a value that no longer reads ``bx``) change what statements read only."""
+    if type(stmt) not in _BRANCHES:
+        return set(tally.names(stmt)[1])
+    hit = _STORED.get(id(stmt))
+    if hit is None or hit[0] is not stmt:
+        hit = _STORED[id(stmt)] = (stmt, set(tally.names(stmt)[1]))
+    return hit[1]
+
+
+_STORED: dict = {}  # id(loop or branch) -> (it, the names it stores), in zero_writes
 
 
 def _zero_after(block: list, zero: set, tally: Tally) -> set:
