@@ -191,6 +191,35 @@ def _walk_list(root: gast.AST, local: bool) -> list:
     return found
 
 
+def parts(root: gast.AST) -> list:
+    """The nodes that ``walk(root)`` yields, in the same order, but for contexts and operators
+    (leaves: nothing is under them), as a list (made before any is looked at)."""
+    found: list = []
+    stack = [root]
+    pop, push, extend, add = stack.pop, stack.append, stack.extend, found.append
+    fields_of = _NAME_FIELDS.get
+    while stack:
+        node = pop()
+        add(node)
+        kind = type(node)
+        if kind is _NAME:
+            annotation = getattr(node, "annotation", None)
+            if annotation is not None and isinstance(annotation, _AST):
+                push(annotation)
+            continue
+        fields = fields_of(kind)
+        if fields is None:
+            fields = name_fields(kind)
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                if value:
+                    extend([v for v in value if isinstance(v, _AST)])
+            elif isinstance(value, _AST):
+                push(value)
+    return found
+
+
 def _walk_local(root: gast.AST):
     """``_walk`` not entering nested functions (what ``_cached`` computes for slot 2)."""
     return _walk(root, True)

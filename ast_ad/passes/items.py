@@ -44,7 +44,7 @@ import gast
 from ..analysis.sharing import pure_call
 from ..source import is_comment
 from ..templates import name
-from ..walk import name_nodes, node_fields, statements
+from ..walk import name_nodes, node_fields, parts, statements
 from ..walk import names as _names
 from ..walk import walk as fast_walk
 
@@ -128,7 +128,7 @@ def _reads_writes(stmt: gast.stmt) -> tuple[set, set]:
     """The names ``stmt`` reads and the names it stores (a subscript store counts as a
     store of its list)."""
     reads, writes = set(), set()
-    for node in fast_walk(stmt):
+    for node in parts(stmt):
         if type(node) is gast.Name:
             (reads if type(node.ctx) is gast.Load else writes).add(node.id)
         elif type(node) in (gast.Subscript, gast.Attribute) and type(node.ctx) is not gast.Load:
@@ -166,7 +166,7 @@ def _forward_all(block: list, k: int, copy: str, source: str, loads: dict) -> bo
     ``ba``: they read ``b``, and the copy goes (``bk4y = b_t65`` read three times)."""
     nodes, last = [], None
     for j in range(k + 1, len(block)):
-        here = [n for n in fast_walk(block[j]) if type(n) is gast.Name and n.id == copy
+        here = [n for n in parts(block[j]) if type(n) is gast.Name and n.id == copy
                 and type(n.ctx) is gast.Load]
         if here:
             nodes += here
@@ -206,7 +206,7 @@ def _forward_copy(block: list, k: int, copy: str, source: str) -> bool:
         if their_writes & reads or writes & (their_reads | their_writes) \
                 or _calls(between) or _calls(block[use]):
             return False
-    read = [n for n in fast_walk(block[use]) if type(n) is gast.Name and n.id == copy]
+    read = [n for n in parts(block[use]) if type(n) is gast.Name and n.id == copy]
     if len(read) != 1:
         return False
     read[0].id = source  # the one read of the copy reads its source
@@ -224,7 +224,7 @@ def _forward_copy(block: list, k: int, copy: str, source: str) -> bool:
 
 
 def _calls(stmt: gast.stmt) -> bool:
-    return any(type(n) is gast.Call and not pure_call(n) for n in fast_walk(stmt))
+    return any(type(n) is gast.Call and not pure_call(n) for n in parts(stmt))
 
 
 def _repeats(block: list) -> bool:
@@ -233,7 +233,7 @@ def _repeats(block: list) -> bool:
     for stmt in block:
         if isinstance(stmt, COMPOUND):
             continue
-        keys = {_key(n) for n in fast_walk(stmt) if type(n) is gast.Subscript} - {None}
+        keys = {_key(n) for n in parts(stmt) if type(n) is gast.Subscript} - {None}
         if keys & seen:
             return True
         seen |= keys
@@ -254,7 +254,7 @@ def _disturbs(stmt: gast.stmt, adjoints: set) -> bool:
     """Could ``stmt`` change a list item other than an adjoint's (or do anything unknown)?"""
     if isinstance(stmt, COMPOUND):
         return True
-    for node in fast_walk(stmt):
+    for node in parts(stmt):
         if type(node) in (gast.Subscript, gast.Attribute) and type(node.ctx) is not gast.Load:
             root = _root(node)
             if type(root) is not gast.Name or root.id not in adjoints:

@@ -410,12 +410,12 @@ def operand_names(expr: gast.expr) -> list[str]:
 
 def is_increment(target: str, expr: gast.expr) -> bool:
     """``v = v + a``, ``v = a + v`` or ``v = v - a``, with ``v`` once: an accumulation."""
-    if not isinstance(expr, gast.BinOp) or operand_names(expr).count(target) != 1:
+    if not isinstance(expr, gast.BinOp):
         return False
     left_is = isinstance(expr.left, gast.Name) and expr.left.id == target
     right_is = isinstance(expr.right, gast.Name) and expr.right.id == target
-    return (isinstance(expr.op, gast.Add) and (left_is or right_is)) or (
-        isinstance(expr.op, gast.Sub) and left_is)
+    return ((isinstance(expr.op, gast.Add) and (left_is or right_is)) or (
+        isinstance(expr.op, gast.Sub) and left_is)) and operand_names(expr).count(target) == 1
 
 
 def assigned_names(stmts: list) -> set[str]:

@@ -44,9 +44,8 @@ from ..nodes import copy_location
 from ..source import comment_at, is_comment
 from ..tally import Tally
 from ..templates import helper_call
-from ..walk import blocks, name_nodes, node_fields, rewrite, statements
+from ..walk import blocks, name_nodes, node_fields, parts, rewrite, statements
 from ..walk import names as _names
-from ..walk import walk as fast_walk
 
 _FOLDABLE = (gast.Add, gast.Sub, gast.Mult, gast.Pow)
 
@@ -235,7 +234,7 @@ _EXPANDABLE = ("sum_vjp", "mean_vjp")  # see _movable
 
 def _pure(value: gast.expr) -> bool:
     """No calls but to ``math``/``np`` functions: moving its evaluation changes nothing."""
-    for node in fast_walk(value):
+    for node in parts(value):
         if isinstance(node, gast.Call):
             func = node.func
             if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)
@@ -258,7 +257,7 @@ def _movable(value: gast.expr, stmt: gast.stmt, temp: str) -> bool:
         return False
     return any(isinstance(n, gast.BinOp) and (_is_load_of(n.left, temp)
                                               or _is_load_of(n.right, temp))
-               for n in fast_walk(stmt.value))
+               for n in parts(stmt.value))
 
 
 def _inlinable_into(stmt: gast.stmt, temp: str) -> bool:

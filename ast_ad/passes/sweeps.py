@@ -5,8 +5,7 @@ import gast
 
 from ..analysis.activity import container_base
 from ..templates import call, const, name
-from ..walk import name_nodes, node_fields
-from ..walk import walk as fast_walk
+from ..walk import name_nodes, node_fields, parts
 
 SEED = "seed_scalar"
 SCALAR = ("math.", "builtins.")  # rules of scalar-only functions: nothing to unbroadcast
@@ -27,7 +26,7 @@ def _changed_and_free(loop: gast.stmt, local: set) -> tuple[set, set]:
     changed: set = set()
     free: set = set()
     for stmt in loop.body:
-        for node in fast_walk(stmt):
+        for node in parts(stmt):
             if isinstance(node, gast.Name):
                 if isinstance(node.ctx, gast.Store):
                     changed.add(node.id)

@@ -21,7 +21,7 @@ import gast
 
 from ..errors import TransformError  # noqa: F401 (doctest)
 from ..source import Parsed
-from ..walk import node_fields
+from ..walk import name_fields
 from ..walk import walk as fast_walk
 from .methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from .resolve import local_names
@@ -300,7 +300,7 @@ def _walk_skipping(expr: gast.expr, allowed: set):
             todo.extend(node.elts)
             continue
         yield node
-        for field in node_fields(type(node)):  # gast.iter_child_nodes, without its generators
+        for field in name_fields(type(node)):  # gast.iter_child_nodes but contexts, operators
             value = getattr(node, field, None)
             if type(value) is list:
                 todo.extend([v for v in value if isinstance(v, gast.AST)])
