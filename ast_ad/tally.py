@@ -33,7 +33,7 @@ class Tally:
             return self._compound(stmt)
         hit = self._memo.get(id(stmt))
         if hit is None or hit[0] is not stmt:
-            hit = (stmt, *_names_under([stmt]))
+            hit = (stmt, *_names_in([stmt]))
             self._memo[id(stmt)] = hit
         return hit[1], hit[2], hit[3]
 
@@ -58,7 +58,7 @@ class Tally:
                     for field in _BLOCKS:
                         self._add(getattr(stmt, field, ()), loads, uses, writes)
                     continue
-                hit = self._memo[id(stmt)] = (stmt, *_names_under([stmt]))
+                hit = self._memo[id(stmt)] = (stmt, *_names_in([stmt]))
             loads += hit[1]
             uses += hit[2]
             writes += hit[3]
@@ -86,11 +86,15 @@ def _header(stmt: gast.stmt) -> list:
 
 def _names_under(roots: list) -> tuple[list, list, list]:
     """The Names under each of ``roots`` (nodes, lists of nodes, or other values)."""
+    return _names_in([v for root in roots for v in (root if isinstance(root, list) else (root,))
+                      if isinstance(v, _AST)])
+
+
+def _names_in(todo: list) -> tuple[list, list, list]:
+    """The Names under the nodes ``todo`` (a list, used up)."""
     loads: list = []
     uses: list = []
     writes: list = []
-    todo = [v for root in roots for v in (root if isinstance(root, list) else (root,))
-            if isinstance(v, _AST)]
     pop, push, extend = todo.pop, todo.append, todo.extend
     while todo:
         node = pop()

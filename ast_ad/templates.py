@@ -98,8 +98,13 @@ def load(node: gast.expr) -> gast.expr:
 
 
 def name(ident: str, store: bool = False) -> gast.Name:
-    ctx = make(gast.Store) if store else make(gast.Load)
-    return make(gast.Name, id=ident, ctx=ctx, annotation=None, type_comment=None)
+    node = _new(gast.Name)  # make's way, inline: the passes make thousands of names
+    node.__dict__ = {"id": ident, "ctx": _new(gast.Store if store else gast.Load),
+                     "annotation": None, "type_comment": None}
+    return node
+
+
+_new = gast.AST.__new__
 
 
 def const(value: object) -> gast.Constant:
