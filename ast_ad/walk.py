@@ -253,8 +253,7 @@ def _rewritable(node: gast.AST, rules: dict) -> bool:
     kind = type(node)
     if kind is _NAME:
         return getattr(node, "annotation", None) is not None or type(node.ctx) in rules
-    fields = _NODE_FIELDS.get(kind)
-    return fields is None or bool(fields)
+    return bool(_NODE_FIELDS.get(kind, True))  # (a class not seen yet: maybe)
 
 
 def nodes_of(root: gast.AST, kinds: tuple, local: bool = False) -> list:

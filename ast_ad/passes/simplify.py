@@ -44,7 +44,7 @@ from ..nodes import copy_location
 from ..source import comment_at, is_comment
 from ..tally import Tally
 from ..templates import helper_call
-from ..walk import blocks, name_nodes, node_fields, parts, rewrite, statements
+from ..walk import blocks, name_fields, name_nodes, parts, rewrite, statements
 from ..walk import names as _names
 
 _FOLDABLE = (gast.Add, gast.Sub, gast.Mult, gast.Pow)
@@ -302,9 +302,9 @@ def _replace(stmt: gast.stmt, name: str, value: gast.expr) -> None:
     todo = [stmt]
     while todo:
         node = todo.pop()
-        for field in node_fields(type(node)):
+        for field in name_fields(type(node)):  # (no Name under contexts and operators)
             child = getattr(node, field, None)
-            if isinstance(child, list):
+            if type(child) is list:
                 for k, item in enumerate(child):
                     if _is_load_of(item, name):
                         child[k] = value
