@@ -52,6 +52,8 @@ def _generic(node: ast.AST, shift: tuple, move: bool = False) -> gast.AST | None
     cls, fields, attributes = entry
     if cls is None:
         return None
+    if not fields and not attributes:  # a context or an operator: nothing to copy
+        return _new(cls)
     values = {}  # the new node's attributes: fields, then locations (as setattr leaves them)
     for name in fields:
         value = getattr(node, name, _MISSING)
